@@ -1,0 +1,141 @@
+"""The ``egs`` command line (engine part). ``webapp.cli`` adds ``serve`` and is the entry point.
+
+Expected failures print a German message to stderr and exit with code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from . import audit
+from .auth import system_actor
+from .clock import BERLIN
+from .config import load_settings
+from .errors import EngineError
+from .model_lint import ModelLintError
+from .service import Engine
+
+
+@contextmanager
+def _friendly_errors() -> Iterator[None]:
+    try:
+        yield
+    except ModelLintError as exc:
+        click.echo(f"Fehler: {len(exc.problems)} Problem(e) in den Modellen:", err=True)
+        for problem in exc.problems:
+            click.echo(f"  - {problem.message}", err=True)
+        sys.exit(2)
+    except EngineError as exc:
+        click.echo(f"Fehler: {exc.message}", err=True)
+        sys.exit(2)
+
+
+def make_engine(check_schema: bool = True) -> Engine:
+    """Build the engine from the environment; refuse an outdated schema unless told otherwise."""
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    engine = Engine(settings)
+    if check_schema:
+        engine.ensure_schema()
+    return engine
+
+
+@click.group(help="EGS-Prozessplattform: Modelle bereitstellen, Vorgänge starten, Timer ausführen.")
+def cli() -> None:
+    pass
+
+
+@cli.command("init-db", help="Datenbankschema anlegen bzw. auf den neuesten Stand bringen.")
+def init_db() -> None:
+    with _friendly_errors():
+        engine = make_engine(check_schema=False)
+        engine.init_db()
+        click.echo("Datenbankschema ist aktuell.")
+
+
+@cli.command(help="BPMN/DMN-Dateien oder Verzeichnisse bereitstellen (mit Formularen aus --forms).")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--forms", "forms_dir", type=click.Path(path_type=Path), help="Formularverzeichnis (Standard: forms)")
+def deploy(paths: tuple[Path, ...], forms_dir: Path | None) -> None:
+    with _friendly_errors():
+        engine = make_engine()
+        results = engine.deploy_paths(list(paths), system_actor("cli"), forms_dir)
+        for result in results:
+            state = "neu" if result.created else "unverändert"
+            click.echo(f"{result.process_id}\tVersion {result.version}\t({state})\t{result.name}")
+
+
+@cli.command(help="Einen Vorgang eines Prozesses starten.")
+@click.argument("process_id")
+@click.option("--key", "business_key", help="Geschäftsschlüssel, z. B. BG-Nummer")
+@click.option("--site", help="Standort (56.4 … 56.8)")
+def start(process_id: str, business_key: str | None, site: str | None) -> None:
+    with _friendly_errors():
+        engine = make_engine()
+        header = engine.start_case(system_actor("cli"), process_id, site=site, business_key=business_key, system=True)
+        click.echo(f"Vorgang {header.instance_id} gestartet: {header.business_key} (Standort {header.site})")
+
+
+@cli.command(help="Offene Aufgaben auflisten (alle oder die eines Benutzers).")
+@click.option("--user", "username", help="nur Aufgaben, die dieser Benutzer sehen darf")
+def tasks(username: str | None) -> None:
+    from .auth import SITES, WORK_GROUPS, Actor
+
+    with _friendly_errors():
+        engine = make_engine()
+        if username:
+            actor = engine.actor(username)
+        else:
+            actor = Actor("cli", "CLI", frozenset((g, s) for g in WORK_GROUPS for s in SITES))
+        rows = engine.inbox(actor)
+        if not rows:
+            click.echo("Keine offenen Aufgaben.")
+        for row in rows:
+            due = row.due_at.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M") if row.due_at else "-"
+            click.echo(f"{row.task_uuid}\t{row.business_key or '-'}\t{row.site}\t{row.lane}\t{row.name}\tfällig: {due}")
+
+
+@cli.command(help="Timer-Worker: fällige Timer fortlaufend auslösen.")
+@click.option("--interval", type=float, help="Sekunden zwischen zwei Durchläufen")
+@click.option("--once", is_flag=True, help="nur einen Durchlauf")
+def worker(interval: float | None, once: bool) -> None:
+    with _friendly_errors():
+        engine = make_engine()
+        click.echo("Timer-Worker läuft (Strg+C beendet).")
+        try:
+            engine.run_worker(interval=interval, max_rounds=1 if once else None)
+        except KeyboardInterrupt:
+            click.echo("Timer-Worker beendet.")
+
+
+@cli.command(help="Demo-Benutzer (Passwort 'demo') und Demo-Vorgänge anlegen; nicht in Produktion.")
+def demo() -> None:
+    from .demo import DEMO_PASSWORD, create_demo_cases, create_demo_users
+
+    with _friendly_errors():
+        engine = make_engine()
+        users = create_demo_users(engine)
+        cases = create_demo_cases(engine)
+        click.echo(
+            f"Demo-Benutzer angelegt: {', '.join(users) or 'keine (schon vorhanden)'}; Passwort: {DEMO_PASSWORD}"
+        )
+        click.echo(f"Demo-Vorgänge angelegt: {', '.join(cases) or 'keine (schon vorhanden)'}")
+
+
+@cli.command("verify-audit", help="Hash-Ketten des Audit-Trails prüfen (Exit-Code 1 bei Manipulation).")
+def verify_audit() -> None:
+    with _friendly_errors():
+        engine = make_engine()
+        with engine.db.reading() as session:
+            problems = audit.verify_chains(session)
+        for problem in problems:
+            click.echo(f"Kette {problem.chain}, Ereignis {problem.event_id}: {problem.problem}", err=True)
+        if problems:
+            sys.exit(1)
+        click.echo("Audit-Trail ist unverändert.")

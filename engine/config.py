@@ -1,0 +1,138 @@
+"""Engine settings: one declared table, defaults in code, overridden by EGS_* environment variables.
+
+This is the only module that reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigurationError
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration value: environment variable, default and help text (German for operators)."""
+
+    env: str
+    field: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "EGS_DATABASE_URL",
+        "database_url",
+        "sqlite:///var/egs.sqlite3",
+        "SQLAlchemy-URL der Datenbank; SQLite (Standard) oder postgresql+psycopg://…",
+    ),
+    Setting(
+        "EGS_SECRET_KEY",
+        "secret_key",
+        "",
+        "Schlüssel für Sitzungen und CSRF; in Produktion Pflicht, sonst wird einer in var/ erzeugt",
+    ),
+    Setting("EGS_ENV", "env", "development", "development oder production (production: keine Demo-Benutzer)"),
+    Setting("EGS_PROCESSES_DIR", "processes_dir", "processes", "Verzeichnis der BPMN/DMN-Modelle"),
+    Setting("EGS_FORMS_DIR", "forms_dir", "forms", "Verzeichnis der Formulare (JSON Schema)"),
+    Setting("EGS_MAX_MODEL_BYTES", "max_model_bytes", "5242880", "Maximale Größe einer Modelldatei in Bytes"),
+    Setting("EGS_MAX_FORM_BYTES", "max_form_bytes", "262144", "Maximale Größe einer Formulardatei in Bytes"),
+    Setting("EGS_SCRIPT_TIMEOUT", "script_timeout", "1.0", "Zeitlimit je Skript/Ausdruck in Sekunden"),
+    Setting("EGS_WORKER_INTERVAL", "worker_interval", "5.0", "Abfrageintervall des Timer-Workers in Sekunden"),
+    Setting(
+        "EGS_DEFAULT_SITE",
+        "default_site",
+        "56.4",
+        "Standort für Vorgänge, die ohne Standort gestartet werden",
+    ),
+    Setting("EGS_LOG_LEVEL", "log_level", "INFO", "Log-Level (Logs enthalten keine personenbezogenen Daten)"),
+)
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Typed settings used by the engine and the web app."""
+
+    database_url: str
+    secret_key: str
+    env: str
+    processes_dir: Path
+    forms_dir: Path
+    max_model_bytes: int
+    max_form_bytes: int
+    script_timeout: float
+    worker_interval: float
+    default_site: str
+    log_level: str
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+
+_CONVERTERS: dict[str, Any] = {
+    "max_model_bytes": int,
+    "max_form_bytes": int,
+    "script_timeout": float,
+    "worker_interval": float,
+    "processes_dir": Path,
+    "forms_dir": Path,
+}
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None) -> EngineSettings:
+    """Build settings from defaults, the environment and explicit overrides (field names as keys).
+
+    :raises ConfigurationError: on values that cannot be converted or a missing production secret.
+    """
+    raw: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw[setting.field] = os.environ.get(setting.env, setting.default)
+    known = {f.name for f in fields(EngineSettings)}
+    for key, value in (overrides or {}).items():
+        if key not in known:
+            raise ConfigurationError(f"Unbekannte Einstellung: {key}")
+        raw[key] = value
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        convert = _CONVERTERS.get(key)
+        try:
+            values[key] = convert(value) if convert and not isinstance(value, convert) else value
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(f"Ungültiger Wert für {key}: {value!r}") from exc
+    if values["env"] not in ("development", "production", "test"):
+        raise ConfigurationError("EGS_ENV muss development, production oder test sein")
+    values["database_url"] = _absolute_sqlite_url(str(values["database_url"]))
+    if not values["secret_key"]:
+        if values["env"] == "production":
+            raise ConfigurationError("EGS_SECRET_KEY muss in Produktion gesetzt sein")
+        values["secret_key"] = _development_secret()
+    return EngineSettings(**values)
+
+
+def _absolute_sqlite_url(url: str) -> str:
+    """Resolve a relative SQLite path against the working directory and create its folder."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url.startswith(prefix + "/") or url == "sqlite://":
+        return url
+    path = Path(url[len(prefix) :]).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return prefix + str(path)
+
+
+def _development_secret() -> str:
+    """Return a per-checkout random secret stored in var/ so sessions survive restarts."""
+    path = Path("var") / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

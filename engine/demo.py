@@ -1,0 +1,98 @@
+"""Demo users and demo cases for trying the application (never in production)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from .auth import ALL_SITES, create_user, system_actor
+from .errors import ConfigurationError
+from .models import ProcessInstance, User
+from .service import Engine
+
+DEMO_PASSWORD = "demo"
+
+DEMO_USERS: tuple[tuple[str, str, list[tuple[str, str]]], ...] = (
+    ("egs", "Erika Empfang (EGS)", [("EGS", "56.4")]),
+    ("lsb", "Lars Leistung (LSB)", [("LSB", "56.4")]),
+    ("ifk", "Ida Integration (IFK)", [("IFK", "56.4")]),
+    ("tl", "Tom Teamleitung (TL)", [("TL", "56.4")]),
+    ("fdl", "Frieda Fachdienst (FDL)", [("FDL", "56.4")]),
+    ("fb50", "Fritz Sozialamt (FB 50)", [("FB50", "56.6")]),
+    ("modeller", "Mona Modell (Prozessverantwortung)", [("MODELLER", ALL_SITES)]),
+    ("audit", "Anton Prüfer (Revision)", [("AUDIT", ALL_SITES)]),
+)
+
+# Invented people; any resemblance is accidental.
+DEMO_CASES: tuple[tuple[str, list[dict[str, object]]], ...] = (
+    ("07402//0090001", []),
+    (
+        "07402//0090002",
+        [
+            {
+                "vorname": "Jana",
+                "nachname": "Probstfeld",
+                "geburtsdatum": "1988-04-12",
+                "anliegen": "erstantrag",
+                "tag_der_antragstellung": None,
+            }
+        ],
+    ),
+    (
+        "07402//0090003",
+        [
+            {
+                "vorname": "Milan",
+                "nachname": "Oberwiesner",
+                "geburtsdatum": "1979-11-30",
+                "anliegen": "erstantrag",
+                "tag_der_antragstellung": None,
+            },
+            {
+                "antragsart": "hauptantrag",
+                "anlagen": ["KDU", "EK"],
+                "ausweisart": "personalausweis",
+                "ausweisnummer": "L01X00T47",
+                "identitaet_geprueft": True,
+            },
+        ],
+    ),
+)
+
+
+def create_demo_users(engine: Engine) -> list[str]:
+    """Create the demo users that do not exist yet; return the names created.
+
+    :raises ConfigurationError: in production.
+    """
+    if engine.settings.is_production:
+        raise ConfigurationError("Demo-Benutzer werden in Produktion (EGS_ENV=production) nicht angelegt.")
+    created: list[str] = []
+    with engine.db.transaction() as session:
+        existing = set(session.scalars(sa.select(User.username)))
+        for username, display_name, grants in DEMO_USERS:
+            if username not in existing:
+                create_user(session, username, display_name, DEMO_PASSWORD, grants)
+                created.append(username)
+    return created
+
+
+def create_demo_cases(engine: Engine, process_id: str = "pb_antragsannahme") -> list[str]:
+    """Start a few demo cases at different steps (once); return their business keys."""
+    from . import clock
+
+    if engine.settings.is_production:
+        raise ConfigurationError("Demo-Vorgänge werden in Produktion nicht angelegt.")
+    keys = [key for key, _ in DEMO_CASES]
+    with engine.db.reading() as session:
+        if session.scalar(sa.select(ProcessInstance.id).where(ProcessInstance.business_key.in_(keys)).limit(1)):
+            return []
+    clerk = engine.actor("egs")
+    created: list[str] = []
+    for key, steps in DEMO_CASES:
+        header = engine.start_case(system_actor("demo"), process_id, site="56.4", business_key=key, system=True)
+        for step in steps:
+            data = {k: (clock.today_berlin().isoformat() if v is None else v) for k, v in step.items()}
+            task = next(t for t in engine.inbox(clerk) if t.instance_id == header.instance_id)
+            engine.complete_task(clerk, task.task_uuid, data)
+        created.append(key)
+    return created

@@ -1,0 +1,210 @@
+"""Versioned deployments: immutable process versions with their files and forms, and a parsed-spec cache."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from . import audit, clock
+from .errors import ModelError, NotFoundError
+from .forms import load_form
+from .model_lint import ModelLintError, lint_process
+from .model_loader import ModelFile, ProcessModel, load_processes
+from .models import ProcessVersion
+
+SAFE_FORM_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,150}\.json")
+
+
+@dataclass(frozen=True)
+class DeployedProcess:
+    """The outcome of deploying one process: its version and whether this deploy created it."""
+
+    process_id: str
+    name: str
+    version: int
+    version_id: int
+    created: bool
+
+
+@dataclass(frozen=True)
+class LoadedVersion:
+    """A deployed version with its parsed model, ready to run."""
+
+    id: int
+    process_id: str
+    version: int
+    name: str
+    forms: dict[str, Any]
+    model: ProcessModel
+
+
+def collect_model_files(paths: Iterable[Path]) -> list[ModelFile]:
+    """Read the .bpmn/.dmn files named or contained (recursively) in ``paths``.
+
+    :raises ModelError: for missing paths, unsupported file types or an empty selection.
+    """
+    files: list[ModelFile] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in (".bpmn", ".dmn") and p.is_file())
+            files.extend(ModelFile.from_path(p) for p in found)
+        elif path.is_file():
+            if path.suffix.lower() not in (".bpmn", ".dmn"):
+                raise ModelError("Nur .bpmn- und .dmn-Dateien können bereitgestellt werden.", filename=path.name)
+            files.append(ModelFile.from_path(path))
+        else:
+            raise ModelError("Datei oder Verzeichnis nicht gefunden.", filename=str(path))
+    if not files:
+        raise ModelError("Keine .bpmn- oder .dmn-Dateien gefunden.")
+    return files
+
+
+def _load_forms(model: ProcessModel, forms_dir: Path, max_form_bytes: int) -> tuple[dict[str, Any], list[ModelError]]:
+    forms: dict[str, Any] = {}
+    problems: list[ModelError] = []
+    for task in model.tasks.values():
+        key = task.form_key
+        if not key or key in forms:
+            continue
+        if not SAFE_FORM_KEY.fullmatch(key):
+            problems.append(
+                ModelError(
+                    f"Ungültiger Formularname '{key}' (nur Dateiname.json erlaubt).",
+                    filename=task.filename,
+                    line=task.line,
+                    element_id=task.bpmn_id,
+                )
+            )
+            continue
+        try:
+            forms[key] = load_form(forms_dir / key, max_form_bytes)
+        except ModelError as exc:
+            problems.append(exc)
+    return forms, problems
+
+
+def content_hash(model: ProcessModel, forms: dict[str, Any]) -> str:
+    """Hash of everything a version consists of: its files and its forms."""
+    payload = json.dumps({"resources": model.resources, "forms": forms}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def deploy(
+    session: Session,
+    files: Sequence[ModelFile],
+    forms_dir: Path,
+    actor: str,
+    *,
+    max_model_bytes: int,
+    max_form_bytes: int,
+) -> list[DeployedProcess]:
+    """Check and store a set of model files; identical content creates no new version.
+
+    :raises ModelError: (or ModelLintError with all problems) if any file is unsafe or breaks a rule;
+        then nothing is stored.
+    """
+    models = load_processes(files, max_model_bytes)
+    if not models:
+        raise ModelError("Die Dateien enthalten keinen ausführbaren Prozess.")
+    problems: list[ModelError] = []
+    forms_by_process: dict[str, dict[str, Any]] = {}
+    for process_id, model in models.items():
+        forms, form_problems = _load_forms(model, forms_dir, max_form_bytes)
+        problems += form_problems
+        problems += lint_process(model, forms)
+        forms_by_process[process_id] = forms
+    if problems:
+        raise ModelLintError(problems)
+    results: list[DeployedProcess] = []
+    for process_id, model in sorted(models.items()):
+        forms = forms_by_process[process_id]
+        digest = content_hash(model, forms)
+        latest = session.scalars(
+            sa.select(ProcessVersion)
+            .where(ProcessVersion.process_id == process_id)
+            .order_by(ProcessVersion.version.desc())
+            .limit(1)
+        ).first()
+        if latest is not None and latest.content_hash == digest:
+            results.append(DeployedProcess(process_id, latest.name, latest.version, latest.id, created=False))
+            continue
+        row = ProcessVersion(
+            process_id=process_id,
+            version=(latest.version if latest else 0) + 1,
+            name=model.name,
+            content_hash=digest,
+            resources=model.resources,
+            forms=forms,
+            start_lane=model.start_lane,
+            deployed_by=actor,
+            deployed_at=clock.now(),
+        )
+        session.add(row)
+        session.flush()
+        audit.record(
+            session,
+            audit.Action.DEPLOY,
+            actor,
+            process_id=process_id,
+            details={
+                "version": row.version,
+                "sha256": digest,
+                "files": sorted(model.resources),
+                "forms": sorted(forms),
+            },
+        )
+        results.append(DeployedProcess(process_id, row.name, row.version, row.id, created=True))
+    return results
+
+
+class SpecCache:
+    """Parsed specs per deployed version, kept in memory (versions are immutable)."""
+
+    def __init__(self, max_model_bytes: int) -> None:
+        self.max_model_bytes = max_model_bytes
+        self._versions: dict[int, LoadedVersion] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, version_id: int) -> LoadedVersion:
+        """Return the parsed version, parsing its stored files on first use.
+
+        :raises NotFoundError: if the version does not exist.
+        """
+        cached = self._versions.get(version_id)
+        if cached is not None:
+            return cached
+        row = session.get(ProcessVersion, version_id)
+        if row is None:
+            raise NotFoundError("Prozessversion nicht gefunden.")
+        with self._lock:
+            cached = self._versions.get(version_id)
+            if cached is None:
+                files = [ModelFile(name, text.encode("utf-8")) for name, text in row.resources.items()]
+                model = load_processes(files, self.max_model_bytes)[row.process_id]
+                cached = LoadedVersion(row.id, row.process_id, row.version, row.name, dict(row.forms), model)
+                self._versions[version_id] = cached
+        return cached
+
+    def latest(self, session: Session, process_id: str) -> LoadedVersion:
+        """Return the newest deployed version of a process.
+
+        :raises NotFoundError: if the process was never deployed.
+        """
+        version_id = session.scalar(
+            sa.select(ProcessVersion.id)
+            .where(ProcessVersion.process_id == process_id)
+            .order_by(ProcessVersion.version.desc())
+            .limit(1)
+        )
+        if version_id is None:
+            raise NotFoundError(f"Prozess '{process_id}' ist nicht bereitgestellt.")
+        return self.get(session, version_id)

@@ -1,0 +1,85 @@
+"""Typed engine errors. Messages are German and free of personal data; the web app maps them to HTTP."""
+
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """Base class of every error the engine raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigurationError(EngineError):
+    """A setting is missing or invalid."""
+
+
+class SchemaOutdatedError(EngineError):
+    """The database schema is not at the version this code expects."""
+
+
+class NotFoundError(EngineError):
+    """A process, case or task does not exist (or is not visible to the caller)."""
+
+
+class AuthenticationError(EngineError):
+    """Wrong user name or password, or the account is disabled."""
+
+
+class PermissionDeniedError(EngineError):
+    """The actor lacks the group or site for this action."""
+
+
+class ConflictError(EngineError):
+    """The case changed since the caller loaded it (optimistic locking) or the task is no longer open."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        instance_id: int | None = None,
+        expected: int | None = None,
+        actual: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.instance_id = instance_id
+        self.expected = expected
+        self.actual = actual
+
+
+class FormValidationError(EngineError):
+    """Submitted form data is invalid; ``field_errors`` maps field names ('' = whole form) to messages."""
+
+    def __init__(self, field_errors: dict[str, list[str]]) -> None:
+        super().__init__("Die Eingaben sind unvollständig oder fehlerhaft.")
+        self.field_errors = field_errors
+
+
+class ModelError(EngineError):
+    """A BPMN/DMN/form file is unsafe, malformed or breaks a modelling rule."""
+
+    def __init__(self, message: str, *, filename: str = "", line: int | None = None, element_id: str = "") -> None:
+        location = filename
+        if line:
+            location += f", Zeile {line}"
+        if element_id:
+            location += f", Element '{element_id}'"
+        super().__init__(f"{location}: {message}" if location else message)
+        self.detail = message
+        self.filename = filename
+        self.line = line
+        self.element_id = element_id
+
+
+class ScriptError(EngineError):
+    """A script or expression in a model failed or tried something the sandbox forbids."""
+
+    def __init__(self, message: str, *, element_id: str = "", line: int | None = None) -> None:
+        where = f"Schritt '{element_id}'" if element_id else "Skript"
+        if line:
+            where += f", Zeile {line}"
+        super().__init__(f"{where}: {message}")
+        self.detail = message
+        self.element_id = element_id
+        self.line = line

@@ -1,0 +1,290 @@
+"""User-task forms: JSON Schema files, their fields for rendering, and server-side validation in German.
+
+A submission is first coerced from HTML form strings to JSON types (``coerce_submission``), then
+validated (``validate_submission``): JSON Schema plus our keywords ``x-immutable`` and
+``x-notInFuture``. Unknown keys are always rejected, whatever the schema says.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import SchemaError, ValidationError
+
+from .errors import FormValidationError, ModelError
+
+FORMAT_CHECKER = FormatChecker()
+
+
+@FORMAT_CHECKER.checks("date", raises=ValueError)
+def _is_date(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return False
+    date.fromisoformat(value)
+    return True
+
+
+@FORMAT_CHECKER.checks("iban")
+def _is_iban(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    iban = value.replace(" ", "").upper()
+    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", iban):
+        return False
+    digits = "".join(str(int(ch, 36)) for ch in iban[4:] + iban[:4])
+    return int(digits) % 97 == 1
+
+
+@FORMAT_CHECKER.checks("steuer-id")
+def _is_steuer_id(value: object) -> bool:
+    """German tax id: 11 digits, first not 0, ISO 7064 MOD 11,10 check digit."""
+    if not isinstance(value, str):
+        return True
+    if not re.fullmatch(r"[1-9]\d{10}", value):
+        return False
+    product = 10
+    for digit in value[:10]:
+        total = (int(digit) + product) % 10 or 10
+        product = (total * 2) % 11
+    check = (11 - product) % 10
+    return check == int(value[10])
+
+
+@FORMAT_CHECKER.checks("plz")
+def _is_plz(value: object) -> bool:
+    return not isinstance(value, str) or bool(re.fullmatch(r"\d{5}", value))
+
+
+def load_form(path: Path, max_bytes: int) -> dict[str, Any]:
+    """Read and check one form file.
+
+    :raises ModelError: if it is missing, too large, not JSON or not a valid object schema.
+    """
+    name = path.name
+    if not path.is_file():
+        raise ModelError("Das Formular existiert nicht.", filename=name)
+    if path.stat().st_size > max_bytes:
+        raise ModelError(f"Das Formular ist größer als {max_bytes} Bytes.", filename=name)
+    try:
+        schema = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        line = getattr(exc, "lineno", None)
+        raise ModelError(f"Kein gültiges JSON ({exc}).", filename=name, line=line) from exc
+    check_schema(schema, name)
+    return dict(schema)
+
+
+def check_schema(schema: Any, name: str) -> None:
+    """Check that a form schema is a valid draft 2020-12 object schema with fields we can render.
+
+    :raises ModelError: naming the form file.
+    """
+    if not isinstance(schema, dict):
+        raise ModelError("Das Formular muss ein JSON-Objekt sein.", filename=name)
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        raise ModelError(f"Kein gültiges JSON Schema: {exc.message}", filename=name) from exc
+    if schema.get("type") != "object" or not isinstance(schema.get("properties"), dict):
+        raise ModelError("Das Formular muss 'type: object' mit 'properties' sein.", filename=name)
+    for key, prop in schema["properties"].items():
+        if not isinstance(prop, dict) or prop.get("type") not in FIELD_TYPES:
+            raise ModelError(f"Feld '{key}' hat keinen unterstützten Typ {sorted(FIELD_TYPES)}.", filename=name)
+
+
+FIELD_TYPES = frozenset({"string", "integer", "number", "boolean", "array"})
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One input of a form, as the UI renders it."""
+
+    name: str
+    title: str
+    type: str
+    widget: str
+    required: bool
+    help: str = ""
+    options: tuple[tuple[str, str], ...] = ()
+    default: Any = None
+    default_today: bool = False
+    immutable: bool = False
+    schema: Mapping[str, Any] = field(default_factory=dict)
+
+
+def form_fields(schema: Mapping[str, Any]) -> list[FieldSpec]:
+    """Return the fields of a form in display order."""
+    properties: Mapping[str, Any] = schema.get("properties", {})
+    order = [k for k in schema.get("x-order", []) if k in properties]
+    order += [k for k in properties if k not in order]
+    required = set(schema.get("required", []))
+    fields: list[FieldSpec] = []
+    for name in order:
+        prop = properties[name]
+        enum_source = prop.get("items", {}) if prop.get("type") == "array" else prop
+        values = enum_source.get("enum", [])
+        labels = enum_source.get("x-enumNames", prop.get("x-enumNames", []))
+        options = tuple((str(v), str(labels[i]) if i < len(labels) else str(v)) for i, v in enumerate(values))
+        fields.append(
+            FieldSpec(
+                name=name,
+                title=prop.get("title", name),
+                type=prop["type"],
+                widget=_widget(prop, options),
+                required=name in required,
+                help=prop.get("x-help", prop.get("description", "")),
+                options=options,
+                default=prop.get("default"),
+                default_today=bool(prop.get("x-defaultToday")),
+                immutable=bool(prop.get("x-immutable")),
+                schema=prop,
+            )
+        )
+    return fields
+
+
+def _widget(prop: Mapping[str, Any], options: Sequence[tuple[str, str]]) -> str:
+    if prop.get("x-widget"):
+        return str(prop["x-widget"])
+    if prop["type"] == "boolean":
+        return "checkbox"
+    if prop["type"] == "array":
+        return "checkboxes"
+    if options:
+        return "select"
+    if prop.get("format") == "date":
+        return "date"
+    if prop["type"] in ("integer", "number"):
+        return "number"
+    return "text"
+
+
+def coerce_submission(schema: Mapping[str, Any], raw: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    """Turn HTML form values (lists of strings) into JSON values according to the schema.
+
+    Empty inputs are left out (so that ``required`` reports them); unchecked checkboxes become False.
+
+    :raises FormValidationError: for unknown fields and values that are not numbers where numbers are due.
+    """
+    properties: Mapping[str, Any] = schema.get("properties", {})
+    errors: dict[str, list[str]] = {}
+    for key in raw:
+        if key not in properties:
+            errors.setdefault(key, []).append("Unbekanntes Feld.")
+    data: dict[str, Any] = {}
+    for name, prop in properties.items():
+        values = [v.strip() for v in raw.get(name, [])]
+        kind = prop.get("type")
+        if kind == "boolean":
+            data[name] = bool(values) and values[-1].lower() in ("on", "true", "1", "ja")
+        elif kind == "array":
+            data[name] = [v for v in values if v]
+        elif not values or values[-1] == "":
+            continue
+        elif kind == "integer":
+            try:
+                data[name] = int(values[-1])
+            except ValueError:
+                errors.setdefault(name, []).append("Bitte eine ganze Zahl eingeben.")
+        elif kind == "number":
+            try:
+                data[name] = float(values[-1].replace(",", "."))
+            except ValueError:
+                errors.setdefault(name, []).append("Bitte eine Zahl eingeben.")
+        else:
+            data[name] = values[-1]
+    if errors:
+        raise FormValidationError(errors)
+    return data
+
+
+_TYPE_NAMES = {"string": "Text", "integer": "ganze Zahl", "number": "Zahl", "boolean": "Ja/Nein", "array": "Liste"}
+
+
+def _message(error: ValidationError, prop: Mapping[str, Any]) -> str:
+    custom = prop.get("x-errorMessage")
+    value = error.validator_value
+    match error.validator:
+        case "required":
+            return "Pflichtfeld – bitte ausfüllen."
+        case "type":
+            return f"Ungültiger Wert (erwartet: {_TYPE_NAMES.get(str(value), value)})."
+        case "minLength":
+            return "Pflichtfeld – bitte ausfüllen." if value == 1 else f"Mindestens {value} Zeichen."
+        case "maxLength":
+            return f"Höchstens {value} Zeichen."
+        case "pattern" | "format":
+            return str(custom or "Ungültiges Format.")
+        case "enum":
+            return "Bitte einen der vorgegebenen Werte wählen."
+        case "const":
+            return str(custom or "Dieser Wert ist nicht zulässig.")
+        case "minimum" | "exclusiveMinimum":
+            return f"Der Wert muss mindestens {value} sein."
+        case "maximum" | "exclusiveMaximum":
+            return f"Der Wert darf höchstens {value} sein."
+        case "minItems":
+            return f"Bitte mindestens {value} auswählen."
+        case "maxItems":
+            return f"Bitte höchstens {value} auswählen."
+        case "uniqueItems":
+            return "Jeder Wert darf nur einmal vorkommen."
+        case "multipleOf":
+            return f"Der Wert muss ein Vielfaches von {value} sein."
+        case "additionalProperties":
+            return "Unbekanntes Feld."
+    return str(custom or "Ungültiger Wert.")
+
+
+def validate_submission(
+    schema: Mapping[str, Any], data: Mapping[str, Any], case_data: Mapping[str, Any], today: date
+) -> dict[str, Any]:
+    """Validate a (coerced) submission; return it unchanged if valid.
+
+    :raises FormValidationError: with German messages per field.
+    """
+    properties: Mapping[str, Any] = schema.get("properties", {})
+    errors: dict[str, list[str]] = {}
+
+    def add(name: str, message: str) -> None:
+        if message not in errors.setdefault(name, []):
+            errors[name].append(message)
+
+    for key in data:
+        if key not in properties:
+            add(key, "Unbekanntes Feld.")
+    validator = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
+    for error in validator.iter_errors(dict(data)):
+        if error.validator == "required":
+            for missing in error.validator_value:
+                if missing not in error.instance:
+                    add(missing, _message(error, properties.get(missing, {})))
+            continue
+        if error.validator == "additionalProperties":
+            continue  # reported above, per key
+        name = str(error.absolute_path[0]) if error.absolute_path else ""
+        add(name, _message(error, properties.get(name, {})))
+    for name, prop in properties.items():
+        value = data.get(name)
+        if value is None:
+            continue
+        if prop.get("x-notInFuture") and isinstance(value, str) and name not in errors:
+            try:
+                if date.fromisoformat(value) > today:
+                    add(name, "Das Datum darf nicht in der Zukunft liegen.")
+            except ValueError:
+                pass
+        if prop.get("x-immutable") and name in case_data and case_data[name] not in (None, "", value):
+            add(name, "Dieser Wert ist bereits festgehalten und darf nicht geändert werden.")
+    if errors:
+        raise FormValidationError(errors)
+    return dict(data)

@@ -1,0 +1,329 @@
+"""Load BPMN/DMN files into executable SpiffWorkflow specs, with our safety and structure checks first.
+
+Order: safe XML parse (``safe_xml``) → reference and structure checks on the XML → SpiffWorkflow
+parse with XSD validation → task metadata (lane, EGS role, form) read from the XML. Every problem is
+a :class:`ModelError` naming file, line and element.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
+
+from .errors import ModelError
+from .safe_xml import BPMN_NS, BPMNDI_NS, SPIFF_NS, Kind, line_of, parse_model_xml
+
+NS = {"bpmn": BPMN_NS, "bpmndi": BPMNDI_NS, "spiffworkflow": SPIFF_NS}
+
+TASK_TAGS = (
+    "task", "userTask", "manualTask", "scriptTask", "serviceTask", "businessRuleTask", "sendTask",
+    "receiveTask", "callActivity", "subProcess",
+)  # fmt: skip
+
+# Attributes whose value must be the id of an element in the same file.
+_ID_REFERENCES = (
+    ("sequenceFlow", "sourceRef"),
+    ("sequenceFlow", "targetRef"),
+    ("exclusiveGateway", "default"),
+    ("inclusiveGateway", "default"),
+    ("complexGateway", "default"),
+    ("boundaryEvent", "attachedToRef"),
+    ("participant", "processRef"),
+)
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """A model file as uploaded or read from disk."""
+
+    name: str
+    content: bytes
+
+    @property
+    def kind(self) -> Kind:
+        return "dmn" if self.name.lower().endswith(".dmn") else "bpmn"
+
+    @classmethod
+    def from_path(cls, path: Path) -> ModelFile:
+        return cls(path.name, path.read_bytes())
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """What the engine and the UI need to know about one task of a model."""
+
+    bpmn_id: str
+    name: str
+    tag: str
+    filename: str
+    lane: str | None
+    egs_role: str | None
+    form_key: str | None
+    instructions: str
+    line: int | None
+    properties: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_user_task(self) -> bool:
+        return self.tag in ("userTask", "manualTask")
+
+
+@dataclass
+class ProcessModel:
+    """An executable process with its parsed spec and the metadata read from its XML."""
+
+    process_id: str
+    name: str
+    filename: str
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    tasks: dict[str, TaskInfo]
+    start_lane: str | None
+    resources: dict[str, str]
+    trees: dict[str, etree._ElementTree] = field(repr=False, default_factory=dict)
+
+
+def load_processes(files: Sequence[ModelFile], max_bytes: int) -> dict[str, ProcessModel]:
+    """Parse and check a set of model files; return every executable process by id.
+
+    :raises ModelError: for the first unsafe, malformed or structurally broken file.
+    """
+    names = [f.name for f in files]
+    duplicates = {n for n in names if names.count(n) > 1}
+    if duplicates:
+        raise ModelError(f"Dateiname mehrfach angegeben: {', '.join(sorted(duplicates))}")
+    trees: dict[str, etree._ElementTree] = {}
+    for model_file in files:
+        tree = parse_model_xml(model_file.content, model_file.name, model_file.kind, max_bytes)
+        if model_file.kind == "bpmn":
+            _check_structure(tree, model_file.name)
+        trees[model_file.name] = tree
+    texts = {f.name: f.content.decode("utf-8") for f in files}
+
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    process_files: dict[str, str] = {}
+    for model_file in files:
+        # Spiff may rewrite parts of the tree while validating: give it a private copy.
+        tree = etree.ElementTree(_copy(trees[model_file.name].getroot()))
+        with _spiff_errors(model_file.name, trees[model_file.name]):
+            if model_file.kind == "dmn":
+                parser.add_dmn_xml(tree.getroot(), filename=model_file.name)
+            else:
+                parser.add_bpmn_xml(tree, filename=model_file.name)
+        for process in trees[model_file.name].getroot().iterfind("bpmn:process", NS):
+            process_id = process.get("id", "")
+            if process_id in process_files:
+                raise ModelError(
+                    f"Prozess-ID '{process_id}' ist auch in {process_files[process_id]} definiert.",
+                    filename=model_file.name,
+                    line=process.sourceline,
+                    element_id=process_id,
+                )
+            process_files[process_id] = model_file.name
+
+    dmn_files = [f.name for f in files if f.kind == "dmn"]
+    result: dict[str, ProcessModel] = {}
+    for process_id in parser.get_process_ids():
+        filename = process_files[process_id]
+        tree = trees[filename]
+        with _spiff_errors(filename, tree):
+            spec = parser.get_spec(process_id)
+            subprocess_specs = parser.get_subprocess_specs(process_id)
+        needed = {filename} | {process_files[p] for p in subprocess_specs if p in process_files}
+        tasks: dict[str, TaskInfo] = {}
+        for name in sorted(needed):
+            for process in trees[name].getroot().iterfind("bpmn:process", NS):
+                if name == filename and process.get("id") != process_id and process.get("id") not in subprocess_specs:
+                    continue
+                tasks.update(read_tasks(process, name))
+        if any(t.tag == "businessRuleTask" for t in tasks.values()):
+            needed |= set(dmn_files)
+        process_element = next(
+            (p for p in tree.getroot().iterfind("bpmn:process", NS) if p.get("id") == process_id), None
+        )
+        result[process_id] = ProcessModel(
+            process_id=process_id,
+            name=_process_name(tree, process_element),
+            filename=filename,
+            spec=spec,
+            subprocess_specs=subprocess_specs,
+            tasks=tasks,
+            start_lane=_start_lane(process_element),
+            resources={name: texts[name] for name in sorted(needed)},
+            trees={name: trees[name] for name in sorted(needed)},
+        )
+    return result
+
+
+def _copy(element: etree._Element) -> etree._Element:
+    return etree.fromstring(etree.tostring(element))
+
+
+class _spiff_errors:
+    """Translate SpiffWorkflow parse errors into ModelError with file, line and element id."""
+
+    def __init__(self, filename: str, tree: etree._ElementTree) -> None:
+        self.filename = filename
+        self.tree = tree
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+        if exc is None or isinstance(exc, ModelError):
+            return False
+        if isinstance(exc, ValidationException):
+            element_id = getattr(exc, "id", "") or ""
+            line = getattr(exc, "line_number", None)
+            line = line if isinstance(line, int) and line > 0 else line_of(self.tree, element_id)
+            raise ModelError(
+                f"Ungültiges Modell: {exc.args[0] if exc.args else exc}",
+                filename=getattr(exc, "file_name", "") or self.filename,
+                line=line,
+                element_id=element_id,
+            ) from exc
+        if isinstance(exc, SpiffWorkflowException | KeyError | ValueError | TypeError | AttributeError):
+            raise ModelError(f"Das Modell kann nicht verarbeitet werden: {exc}", filename=self.filename) from exc
+        return False
+
+
+def _check_structure(tree: etree._ElementTree, filename: str) -> None:
+    root = tree.getroot()
+    ids: dict[str, etree._Element] = {}
+    for element in root.iter():
+        element_id = element.get("id") if isinstance(element.tag, str) else None
+        if element_id is None:
+            continue
+        if element_id in ids:
+            raise ModelError(
+                "Die ID ist mehrfach vergeben.", filename=filename, line=element.sourceline, element_id=element_id
+            )
+        ids[element_id] = element
+    processes = root.findall("bpmn:process", NS)
+    if not processes:
+        raise ModelError("Die Datei enthält keinen <bpmn:process>.", filename=filename, line=root.sourceline)
+    for tag, attribute in _ID_REFERENCES:
+        for element in root.iterfind(f".//bpmn:{tag}", NS):
+            target = element.get(attribute)
+            if target and target not in ids:
+                raise ModelError(
+                    f"{attribute}='{target}' verweist auf ein Element, das es nicht gibt.",
+                    filename=filename,
+                    line=element.sourceline,
+                    element_id=element.get("id", ""),
+                )
+    for ref in root.iterfind(".//bpmn:flowNodeRef", NS):
+        if (ref.text or "").strip() not in ids:
+            raise ModelError(
+                f"Die Lane verweist auf '{(ref.text or '').strip()}', das es nicht gibt.",
+                filename=filename,
+                line=ref.sourceline,
+            )
+    for shape in root.iterfind(".//bpmndi:*[@bpmnElement]", NS):
+        if shape.get("bpmnElement") not in ids:
+            raise ModelError(
+                f"Das Diagramm verweist auf '{shape.get('bpmnElement')}', das es nicht gibt.",
+                filename=filename,
+                line=shape.sourceline,
+                element_id=shape.get("id", ""),
+            )
+    for process in processes:
+        if process.get("isExecutable", "true") == "false":
+            continue
+        if process.find("bpmn:startEvent", NS) is None:
+            raise ModelError(
+                "Der Prozess hat kein Startereignis.",
+                filename=filename,
+                line=process.sourceline,
+                element_id=process.get("id", ""),
+            )
+
+
+def _lanes_by_node(process: etree._Element) -> dict[str, str]:
+    lanes: dict[str, str] = {}
+    for lane in process.iterfind(".//bpmn:lane", NS):
+        for ref in lane.iterfind("bpmn:flowNodeRef", NS):
+            lanes[(ref.text or "").strip()] = lane.get("name", "").strip()
+    return lanes
+
+
+def read_tasks(process: etree._Element, filename: str) -> dict[str, TaskInfo]:
+    """Read lane, EGS role, form and instructions of every task in a process (including sub-processes)."""
+    lanes = _lanes_by_node(process)
+    tasks: dict[str, TaskInfo] = {}
+    for tag in TASK_TAGS:
+        for element in process.iterfind(f".//bpmn:{tag}", NS):
+            bpmn_id = element.get("id", "")
+            properties = {
+                p.get("name", ""): p.get("value", "")
+                for p in element.iterfind("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)
+            }
+            instructions = element.findtext("bpmn:extensionElements/spiffworkflow:instructionsForEndUser", "", NS)
+            tasks[bpmn_id] = TaskInfo(
+                bpmn_id=bpmn_id,
+                name=" ".join(element.get("name", bpmn_id).split()),
+                tag=tag,
+                filename=filename,
+                lane=_lane_of(element, lanes),
+                egs_role=properties.get("egsRole"),
+                form_key=properties.get("formJsonSchemaFilename"),
+                instructions=instructions.strip(),
+                line=element.sourceline,
+                properties=properties,
+            )
+    return tasks
+
+
+def _lane_of(element: etree._Element, lanes: dict[str, str]) -> str | None:
+    node: etree._Element | None = element
+    while node is not None:
+        lane = lanes.get(node.get("id", ""))
+        if lane:
+            return lane
+        node = node.getparent()
+    return None
+
+
+def _start_lane(process: etree._Element | None) -> str | None:
+    if process is None:
+        return None
+    start = process.find("bpmn:startEvent", NS)
+    return _lane_of(start, _lanes_by_node(process)) if start is not None else None
+
+
+def _process_name(tree: etree._ElementTree, process: etree._Element | None) -> str:
+    if process is None:
+        return ""
+    name = process.get("name")
+    if not name:
+        for participant in tree.getroot().iterfind(".//bpmn:participant", NS):
+            if participant.get("processRef") == process.get("id") and participant.get("name"):
+                name = participant.get("name")
+    return " ".join((name or process.get("id", "")).split())
+
+
+def snippets(process_trees: Iterable[etree._ElementTree]) -> list[tuple[str, str, str, int | None]]:
+    """Return every script/expression in the trees as (source, mode, element id, line)."""
+    found: list[tuple[str, str, str, int | None]] = []
+    for tree in process_trees:
+        root = tree.getroot()
+        for script in root.iterfind(".//bpmn:scriptTask/bpmn:script", NS):
+            found.append((script.text or "", "exec", script.getparent().get("id", ""), script.sourceline))
+        for tag in ("preScript", "postScript"):
+            for script in root.iterfind(f".//spiffworkflow:{tag}", NS):
+                owner = script.getparent().getparent()
+                found.append((script.text or "", "exec", owner.get("id", ""), script.sourceline))
+        for condition in root.iterfind(".//bpmn:conditionExpression", NS):
+            found.append((condition.text or "", "eval", condition.getparent().get("id", ""), condition.sourceline))
+        for tag in ("timeDuration", "timeDate", "timeCycle"):
+            for timer in root.iterfind(f".//bpmn:{tag}", NS):
+                event = timer.getparent().getparent()
+                found.append((timer.text or "", "eval", event.get("id", ""), timer.sourceline))
+    return [s for s in found if s[0].strip()]

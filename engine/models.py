@@ -1,0 +1,164 @@
+"""ORM tables. The schema is owned by the Alembic migrations in ``engine/migrations``."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Store aware datetimes as naive UTC (SQLite has no time zones) and return them aware."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; the engine stores aware UTC times only")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING)
+
+
+class User(Base):
+    """A member of staff who can log in."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(200))
+    password_hash: Mapped[str] = mapped_column(sa.String(300))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Grant(Base):
+    """A user's membership in a group (EGS, LSB, …) at a site ('*' = every site), optionally time-limited."""
+
+    __tablename__ = "user_grant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    group_code: Mapped[str] = mapped_column(sa.String(16))
+    site: Mapped[str] = mapped_column(sa.String(16))
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reason: Mapped[str | None] = mapped_column(sa.String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProcessVersion(Base):
+    """An immutable deployed version of one process, with the files and forms it needs."""
+
+    __tablename__ = "process_version"
+    __table_args__ = (
+        sa.UniqueConstraint("process_id", "version", name="uq_process_version_process_id_version"),
+        sa.Index("ix_process_version_process_hash", "process_id", "content_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(sa.String(100))
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(sa.String(300))
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    resources: Mapped[dict[str, str]] = mapped_column(sa.JSON)
+    forms: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    start_lane: Mapped[str | None] = mapped_column(sa.String(16))
+    deployed_by: Mapped[str] = mapped_column(sa.String(64))
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProcessInstance(Base):
+    """One case: a running (or finished) process instance with its serialized engine state."""
+
+    __tablename__ = "process_instance"
+    __table_args__ = (sa.Index("ix_process_instance_timer", "status", "next_timer_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(sa.ForeignKey("process_version.id"), index=True)
+    process_id: Mapped[str] = mapped_column(sa.String(100))
+    business_key: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    site: Mapped[str] = mapped_column(sa.String(16))
+    status: Mapped[str] = mapped_column(sa.String(16))
+    state: Mapped[str] = mapped_column(sa.Text)
+    serializer_version: Mapped[str] = mapped_column(sa.String(8))
+    lock_version: Mapped[int]
+    next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    applicant_name: Mapped[str | None] = mapped_column(sa.String(200))
+    claim_date: Mapped[date | None] = mapped_column(sa.Date)
+    error_message: Mapped[str | None] = mapped_column(sa.Text)
+    created_by: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class HumanTask(Base):
+    """A READY user task, denormalised for the inbox; rewritten on every save of its case."""
+
+    __tablename__ = "human_task"
+    __table_args__ = (
+        sa.Index("ix_human_task_queue", "lane", "site", "created_at"),
+        sa.Index("ix_human_task_assignee", "assignee_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_uuid: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    instance_id: Mapped[int] = mapped_column(sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    process_id: Mapped[str] = mapped_column(sa.String(100))
+    task_spec_id: Mapped[str] = mapped_column(sa.String(100))
+    name: Mapped[str] = mapped_column(sa.String(300))
+    lane: Mapped[str] = mapped_column(sa.String(16))
+    egs_role: Mapped[str | None] = mapped_column(sa.String(40))
+    form_key: Mapped[str | None] = mapped_column(sa.String(200))
+    site: Mapped[str] = mapped_column(sa.String(16))
+    business_key: Mapped[str | None] = mapped_column(sa.String(64))
+    applicant_name: Mapped[str | None] = mapped_column(sa.String(200))
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id", ondelete="SET NULL"))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    priority: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AuditEvent(Base):
+    """One append-only, hash-chained audit record (no foreign keys: it outlives what it describes)."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        sa.Index("ix_audit_event_instance", "instance_id", "id"),
+        sa.Index("ix_audit_event_chain", "chain", "id"),
+        sa.Index("ix_audit_event_task", "task_uuid"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(sa.String(64))
+    action: Mapped[str] = mapped_column(sa.String(40))
+    instance_id: Mapped[int | None]
+    task_uuid: Mapped[str | None] = mapped_column(sa.String(36))
+    process_id: Mapped[str | None] = mapped_column(sa.String(100))
+    details: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    chain: Mapped[str] = mapped_column(sa.String(40))
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64))

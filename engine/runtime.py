@@ -1,0 +1,249 @@
+"""Running cases: create, load, advance and save SpiffWorkflow instances within one transaction.
+
+The caller (``engine.service``) owns the transaction. ``save`` is the single place that writes a
+case: it bumps ``lock_version`` with ``UPDATE … WHERE lock_version = expected`` (a stale caller gets
+``ConflictError``), rewrites the inbox rows and stores the next timer due time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy.orm import Session
+
+from . import clock, timers
+from .deployments import LoadedVersion, SpecCache
+from .errors import ConflictError, ScriptError
+from .models import HumanTask, ProcessInstance
+from .serialization import SERIALIZER_VERSION, StateCodec
+
+RUNNING, COMPLETED, ERROR = "running", "completed", "error"
+
+
+@contextmanager
+def engine_errors() -> Iterator[None]:
+    """Turn failures inside SpiffWorkflow (scripts, expressions) into ScriptError for the task concerned."""
+    try:
+        yield
+    except ScriptError:
+        raise
+    except SpiffWorkflowException as exc:
+        cause: BaseException | None = exc
+        while cause is not None and not isinstance(cause, ScriptError):
+            cause = cause.__cause__ or cause.__context__
+        spec = getattr(exc, "task_spec", None)
+        element_id = getattr(spec, "bpmn_id", None) or getattr(spec, "name", "") or ""
+        if isinstance(cause, ScriptError):
+            raise ScriptError(cause.detail, element_id=element_id, line=cause.line) from exc
+        raise ScriptError(str(exc.args[0] if exc.args else exc), element_id=element_id) from exc
+
+
+def case_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """Return the data gathered so far in a case (the data an open task sees, else the last one's)."""
+    ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+    if ready:
+        return dict(ready[0].data)
+    last = workflow.last_task.data if workflow.last_task is not None else {}
+    return {**workflow.data, **last}
+
+
+def _applicant(data: dict[str, Any]) -> str | None:
+    names = [str(data[k]).strip() for k in ("nachname", "vorname") if data.get(k)]
+    return ", ".join(names)[:200] or None
+
+
+def _claim_date(data: dict[str, Any]) -> date | None:
+    value = data.get("tag_der_antragstellung")
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def waiting_timers(workflow: BpmnWorkflow) -> dict[UUID, str]:
+    """Return the waiting timer events of a case: task id → timer name."""
+    found: dict[UUID, str] = {}
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if isinstance(definition, TimerEventDefinition):
+            found[task.id] = definition.name or task.task_spec.bpmn_name or task.task_spec.name
+    return found
+
+
+class CaseRuntime:
+    """Creates, loads and saves workflow instances for deployed versions."""
+
+    def __init__(self, specs: SpecCache, codec: StateCodec, script_engine: PythonScriptEngine) -> None:
+        self.specs = specs
+        self.codec = codec
+        self.script_engine = script_engine
+
+    def new_workflow(self, version: LoadedVersion) -> BpmnWorkflow:
+        model = version.model
+        return BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=self.script_engine)
+
+    def load(self, session: Session, row: ProcessInstance) -> tuple[LoadedVersion, BpmnWorkflow]:
+        version = self.specs.get(session, row.version_id)
+        model = version.model
+        workflow = self.codec.loads(row.state, row.serializer_version, model.spec, model.subprocess_specs)
+        workflow.script_engine = self.script_engine  # never serialized: re-attach on every load
+        return version, workflow
+
+    def advance(self, workflow: BpmnWorkflow) -> None:
+        """Run every automatic step until the case waits for people, timers or messages."""
+        with engine_errors():
+            workflow.do_engine_steps()
+
+    def fire_timers(self, workflow: BpmnWorkflow) -> None:
+        """Let timers that are due (by the engine clock) fire, then run on."""
+        with engine_errors():
+            workflow.refresh_timers()
+            workflow.do_engine_steps()
+
+    def complete_user_task(self, workflow: BpmnWorkflow, task: Task, data: dict[str, Any]) -> None:
+        with engine_errors():
+            task.data.update(data)
+            task.run()
+            workflow.do_engine_steps()
+
+    def ready_task(self, workflow: BpmnWorkflow, task_uuid: str) -> Task:
+        """Return the READY user task with this id.
+
+        :raises ConflictError: if the task is no longer open in the case.
+        """
+        try:
+            task = workflow.get_task_from_id(UUID(task_uuid))
+        except Exception:
+            task = None
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise ConflictError("Die Aufgabe ist nicht mehr offen – sie wurde bereits erledigt oder abgebrochen.")
+        return task
+
+    def insert(
+        self, session: Session, version: LoadedVersion, workflow: BpmnWorkflow, *, site: str,
+        business_key: str | None, actor: str,
+    ) -> ProcessInstance:  # fmt: skip
+        """Store a new case (lock_version 1) with its inbox rows."""
+        now = clock.now()
+        row = ProcessInstance(
+            version_id=version.id,
+            process_id=version.process_id,
+            business_key=business_key,
+            site=site,
+            status=RUNNING,
+            state="{}",
+            serializer_version=SERIALIZER_VERSION,
+            lock_version=0,
+            created_by=actor,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(row)
+        session.flush()
+        if row.business_key is None:
+            row.business_key = f"VG-{now.astimezone(clock.BERLIN).year}-{row.id:06d}"
+        for column, value in self._values(row, workflow).items():
+            setattr(row, column, value)
+        row.lock_version = 1
+        session.flush()
+        self.sync_human_tasks(session, row, version, workflow)
+        return row
+
+    def save(
+        self, session: Session, row: ProcessInstance, version: LoadedVersion, workflow: BpmnWorkflow, expected: int
+    ) -> None:
+        """Write the case if nobody else did since ``expected``.
+
+        :raises ConflictError: if ``lock_version`` moved on.
+        """
+        values = self._values(row, workflow)
+        values["error_message"] = None
+        values["lock_version"] = expected + 1
+        result = session.execute(
+            sa.update(ProcessInstance)
+            .where(ProcessInstance.id == row.id, ProcessInstance.lock_version == expected)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise ConflictError(
+                "Der Vorgang wurde zwischenzeitlich von jemand anderem geändert. Bitte neu laden.",
+                instance_id=row.id,
+                expected=expected,
+            )
+        session.refresh(row)
+        self.sync_human_tasks(session, row, version, workflow)
+
+    def _values(self, row: ProcessInstance, workflow: BpmnWorkflow) -> dict[str, Any]:
+        """Column values derived from the workflow (the row itself is not touched)."""
+        data = case_data(workflow)
+        now = clock.now()
+        completed = workflow.is_completed()
+        return {
+            "state": self.codec.dumps(workflow),
+            "serializer_version": SERIALIZER_VERSION,
+            "status": COMPLETED if completed else RUNNING,
+            "next_timer_at": None if completed else timers.next_timer_due(workflow),
+            "applicant_name": _applicant(data),
+            "claim_date": row.claim_date or _claim_date(data),
+            "updated_at": now,
+            "completed_at": now if completed else None,
+        }
+
+    def sync_human_tasks(
+        self, session: Session, row: ProcessInstance, version: LoadedVersion, workflow: BpmnWorkflow
+    ) -> None:
+        """Make the inbox rows of a case match its READY user tasks (keeping claims and priorities)."""
+        existing = {
+            task.task_uuid: task
+            for task in session.scalars(sa.select(HumanTask).where(HumanTask.instance_id == row.id))
+        }
+        now = clock.now()
+        ready = [] if row.status != RUNNING else workflow.get_tasks(state=TaskState.READY, manual=True)
+        keep: set[str] = set()
+        for task in ready:
+            task_uuid = str(task.id)
+            keep.add(task_uuid)
+            info = version.model.tasks.get(task.task_spec.bpmn_id)
+            due = timers.boundary_timer_due(task)
+            current = existing.get(task_uuid)
+            if current is not None:
+                current.due_at = due or current.due_at
+                current.business_key = row.business_key
+                current.applicant_name = row.applicant_name
+                continue
+            session.add(
+                HumanTask(
+                    task_uuid=task_uuid,
+                    instance_id=row.id,
+                    process_id=row.process_id,
+                    task_spec_id=task.task_spec.bpmn_id,
+                    name=(info.name if info else task.task_spec.bpmn_name) or task.task_spec.bpmn_id,
+                    lane=(info.lane if info else task.task_spec.lane) or "",
+                    egs_role=info.egs_role if info else None,
+                    form_key=info.form_key if info else None,
+                    site=row.site,
+                    business_key=row.business_key,
+                    applicant_name=row.applicant_name,
+                    due_at=due,
+                    priority=0,
+                    created_at=now,
+                )
+            )
+        for task_uuid, stale in existing.items():
+            if task_uuid not in keep:
+                session.delete(stale)
+        session.flush()

@@ -1,0 +1,587 @@
+"""The engine's public API: every operation is one transaction with permission checks and audit events.
+
+The web app and the CLI call only this class. Failures that matter to an auditor (refused access,
+conflicts, script errors) are recorded in a separate transaction, because the operation's own
+transaction is rolled back.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from . import audit, clock, schema
+from .audit import Action
+from .auth import SITES, Actor, authenticate, load_actor
+from .config import EngineSettings
+from .db import Database
+from .deployments import DeployedProcess, LoadedVersion, SpecCache, collect_model_files, deploy
+from .errors import (
+    AuthenticationError,
+    ConflictError,
+    FormValidationError,
+    NotFoundError,
+    PermissionDeniedError,
+    ScriptError,
+)
+from .forms import FieldSpec, coerce_submission, form_fields, validate_submission
+from .inbox import TaskSummary, list_tasks, tasks_of_case
+from .model_loader import ModelFile
+from .models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion
+from .runtime import ERROR, RUNNING, CaseRuntime, case_data, waiting_timers
+from .scripting import create_script_engine
+from .serialization import StateCodec
+
+log = logging.getLogger("egs.engine")
+
+
+@dataclass(frozen=True)
+class ProcessInfo:
+    """A deployed process (newest version) someone may start."""
+
+    process_id: str
+    name: str
+    version: int
+    start_lane: str | None
+
+
+@dataclass(frozen=True)
+class CaseHeader:
+    """Key facts of a case for headers and lists."""
+
+    instance_id: int
+    business_key: str | None
+    process_id: str
+    process_name: str
+    version: int
+    site: str
+    status: str
+    applicant_name: str | None
+    claim_date: date | None
+    created_at: datetime
+    updated_at: datetime
+    lock_version: int
+    next_timer_at: datetime | None
+    error_message: str | None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One step in a case's history, from the audit trail."""
+
+    occurred_at: datetime
+    actor: str
+    action: str
+    task_name: str | None
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """Everything the case page shows."""
+
+    header: CaseHeader
+    open_tasks: list[TaskSummary]
+    history: list[HistoryEntry]
+    data: dict[str, Any]
+    labels: dict[str, FieldSpec]
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """Everything the task page shows."""
+
+    task_uuid: str
+    name: str
+    lane: str
+    egs_role: str | None
+    instructions: str
+    form_key: str | None
+    form_title: str
+    fields: list[FieldSpec]
+    assignee: str | None
+    due_at: datetime | None
+    header: CaseHeader
+    data: dict[str, Any]
+    labels: dict[str, FieldSpec]
+
+
+def _labels(forms: Mapping[str, Any]) -> dict[str, FieldSpec]:
+    labels: dict[str, FieldSpec] = {}
+    for schema_ in forms.values():
+        for spec in form_fields(schema_):
+            labels.setdefault(spec.name, spec)
+    return labels
+
+
+class Engine:
+    """Facade over deployments, runtime, inbox and audit (no web framework inside)."""
+
+    def __init__(self, settings: EngineSettings) -> None:
+        self.settings = settings
+        self.db = Database(settings.database_url)
+        self.specs = SpecCache(settings.max_model_bytes)
+        self.runtime = CaseRuntime(self.specs, StateCodec(), create_script_engine(settings.script_timeout))
+
+    # --- lifecycle -------------------------------------------------------------------------------------------
+
+    def init_db(self) -> None:
+        """Upgrade the database schema to the newest revision."""
+        schema.upgrade(self.db)
+
+    def ensure_schema(self) -> None:
+        """:raises SchemaOutdatedError: if ``init-db`` has to run first."""
+        schema.ensure_current(self.db)
+
+    def ping(self) -> bool:
+        """True if the database answers."""
+        with self.db.engine.connect() as connection:
+            return connection.execute(sa.text("SELECT 1")).scalar() == 1
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    # --- failure recording -----------------------------------------------------------------------------------
+
+    def _record(self, action: str, actor: Actor, **fields: Any) -> None:
+        with self.db.transaction() as session:
+            audit.record(session, action, actor.username, **fields)
+
+    @contextmanager
+    def _audited(self, actor: Actor, operation: str, task_uuid: str | None = None,
+                 instance_id: int | None = None) -> Iterator[None]:  # fmt: skip
+        try:
+            yield
+        except (PermissionDeniedError, ConflictError, ScriptError) as exc:
+            action = {
+                PermissionDeniedError: Action.ACCESS_DENIED,
+                ConflictError: Action.CONFLICT,
+                ScriptError: Action.SCRIPT_ERROR,
+            }[type(exc)]
+            if instance_id is None and task_uuid is not None:
+                instance_id = self._instance_of_task(task_uuid)
+            self._record(
+                action,
+                actor,
+                instance_id=instance_id,
+                task_uuid=task_uuid,
+                details={"operation": operation, "reason": exc.message},
+            )
+            log.info("%s refused: %s (user %s)", operation, action, actor.username)
+            raise
+
+    def _instance_of_task(self, task_uuid: str) -> int | None:
+        with self.db.reading() as session:
+            found = session.scalar(sa.select(HumanTask.instance_id).where(HumanTask.task_uuid == task_uuid))
+            if found is None:
+                found = session.scalar(
+                    sa.select(AuditEvent.instance_id).where(AuditEvent.task_uuid == task_uuid).limit(1)
+                )
+            return found
+
+    # --- users -----------------------------------------------------------------------------------------------
+
+    def login(self, username: str, password: str) -> Actor:
+        """Check credentials; both outcomes are audited (user name only, never the password).
+
+        :raises AuthenticationError:
+        """
+        try:
+            with self.db.reading() as session:
+                actor = authenticate(session, username, password)
+        except AuthenticationError:
+            with self.db.transaction() as session:
+                audit.record(session, Action.LOGIN_FAILED, username[:64] or "?")
+            raise
+        with self.db.transaction() as session:
+            audit.record(session, Action.LOGIN, actor.username)
+        return actor
+
+    def actor(self, username: str) -> Actor:
+        """Load a user with the grants valid now. :raises AuthenticationError:"""
+        with self.db.reading() as session:
+            return load_actor(session, username)
+
+    def logout(self, actor: Actor) -> None:
+        self._record(Action.LOGOUT, actor)
+
+    # --- deployments -----------------------------------------------------------------------------------------
+
+    def deploy_files(
+        self, files: Sequence[ModelFile], actor: Actor, forms_dir: Path | None = None
+    ) -> list[DeployedProcess]:
+        """Deploy model files (with forms from ``forms_dir``). :raises ModelError: nothing is stored then."""
+        with self.db.transaction() as session:
+            return deploy(
+                session,
+                files,
+                forms_dir or self.settings.forms_dir,
+                actor.username,
+                max_model_bytes=self.settings.max_model_bytes,
+                max_form_bytes=self.settings.max_form_bytes,
+            )
+
+    def deploy_paths(self, paths: Sequence[Path], actor: Actor, forms_dir: Path | None = None) -> list[DeployedProcess]:
+        """Deploy every .bpmn/.dmn file found in ``paths``."""
+        return self.deploy_files(collect_model_files(paths), actor, forms_dir)
+
+    def startable_processes(self, actor: Actor) -> list[ProcessInfo]:
+        """Newest version of each process whose start lane the actor belongs to."""
+        with self.db.reading() as session:
+            newest = (
+                sa.select(ProcessVersion.process_id, sa.func.max(ProcessVersion.version).label("version"))
+                .group_by(ProcessVersion.process_id)
+                .subquery()
+            )
+            rows = session.scalars(
+                sa.select(ProcessVersion)
+                .join(
+                    newest,
+                    sa.and_(
+                        ProcessVersion.process_id == newest.c.process_id, ProcessVersion.version == newest.c.version
+                    ),
+                )
+                .order_by(ProcessVersion.name)
+            )
+            return [
+                ProcessInfo(row.process_id, row.name, row.version, row.start_lane)
+                for row in rows
+                if row.start_lane and actor.has_group(row.start_lane)
+            ]
+
+    # --- runtime ---------------------------------------------------------------------------------------------
+
+    def start_case(
+        self, actor: Actor, process_id: str, *, site: str | None = None, business_key: str | None = None,
+        system: bool = False,
+    ) -> CaseHeader:  # fmt: skip
+        """Start a case of the newest version of a process at a site.
+
+        :raises NotFoundError: unknown process. :raises PermissionDeniedError: actor not in the start lane
+            at that site (unless ``system``). :raises ScriptError: the first automatic steps failed; nothing stored.
+        """
+        site = site or self.settings.default_site
+        with self._audited(actor, "start"):
+            if site not in SITES:
+                raise NotFoundError(f"Unbekannter Standort: {site}")
+            with self.db.transaction() as session:
+                version = self.specs.latest(session, process_id)
+                start_lane = version.model.start_lane or ""
+                if not system and not actor.can_work(start_lane, site):
+                    raise PermissionDeniedError(
+                        f"Nur die Gruppe {start_lane} am Standort {site} darf diesen Prozess starten."
+                    )
+                workflow = self.runtime.new_workflow(version)
+                self.runtime.advance(workflow)
+                row = self.runtime.insert(
+                    session, version, workflow, site=site, business_key=business_key, actor=actor.username
+                )
+                audit.record(
+                    session,
+                    Action.START,
+                    actor.username,
+                    instance_id=row.id,
+                    process_id=process_id,
+                    details={"version": version.version, "site": site, "business_key": row.business_key},
+                )
+                return self._header(row, version)
+
+    def _open_task(self, session: Session, actor: Actor, task_uuid: str) -> HumanTask:
+        task = session.scalar(sa.select(HumanTask).where(HumanTask.task_uuid == task_uuid))
+        if task is None:
+            known = session.scalar(sa.select(AuditEvent.id).where(AuditEvent.task_uuid == task_uuid).limit(1))
+            if known is not None:
+                raise ConflictError("Die Aufgabe ist nicht mehr offen – sie wurde bereits erledigt oder abgebrochen.")
+            raise NotFoundError("Die Aufgabe gibt es nicht.")
+        if not actor.can_work(task.lane, task.site):
+            raise PermissionDeniedError(
+                f"Diese Aufgabe gehört der Gruppe {task.lane} am Standort {task.site}; dafür fehlt die Berechtigung."
+            )
+        return task
+
+    def claim(self, actor: Actor, task_uuid: str) -> None:
+        """Take a task; atomic, so of two clerks claiming at once exactly one succeeds.
+
+        :raises ConflictError: someone else holds it. :raises PermissionDeniedError:
+        """
+        with self._audited(actor, "claim", task_uuid=task_uuid), self.db.transaction() as session:
+            task = self._open_task(session, actor, task_uuid)
+            result = session.execute(
+                sa.update(HumanTask)
+                .where(
+                    HumanTask.task_uuid == task_uuid,
+                    sa.or_(HumanTask.assignee_id.is_(None), HumanTask.assignee_id == actor.user_id),
+                )
+                .values(assignee_id=actor.user_id)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                raise ConflictError("Die Aufgabe wurde bereits von einer Kollegin oder einem Kollegen übernommen.")
+            audit.record(
+                session, Action.CLAIM, actor.username, instance_id=task.instance_id, task_uuid=task_uuid,
+                process_id=task.process_id, details={"task": task.name},
+            )  # fmt: skip
+
+    def unclaim(self, actor: Actor, task_uuid: str) -> None:
+        """Give a task back to the group. :raises ConflictError: it is held by someone else."""
+        with self._audited(actor, "unclaim", task_uuid=task_uuid), self.db.transaction() as session:
+            task = self._open_task(session, actor, task_uuid)
+            if task.assignee_id not in (None, actor.user_id):
+                raise ConflictError("Die Aufgabe ist von einer anderen Person übernommen.")
+            task.assignee_id = None
+            audit.record(
+                session, Action.UNCLAIM, actor.username, instance_id=task.instance_id, task_uuid=task_uuid,
+                process_id=task.process_id, details={"task": task.name},
+            )  # fmt: skip
+
+    def complete_task(
+        self, actor: Actor, task_uuid: str, data: Mapping[str, Any], expected_lock_version: int | None = None
+    ) -> CaseHeader:
+        """Validate the form data and complete the task; run the case on to its next wait state.
+
+        :raises FormValidationError: nothing is stored. :raises ConflictError: stale ``expected_lock_version``,
+            task gone or held by someone else. :raises PermissionDeniedError: :raises ScriptError: case unchanged.
+        """
+        return self._complete(actor, task_uuid, lambda _form: dict(data), expected_lock_version)
+
+    def submit_form(
+        self, actor: Actor, task_uuid: str, raw: Mapping[str, Sequence[str]], expected_lock_version: int | None = None
+    ) -> CaseHeader:
+        """Like ``complete_task``, for HTML form values (lists of strings) coerced by the task's schema."""
+        return self._complete(actor, task_uuid, lambda form: coerce_submission(form, raw), expected_lock_version)
+
+    def _complete(
+        self,
+        actor: Actor,
+        task_uuid: str,
+        make_data: Callable[[Mapping[str, Any]], dict[str, Any]],
+        expected_lock_version: int | None,
+    ) -> CaseHeader:
+        with self._audited(actor, "complete", task_uuid=task_uuid), self.db.transaction() as session:
+            task_row = self._open_task(session, actor, task_uuid)
+            if task_row.assignee_id not in (None, actor.user_id):
+                raise ConflictError("Die Aufgabe ist von einer anderen Person übernommen.")
+            row = session.scalar(
+                sa.select(ProcessInstance).where(ProcessInstance.id == task_row.instance_id).with_for_update()
+            )
+            if row is None:
+                raise NotFoundError("Der Vorgang existiert nicht.")
+            expected = row.lock_version if expected_lock_version is None else expected_lock_version
+            if row.lock_version != expected:
+                raise ConflictError(
+                    "Der Vorgang wurde zwischenzeitlich von jemand anderem geändert. Bitte neu laden.",
+                    instance_id=row.id,
+                    expected=expected,
+                    actual=row.lock_version,
+                )
+            version, workflow = self.runtime.load(session, row)
+            task = self.runtime.ready_task(workflow, task_uuid)
+            form = version.forms.get(task_row.form_key or "", {"type": "object", "properties": {}})
+            before = dict(task.data)
+            clean = validate_submission(form, make_data(form), before, clock.today_berlin())
+            self.runtime.complete_user_task(workflow, task, clean)
+            self.runtime.save(session, row, version, workflow, expected)
+            changes = {k: [before.get(k), v] for k, v in clean.items() if before.get(k) != v}
+            audit.record(
+                session,
+                Action.COMPLETE,
+                actor.username,
+                instance_id=row.id,
+                task_uuid=task_uuid,
+                process_id=row.process_id,
+                details={"task": task_row.name, "task_id": task_row.task_spec_id, "data": clean, "changes": changes},
+            )
+            return self._header(row, version)
+
+    def fire_due_timers(self, now: datetime | None = None, limit: int = 100) -> int:
+        """Fire every timer due at ``now`` (default: the clock); return how many cases moved on.
+
+        Each case is its own transaction; on PostgreSQL, rows another worker holds are skipped.
+        A case whose next step fails is set to status 'error' (and skipped from then on).
+        """
+        moment = now or clock.now()
+        fired = 0
+        with clock.frozen(moment):
+            with self.db.reading() as session:
+                due = list(
+                    session.scalars(
+                        sa.select(ProcessInstance.id)
+                        .where(ProcessInstance.status == RUNNING, ProcessInstance.next_timer_at <= moment)
+                        .order_by(ProcessInstance.next_timer_at)
+                        .limit(limit)
+                    )
+                )
+            for instance_id in due:
+                try:
+                    fired += self._fire_case_timers(instance_id, moment)
+                except ScriptError as exc:
+                    self._mark_error(instance_id, exc)
+        return fired
+
+    def _fire_case_timers(self, instance_id: int, moment: datetime) -> int:
+        with self.db.transaction() as session:
+            query = sa.select(ProcessInstance).where(
+                ProcessInstance.id == instance_id,
+                ProcessInstance.status == RUNNING,
+                ProcessInstance.next_timer_at <= moment,
+            )
+            if not self.db.is_sqlite:
+                query = query.with_for_update(skip_locked=True)
+            row = session.scalar(query)
+            if row is None:
+                return 0  # another worker has it, or it moved on
+            version, workflow = self.runtime.load(session, row)
+            waiting = waiting_timers(workflow)
+            self.runtime.fire_timers(workflow)
+            still_waiting = waiting_timers(workflow)
+            fired_names = sorted(name for task_id, name in waiting.items() if task_id not in still_waiting)
+            self.runtime.save(session, row, version, workflow, row.lock_version)
+            if fired_names:
+                audit.record(
+                    session,
+                    Action.TIMER_FIRED,
+                    "system",
+                    instance_id=row.id,
+                    process_id=row.process_id,
+                    details={"timers": fired_names, "due_at": moment.isoformat()},
+                )
+            return 1 if fired_names else 0
+
+    def _mark_error(self, instance_id: int, exc: ScriptError) -> None:
+        with self.db.transaction() as session:
+            session.execute(
+                sa.update(ProcessInstance)
+                .where(ProcessInstance.id == instance_id)
+                .values(
+                    status=ERROR,
+                    error_message=exc.message,
+                    lock_version=ProcessInstance.lock_version + 1,
+                    updated_at=clock.now(),
+                )
+            )
+            audit.record(
+                session, Action.SCRIPT_ERROR, "system", instance_id=instance_id, details={"reason": exc.message}
+            )
+        log.warning("case %s stopped with a script error in %s", instance_id, exc.element_id)
+
+    def run_worker(self, interval: float | None = None, stop: Any = None, max_rounds: int | None = None) -> None:
+        """Fire due timers in a loop (``egs worker``); ``stop`` is an Event-like object to end it."""
+        pause = self.settings.worker_interval if interval is None else interval
+        rounds = 0
+        while not (stop is not None and stop.is_set()):
+            fired = self.fire_due_timers()
+            if fired:
+                log.info("fired timers in %d cases", fired)
+            rounds += 1
+            if max_rounds is not None and rounds >= max_rounds:
+                return
+            if stop is not None:
+                stop.wait(pause)
+            else:
+                time.sleep(pause)
+
+    # --- reads -----------------------------------------------------------------------------------------------
+
+    def inbox(self, actor: Actor) -> list[TaskSummary]:
+        """Open tasks of the actor's groups at the actor's sites."""
+        with self.db.reading() as session:
+            return list_tasks(session, actor)
+
+    def _header(self, row: ProcessInstance, version: LoadedVersion) -> CaseHeader:
+        return CaseHeader(
+            instance_id=row.id,
+            business_key=row.business_key,
+            process_id=row.process_id,
+            process_name=version.name,
+            version=version.version,
+            site=row.site,
+            status=row.status,
+            applicant_name=row.applicant_name,
+            claim_date=row.claim_date,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            lock_version=row.lock_version,
+            next_timer_at=row.next_timer_at,
+            error_message=row.error_message,
+        )
+
+    def _may_view(self, actor: Actor, version: LoadedVersion, site: str) -> bool:
+        lanes = {task.lane for task in version.model.tasks.values() if task.lane}
+        lanes.add(version.model.start_lane or "")
+        return any(actor.can_work(lane, site) for lane in lanes) or actor.has_group("AUDIT", site)
+
+    def case_view(self, actor: Actor, instance_id: int) -> CaseView:
+        """Show a case; the view itself is audited.
+
+        :raises NotFoundError: :raises PermissionDeniedError: (audited too)
+        """
+        with self._audited(actor, "view_case", instance_id=instance_id), self.db.transaction() as session:
+            row = session.get(ProcessInstance, instance_id)
+            if row is None:
+                raise NotFoundError("Den Vorgang gibt es nicht.")
+            version, workflow = self.runtime.load(session, row)
+            if not self._may_view(actor, version, row.site):
+                raise PermissionDeniedError("Für diesen Vorgang fehlt die Berechtigung (Gruppe/Standort).")
+            audit.record(session, Action.CASE_VIEWED, actor.username, instance_id=row.id, process_id=row.process_id)
+            events = audit.events_for_instance(session, row.id)
+            history = [
+                HistoryEntry(e.occurred_at, e.actor, e.action, e.details.get("task"), e.details)
+                for e in events
+                if e.action not in (Action.CASE_VIEWED, Action.TASK_VIEWED)
+            ]
+            return CaseView(
+                header=self._header(row, version),
+                open_tasks=tasks_of_case(session, row.id),
+                history=history,
+                data=case_data(workflow),
+                labels=_labels(version.forms),
+            )
+
+    def task_view(self, actor: Actor, task_uuid: str) -> TaskView:
+        """Show a task with its form and the case data so far; audited.
+
+        :raises NotFoundError: :raises ConflictError: task no longer open. :raises PermissionDeniedError:
+        """
+        with self._audited(actor, "view_task", task_uuid=task_uuid), self.db.transaction() as session:
+            task_row = self._open_task(session, actor, task_uuid)
+            row = session.get(ProcessInstance, task_row.instance_id)
+            if row is None:
+                raise NotFoundError("Den Vorgang gibt es nicht.")
+            version, workflow = self.runtime.load(session, row)
+            task = self.runtime.ready_task(workflow, task_uuid)
+            info = version.model.tasks.get(task_row.task_spec_id)
+            form = version.forms.get(task_row.form_key or "", {})
+            assignee = None
+            if task_row.assignee_id is not None:
+                assignee = next((t.assignee for t in tasks_of_case(session, row.id) if t.task_uuid == task_uuid), None)
+            audit.record(
+                session, Action.TASK_VIEWED, actor.username, instance_id=row.id, task_uuid=task_uuid,
+                process_id=row.process_id, details={"task": task_row.name},
+            )  # fmt: skip
+            return TaskView(
+                task_uuid=task_uuid,
+                name=task_row.name,
+                lane=task_row.lane,
+                egs_role=task_row.egs_role,
+                instructions=info.instructions if info else "",
+                form_key=task_row.form_key,
+                form_title=str(form.get("title", task_row.name)),
+                fields=form_fields(form) if form else [],
+                assignee=assignee,
+                due_at=task_row.due_at,
+                header=self._header(row, version),
+                data=dict(task.data),
+                labels=_labels(version.forms),
+            )
+
+
+__all__ = ["Engine", "CaseHeader", "CaseView", "TaskView", "ProcessInfo", "HistoryEntry", "FormValidationError"]

@@ -1,0 +1,69 @@
+"""Timer support: SpiffWorkflow's timer events read the engine clock, and due times are extracted.
+
+SpiffWorkflow 3 decides whether a timer fired by calling ``datetime.now(timezone.utc)`` inside
+``SpiffWorkflow.bpmn.specs.event_definitions.timer``. We hand that module a ``datetime`` subclass whose
+``now()`` asks :mod:`engine.clock`, so ``fire_due_timers(now)`` fires exactly what is due at ``now``
+(and tests need not sleep). Everything else about datetimes is inherited unchanged.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+
+from . import clock
+
+
+class _ClockDatetime(datetime):
+    """A datetime whose ``now()`` is the engine clock."""
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> Any:
+        instant = clock.now()
+        return instant.astimezone(tz) if tz is not None else instant.astimezone().replace(tzinfo=None)
+
+
+def _install_clock() -> None:
+    current = getattr(spiff_timer, "datetime", None)
+    if current is _ClockDatetime:
+        return
+    if current is not datetime:
+        raise RuntimeError("SpiffWorkflow timer module changed: cannot attach the engine clock")
+    spiff_timer.datetime = _ClockDatetime  # type: ignore[misc]
+
+
+_install_clock()
+
+
+def next_timer_due(workflow: BpmnWorkflow) -> datetime | None:
+    """Return the earliest due time of the workflow's waiting timers (UTC), or None."""
+    due: list[datetime] = []
+    for event in workflow.waiting_events():
+        if "Timer" not in event.event_type or event.value is None:
+            continue
+        value = event.value["next"] if isinstance(event.value, dict) else event.value
+        due.append(clock.parse_iso(str(value)))
+    return min(due) if due else None
+
+
+def boundary_timer_due(task: Any) -> datetime | None:
+    """Return the due time of a timer boundary event attached to a READY user task, if any."""
+    parent = task.parent
+    if parent is None:
+        return None
+    due: list[datetime] = []
+    for sibling in parent.children:
+        if sibling is task:
+            continue
+        definition = getattr(sibling.task_spec, "event_definition", None)
+        if isinstance(definition, TimerEventDefinition):
+            value = sibling._get_internal_data("event_value")
+            if isinstance(value, dict):
+                value = value.get("next")
+            if value:
+                due.append(clock.parse_iso(str(value)))
+    return min(due) if due else None
