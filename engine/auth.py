@@ -98,9 +98,17 @@ def system_actor(name: str = "system") -> Actor:
 
 
 def create_user(
-    session: Session, username: str, display_name: str, password: str, grants: list[tuple[str, str]]
+    session: Session,
+    username: str,
+    display_name: str,
+    password: str,
+    grants: list[tuple[str, str]],
+    *,
+    password_hash: str | None = None,
 ) -> User:
     """Create a user with grants; unknown groups or sites are refused.
+
+    ``password_hash`` may carry a precomputed hash of ``password`` (bulk creation of demo users).
 
     :raises ValueError: on unknown group/site codes or a taken user name.
     """
@@ -115,7 +123,7 @@ def create_user(
     user = User(
         username=username,
         display_name=display_name,
-        password_hash=hash_password(password),
+        password_hash=password_hash or hash_password(password),
         active=True,
         created_at=now,
     )

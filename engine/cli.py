@@ -42,8 +42,23 @@ def make_engine(check_schema: bool = True) -> Engine:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     engine = Engine(settings)
     if check_schema:
-        engine.ensure_schema()
+        try:
+            engine.ensure_schema()
+        except EngineError:
+            engine.close()
+            raise
     return engine
+
+
+@contextmanager
+def _engine(check_schema: bool = True) -> Iterator[Engine]:
+    """Run a command with an engine: German errors instead of tracebacks, connections closed at the end."""
+    with _friendly_errors():
+        engine = make_engine(check_schema)
+        try:
+            yield engine
+        finally:
+            engine.close()
 
 
 @click.group(help="EGS-Prozessplattform: Modelle bereitstellen, Vorgänge starten, Timer ausführen.")
@@ -53,8 +68,7 @@ def cli() -> None:
 
 @cli.command("init-db", help="Datenbankschema anlegen bzw. auf den neuesten Stand bringen.")
 def init_db() -> None:
-    with _friendly_errors():
-        engine = make_engine(check_schema=False)
+    with _engine(check_schema=False) as engine:
         engine.init_db()
         click.echo("Datenbankschema ist aktuell.")
 
@@ -63,8 +77,7 @@ def init_db() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--forms", "forms_dir", type=click.Path(path_type=Path), help="Formularverzeichnis (Standard: forms)")
 def deploy(paths: tuple[Path, ...], forms_dir: Path | None) -> None:
-    with _friendly_errors():
-        engine = make_engine()
+    with _engine() as engine:
         results = engine.deploy_paths(list(paths), system_actor("cli"), forms_dir)
         for result in results:
             state = "neu" if result.created else "unverändert"
@@ -76,8 +89,7 @@ def deploy(paths: tuple[Path, ...], forms_dir: Path | None) -> None:
 @click.option("--key", "business_key", help="Geschäftsschlüssel, z. B. BG-Nummer")
 @click.option("--site", help="Standort (56.4 … 56.8)")
 def start(process_id: str, business_key: str | None, site: str | None) -> None:
-    with _friendly_errors():
-        engine = make_engine()
+    with _engine() as engine:
         header = engine.start_case(system_actor("cli"), process_id, site=site, business_key=business_key, system=True)
         click.echo(f"Vorgang {header.instance_id} gestartet: {header.business_key} (Standort {header.site})")
 
@@ -87,8 +99,7 @@ def start(process_id: str, business_key: str | None, site: str | None) -> None:
 def tasks(username: str | None) -> None:
     from .auth import SITES, WORK_GROUPS, Actor
 
-    with _friendly_errors():
-        engine = make_engine()
+    with _engine() as engine:
         if username:
             actor = engine.actor(username)
         else:
@@ -105,8 +116,7 @@ def tasks(username: str | None) -> None:
 @click.option("--interval", type=float, help="Sekunden zwischen zwei Durchläufen")
 @click.option("--once", is_flag=True, help="nur einen Durchlauf")
 def worker(interval: float | None, once: bool) -> None:
-    with _friendly_errors():
-        engine = make_engine()
+    with _engine() as engine:
         click.echo("Timer-Worker läuft (Strg+C beendet).")
         try:
             engine.run_worker(interval=interval, max_rounds=1 if once else None)
@@ -118,8 +128,7 @@ def worker(interval: float | None, once: bool) -> None:
 def demo() -> None:
     from .demo import DEMO_PASSWORD, create_demo_cases, create_demo_users
 
-    with _friendly_errors():
-        engine = make_engine()
+    with _engine() as engine:
         users = create_demo_users(engine)
         cases = create_demo_cases(engine)
         click.echo(
@@ -130,8 +139,7 @@ def demo() -> None:
 
 @cli.command("verify-audit", help="Hash-Ketten des Audit-Trails prüfen (Exit-Code 1 bei Manipulation).")
 def verify_audit() -> None:
-    with _friendly_errors():
-        engine = make_engine()
+    with _engine() as engine:
         with engine.db.reading() as session:
             problems = audit.verify_chains(session)
         for problem in problems:

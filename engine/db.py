@@ -70,12 +70,13 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """Yield a session for queries only; nothing it does is committed."""
+        """Yield a session for queries only; nothing it does is committed.
+
+        Closing the session ends its transaction without expiring loaded objects, so rows read here
+        stay readable afterwards.
+        """
         with self._read_sessions() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     def dispose(self) -> None:
         self.engine.dispose()

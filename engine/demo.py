@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from .auth import ALL_SITES, create_user, system_actor
+from .auth import ALL_SITES, create_user, hash_password, system_actor
 from .errors import ConfigurationError
 from .models import ProcessInstance, User
 from .service import Engine
@@ -67,11 +67,12 @@ def create_demo_users(engine: Engine) -> list[str]:
     if engine.settings.is_production:
         raise ConfigurationError("Demo-Benutzer werden in Produktion (EGS_ENV=production) nicht angelegt.")
     created: list[str] = []
+    shared_hash = hash_password(DEMO_PASSWORD)  # one scrypt run for all demo accounts (same known password)
     with engine.db.transaction() as session:
         existing = set(session.scalars(sa.select(User.username)))
         for username, display_name, grants in DEMO_USERS:
             if username not in existing:
-                create_user(session, username, display_name, DEMO_PASSWORD, grants)
+                create_user(session, username, display_name, DEMO_PASSWORD, grants, password_hash=shared_hash)
                 created.append(username)
     return created
 

@@ -112,18 +112,21 @@ def deploy(
     :raises ModelError: (or ModelLintError with all problems) if any file is unsafe or breaks a rule;
         then nothing is stored.
     """
-    models = load_processes(files, max_model_bytes)
-    if not models:
-        raise ModelError("Die Dateien enthalten keinen ausführbaren Prozess.")
-    problems: list[ModelError] = []
     forms_by_process: dict[str, dict[str, Any]] = {}
-    for process_id, model in models.items():
-        forms, form_problems = _load_forms(model, forms_dir, max_form_bytes)
-        problems += form_problems
-        problems += lint_process(model, forms)
-        forms_by_process[process_id] = forms
-    if problems:
-        raise ModelLintError(problems)
+
+    def check(models: dict[str, ProcessModel]) -> None:
+        if not models:
+            raise ModelError("Die Dateien enthalten keinen ausführbaren Prozess.")
+        problems: list[ModelError] = []
+        for process_id, model in models.items():
+            forms, form_problems = _load_forms(model, forms_dir, max_form_bytes)
+            problems += form_problems
+            problems += lint_process(model, forms)
+            forms_by_process[process_id] = forms
+        if problems:
+            raise ModelLintError(problems)
+
+    models = load_processes(files, max_model_bytes, check)
     results: list[DeployedProcess] = []
     for process_id, model in sorted(models.items()):
         forms = forms_by_process[process_id]

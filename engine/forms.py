@@ -23,7 +23,6 @@ from .errors import FormValidationError, ModelError
 FORMAT_CHECKER = FormatChecker()
 
 
-@FORMAT_CHECKER.checks("date", raises=ValueError)
 def _is_date(value: object) -> bool:
     if not isinstance(value, str):
         return True
@@ -33,7 +32,6 @@ def _is_date(value: object) -> bool:
     return True
 
 
-@FORMAT_CHECKER.checks("iban")
 def _is_iban(value: object) -> bool:
     if not isinstance(value, str):
         return True
@@ -44,7 +42,6 @@ def _is_iban(value: object) -> bool:
     return int(digits) % 97 == 1
 
 
-@FORMAT_CHECKER.checks("steuer-id")
 def _is_steuer_id(value: object) -> bool:
     """German tax id: 11 digits, first not 0, ISO 7064 MOD 11,10 check digit."""
     if not isinstance(value, str):
@@ -59,9 +56,14 @@ def _is_steuer_id(value: object) -> bool:
     return check == int(value[10])
 
 
-@FORMAT_CHECKER.checks("plz")
 def _is_plz(value: object) -> bool:
     return not isinstance(value, str) or bool(re.fullmatch(r"\d{5}", value))
+
+
+FORMAT_CHECKER.checks("date", raises=ValueError)(_is_date)
+FORMAT_CHECKER.checks("iban")(_is_iban)
+FORMAT_CHECKER.checks("steuer-id")(_is_steuer_id)
+FORMAT_CHECKER.checks("plz")(_is_plz)
 
 
 def load_form(path: Path, max_bytes: int) -> dict[str, Any]:
@@ -200,11 +202,34 @@ def coerce_submission(schema: Mapping[str, Any], raw: Mapping[str, Sequence[str]
                 data[name] = float(values[-1].replace(",", "."))
             except ValueError:
                 errors.setdefault(name, []).append("Bitte eine Zahl eingeben.")
+        elif prop.get("format") == "date":
+            parsed = parse_date_input(values[-1])
+            if parsed is None:
+                errors.setdefault(name, []).append("Bitte ein Datum im Format TT.MM.JJJJ eingeben.")
+            else:
+                data[name] = parsed
         else:
             data[name] = values[-1]
     if errors:
         raise FormValidationError(errors)
     return data
+
+
+_GERMAN_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+
+
+def parse_date_input(text: str) -> str | None:
+    """Read a date typed as TT.MM.JJJJ (or ISO JJJJ-MM-TT) and return it as ISO, or None if invalid."""
+    match = _GERMAN_DATE.fullmatch(text.strip())
+    try:
+        if match:
+            day, month, year = (int(g) for g in match.groups())
+            return date(year, month, day).isoformat()
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+            return date.fromisoformat(text.strip()).isoformat()
+    except ValueError:
+        return None
+    return None
 
 
 _TYPE_NAMES = {"string": "Text", "integer": "ganze Zahl", "number": "Zahl", "boolean": "Ja/Nein", "array": "Liste"}

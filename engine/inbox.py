@@ -33,7 +33,7 @@ class TaskSummary:
     assignee: str | None
 
 
-def _summaries(session: Session, query: sa.Select[tuple[HumanTask, str | None]]) -> list[TaskSummary]:
+def _summaries(session: Session, query: sa.Select[HumanTask, str]) -> list[TaskSummary]:
     return [
         TaskSummary(
             task_uuid=task.task_uuid,
@@ -54,7 +54,7 @@ def _summaries(session: Session, query: sa.Select[tuple[HumanTask, str | None]])
     ]
 
 
-def _base() -> sa.Select[tuple[HumanTask, str | None]]:
+def _base() -> sa.Select[HumanTask, str]:
     assignee = aliased(User)
     return sa.select(HumanTask, assignee.username).outerjoin(assignee, HumanTask.assignee_id == assignee.id)
 

@@ -7,7 +7,8 @@ a :class:`ModelError` naming file, line and element.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import copy
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,10 @@ TASK_TAGS = (
     "task", "userTask", "manualTask", "scriptTask", "serviceTask", "businessRuleTask", "sendTask",
     "receiveTask", "callActivity", "subProcess",
 )  # fmt: skip
+
+# SpiffWorkflow names its own internal start and end tasks like this; a model element with the same id
+# silently replaces them and the process cannot run.
+RESERVED_IDS = frozenset({"Start", "End"})
 
 # Attributes whose value must be the id of an element in the same file.
 _ID_REFERENCES = (
@@ -90,8 +95,15 @@ class ProcessModel:
     trees: dict[str, etree._ElementTree] = field(repr=False, default_factory=dict)
 
 
-def load_processes(files: Sequence[ModelFile], max_bytes: int) -> dict[str, ProcessModel]:
+def load_processes(
+    files: Sequence[ModelFile],
+    max_bytes: int,
+    check: Callable[[dict[str, ProcessModel]], None] | None = None,
+) -> dict[str, ProcessModel]:
     """Parse and check a set of model files; return every executable process by id.
+
+    ``check`` runs on the models read from the XML before SpiffWorkflow parses them, so that rule
+    violations are reported together instead of one SpiffWorkflow error at a time.
 
     :raises ModelError: for the first unsafe, malformed or structurally broken file.
     """
@@ -105,10 +117,72 @@ def load_processes(files: Sequence[ModelFile], max_bytes: int) -> dict[str, Proc
         if model_file.kind == "bpmn":
             _check_structure(tree, model_file.name)
         trees[model_file.name] = tree
-    texts = {f.name: f.content.decode("utf-8") for f in files}
+    models = _read_models(files, trees)
+    if check is not None:
+        check(models)
+    _build_specs(files, trees, models)
+    return models
 
+
+def _read_models(files: Sequence[ModelFile], trees: dict[str, etree._ElementTree]) -> dict[str, ProcessModel]:
+    """Phase 1: everything we need from the XML alone (no SpiffWorkflow)."""
+    elements: dict[str, tuple[str, etree._Element]] = {}
+    for model_file in files:
+        for process in trees[model_file.name].getroot().iterfind("bpmn:process", NS):
+            process_id = process.get("id", "")
+            if process_id in elements:
+                raise ModelError(
+                    f"Prozess-ID '{process_id}' ist auch in {elements[process_id][0]} definiert.",
+                    filename=model_file.name,
+                    line=process.sourceline,
+                    element_id=process_id,
+                )
+            elements[process_id] = (model_file.name, process)
+    texts = {f.name: f.content.decode("utf-8") for f in files}
+    dmn_files = {f.name for f in files if f.kind == "dmn"}
+    models: dict[str, ProcessModel] = {}
+    for process_id, (filename, element) in elements.items():
+        if element.get("isExecutable", "true") == "false":
+            continue
+        called = _called_processes(process_id, elements)
+        tasks: dict[str, TaskInfo] = {}
+        for pid in [process_id, *sorted(called)]:
+            tasks.update(read_tasks(elements[pid][1], elements[pid][0]))
+        needed = {filename} | {elements[pid][0] for pid in called}
+        if any(t.tag == "businessRuleTask" for t in tasks.values()):
+            needed |= dmn_files
+        models[process_id] = ProcessModel(
+            process_id=process_id,
+            name=_process_name(trees[filename], element),
+            filename=filename,
+            spec=None,
+            subprocess_specs={},
+            tasks=tasks,
+            start_lane=_start_lane(element),
+            resources={name: texts[name] for name in sorted(needed)},
+            trees={name: trees[name] for name in sorted(needed)},
+        )
+    return models
+
+
+def _called_processes(process_id: str, elements: dict[str, tuple[str, etree._Element]]) -> set[str]:
+    found: set[str] = set()
+    todo = [process_id]
+    while todo:
+        _, element = elements[todo.pop()]
+        for call in element.iterfind(".//bpmn:callActivity", NS):
+            target = call.get("calledElement", "")
+            if target in elements and target not in found and target != process_id:
+                found.add(target)
+                todo.append(target)
+    return found
+
+
+def _build_specs(
+    files: Sequence[ModelFile], trees: dict[str, etree._ElementTree], models: dict[str, ProcessModel]
+) -> None:
+    """Phase 2: let SpiffWorkflow parse (with XSD validation) and attach the executable specs."""
     parser = SpiffBpmnParser(validator=VALIDATOR)
-    process_files: dict[str, str] = {}
     for model_file in files:
         # Spiff may rewrite parts of the tree while validating: give it a private copy.
         tree = etree.ElementTree(_copy(trees[model_file.name].getroot()))
@@ -117,53 +191,14 @@ def load_processes(files: Sequence[ModelFile], max_bytes: int) -> dict[str, Proc
                 parser.add_dmn_xml(tree.getroot(), filename=model_file.name)
             else:
                 parser.add_bpmn_xml(tree, filename=model_file.name)
-        for process in trees[model_file.name].getroot().iterfind("bpmn:process", NS):
-            process_id = process.get("id", "")
-            if process_id in process_files:
-                raise ModelError(
-                    f"Prozess-ID '{process_id}' ist auch in {process_files[process_id]} definiert.",
-                    filename=model_file.name,
-                    line=process.sourceline,
-                    element_id=process_id,
-                )
-            process_files[process_id] = model_file.name
-
-    dmn_files = [f.name for f in files if f.kind == "dmn"]
-    result: dict[str, ProcessModel] = {}
-    for process_id in parser.get_process_ids():
-        filename = process_files[process_id]
-        tree = trees[filename]
-        with _spiff_errors(filename, tree):
-            spec = parser.get_spec(process_id)
-            subprocess_specs = parser.get_subprocess_specs(process_id)
-        needed = {filename} | {process_files[p] for p in subprocess_specs if p in process_files}
-        tasks: dict[str, TaskInfo] = {}
-        for name in sorted(needed):
-            for process in trees[name].getroot().iterfind("bpmn:process", NS):
-                if name == filename and process.get("id") != process_id and process.get("id") not in subprocess_specs:
-                    continue
-                tasks.update(read_tasks(process, name))
-        if any(t.tag == "businessRuleTask" for t in tasks.values()):
-            needed |= set(dmn_files)
-        process_element = next(
-            (p for p in tree.getroot().iterfind("bpmn:process", NS) if p.get("id") == process_id), None
-        )
-        result[process_id] = ProcessModel(
-            process_id=process_id,
-            name=_process_name(tree, process_element),
-            filename=filename,
-            spec=spec,
-            subprocess_specs=subprocess_specs,
-            tasks=tasks,
-            start_lane=_start_lane(process_element),
-            resources={name: texts[name] for name in sorted(needed)},
-            trees={name: trees[name] for name in sorted(needed)},
-        )
-    return result
+    for process_id, model in models.items():
+        with _spiff_errors(model.filename, trees[model.filename]):
+            model.spec = parser.get_spec(process_id)
+            model.subprocess_specs = parser.get_subprocess_specs(process_id)
 
 
 def _copy(element: etree._Element) -> etree._Element:
-    return etree.fromstring(etree.tostring(element))
+    return copy.deepcopy(element)  # keeps source lines, unlike a tostring/fromstring round trip
 
 
 class _spiff_errors:
@@ -176,9 +211,9 @@ class _spiff_errors:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
         if exc is None or isinstance(exc, ModelError):
-            return False
+            return
         if isinstance(exc, ValidationException):
             element_id = getattr(exc, "id", "") or ""
             line = getattr(exc, "line_number", None)
@@ -191,7 +226,6 @@ class _spiff_errors:
             ) from exc
         if isinstance(exc, SpiffWorkflowException | KeyError | ValueError | TypeError | AttributeError):
             raise ModelError(f"Das Modell kann nicht verarbeitet werden: {exc}", filename=self.filename) from exc
-        return False
 
 
 def _check_structure(tree: etree._ElementTree, filename: str) -> None:
@@ -206,6 +240,13 @@ def _check_structure(tree: etree._ElementTree, filename: str) -> None:
                 "Die ID ist mehrfach vergeben.", filename=filename, line=element.sourceline, element_id=element_id
             )
         ids[element_id] = element
+        if element_id in RESERVED_IDS:
+            raise ModelError(
+                f"Die ID '{element_id}' ist für die Engine reserviert; bitte umbenennen (z. B. 'Event_{element_id}').",
+                filename=filename,
+                line=element.sourceline,
+                element_id=element_id,
+            )
     processes = root.findall("bpmn:process", NS)
     if not processes:
         raise ModelError("Die Datei enthält keinen <bpmn:process>.", filename=filename, line=root.sourceline)

@@ -59,8 +59,8 @@ def parse_model_xml(content: bytes, filename: str, kind: Kind, max_bytes: int) -
     except UnicodeDecodeError as exc:
         raise ModelError("Die Datei ist nicht UTF-8-kodiert.", filename=filename) from exc
     if b"<!DOCTYPE" in content or b"<!ENTITY" in content:
-        line = content[: content.find(b"<!")].count(b"\n") + 1
-        raise ModelError("DOCTYPE- und ENTITY-Deklarationen sind nicht erlaubt.", filename=filename, line=line)
+        doctype_line = content[: content.find(b"<!")].count(b"\n") + 1
+        raise ModelError("DOCTYPE- und ENTITY-Deklarationen sind nicht erlaubt.", filename=filename, line=doctype_line)
     try:
         tree = etree.ElementTree(etree.fromstring(content, _parser()))
     except etree.XMLSyntaxError as exc:

@@ -23,7 +23,7 @@ from functools import lru_cache
 from types import CodeType, FrameType, ModuleType
 from typing import Any, Literal
 
-from RestrictedPython import compile_restricted_eval, compile_restricted_exec
+from RestrictedPython.compile import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
 from RestrictedPython.Guards import (
     guarded_iter_unpack_sequence,
@@ -136,7 +136,8 @@ def compile_snippet(source: str, mode: Mode) -> CodeType:
         first = result.errors[0]
         line = _line_of(first)
         raise ScriptError("Verbotene oder fehlerhafte Anweisung: " + _translate(first), line=line)
-    code: CodeType = result.code
+    code: CodeType | None = result.code
+    assert code is not None
     return code
 
 

@@ -33,7 +33,7 @@ def _install_clock() -> None:
         return
     if current is not datetime:
         raise RuntimeError("SpiffWorkflow timer module changed: cannot attach the engine clock")
-    spiff_timer.datetime = _ClockDatetime  # type: ignore[misc]
+    spiff_timer.datetime = _ClockDatetime
 
 
 _install_clock()

@@ -1,0 +1,82 @@
+"""The audit trail is append-only and tamper-evident."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+
+from engine import audit
+from engine.models import AuditEvent
+from engine.service import Engine
+
+from . import pb
+
+
+def walked_case(engine: Engine) -> int:
+    egs = engine.actor("egs")
+    case = engine.start_case(egs, pb.PROCESS)
+    pb.step(engine, egs, case.instance_id, "Besucher anmelden und Anliegen erfassen", pb.anmeldung())
+    engine.case_view(egs, case.instance_id)
+    return case.instance_id
+
+
+def test_every_step_and_view_is_recorded_with_submitted_data(deployed: Engine) -> None:
+    instance_id = walked_case(deployed)
+    with deployed.db.reading() as session:
+        events = audit.events_for_instance(session, instance_id)
+    assert [(e.action, e.actor) for e in events] == [
+        ("start", "egs"),
+        ("complete", "egs"),
+        ("case_viewed", "egs"),
+    ]
+    complete = events[1]
+    assert complete.details["task"] == "Besucher anmelden und Anliegen erfassen"
+    assert complete.details["data"]["nachname"] == "Probstfeld"
+    assert complete.details["changes"]["nachname"] == [None, "Probstfeld"]
+    assert all(e.prev_hash == prev.hash for prev, e in zip(events, events[1:], strict=False))
+
+
+def test_chains_verify_clean(deployed: Engine) -> None:
+    walked_case(deployed)
+    walked_case(deployed)
+    with deployed.db.reading() as session:
+        assert audit.verify_chains(session) == []
+
+
+@pytest.mark.parametrize("statement", ["UPDATE audit_event SET actor = 'mallory'", "DELETE FROM audit_event"])
+def test_database_refuses_changes_to_the_trail(deployed: Engine, statement: str) -> None:
+    walked_case(deployed)
+    with pytest.raises(DBAPIError, match="append-only"):
+        with deployed.db.transaction() as session:
+            session.execute(sa.text(statement))
+    with deployed.db.reading() as session:
+        assert (
+            session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.actor == "mallory")) == 0
+        )
+
+
+def _bypass_guards(session) -> None:  # type: ignore[no-untyped-def]
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SET LOCAL session_replication_role = replica"))
+    else:
+        session.execute(sa.text("DROP TRIGGER audit_event_no_update"))
+        session.execute(sa.text("DROP TRIGGER audit_event_no_delete"))
+
+
+def test_verification_detects_changed_and_deleted_events(deployed: Engine) -> None:
+    """Someone with database superuser rights bypasses the triggers: the hash chain still tells."""
+    instance_id = walked_case(deployed)
+    with deployed.db.reading() as session:
+        start, complete, viewed = audit.events_for_instance(session, instance_id)
+    with deployed.db.transaction() as session:
+        _bypass_guards(session)
+        session.execute(sa.update(AuditEvent).where(AuditEvent.id == start.id).values(actor="mallory"))
+        session.execute(sa.delete(AuditEvent).where(AuditEvent.id == complete.id))
+    with deployed.db.reading() as session:
+        problems = [(p.chain, p.event_id, p.problem) for p in audit.verify_chains(session)]
+    chain = f"case:{instance_id}"
+    assert problems == [
+        (chain, start.id, "Inhalt wurde verändert"),
+        (chain, viewed.id, "Vorgänger fehlt oder wurde verändert"),
+    ]

@@ -1,0 +1,108 @@
+"""The egs command line: deploy, start, tasks, worker, demo, verify-audit, init-db and its schema guard."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from engine.cli import cli
+from engine.db import Database
+
+from .conftest import DATA, FORMS, PROCESSES
+
+
+def run(db_url: str, *args: str, env: dict[str, str] | None = None) -> Result:
+    environment = {"EGS_DATABASE_URL": db_url, "EGS_ENV": "test", "EGS_SECRET_KEY": "x", "EGS_FORMS_DIR": str(FORMS)}
+    environment.update(env or {})
+    return CliRunner().invoke(cli, list(args), env=environment, catch_exceptions=False)
+
+
+def test_deploy_prints_process_ids_and_versions(db_url: str) -> None:
+    first = run(db_url, "deploy", str(PROCESSES))
+    assert first.exit_code == 0, first.output
+    assert "pb_antragsannahme\tVersion 1\t(neu)" in first.output
+    again = run(db_url, "deploy", str(PROCESSES))
+    assert "pb_antragsannahme\tVersion 1\t(unverändert)" in again.output
+
+
+def test_deploy_of_a_hostile_file_exits_2_with_german_message(db_url: str, tmp_path: Path) -> None:
+    hostile = tmp_path / "xxe.bpmn"
+    hostile.write_text('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>')
+    result = run(db_url, "deploy", str(hostile))
+    assert result.exit_code == 2
+    assert "Fehler: xxe.bpmn, Zeile 1: DOCTYPE- und ENTITY-Deklarationen sind nicht erlaubt." in result.output
+    assert "Traceback" not in result.output
+
+
+def test_deploy_lists_all_lint_problems(db_url: str, tmp_path: Path) -> None:
+    result = run(db_url, "deploy", str(DATA / "script_step.bpmn"), "--forms", str(tmp_path))
+    assert result.exit_code == 2
+    assert "Problem(e) in den Modellen" in result.output
+    assert "test_eingabe.json: Das Formular existiert nicht." in result.output
+    assert "test_leer.json: Das Formular existiert nicht." in result.output
+
+
+def test_start_tasks_demo_and_worker(db_url: str) -> None:
+    assert run(db_url, "deploy", str(PROCESSES)).exit_code == 0
+    demo = run(db_url, "demo")
+    assert demo.exit_code == 0 and "Demo-Benutzer angelegt: egs, lsb" in demo.output
+    assert "keine (schon vorhanden)" in run(db_url, "demo").output
+    started = run(db_url, "start", "pb_antragsannahme", "--key", "07402//0094744", "--site", "56.5")
+    assert started.exit_code == 0 and "07402//0094744 (Standort 56.5)" in started.output
+    listing = run(db_url, "tasks")
+    assert "07402//0094744\t56.5\tEGS\tBesucher anmelden und Anliegen erfassen" in listing.output
+    mine = run(db_url, "tasks", "--user", "egs")
+    assert "07402//0094744" not in mine.output, "egs works at 56.4 only"
+    assert run(db_url, "worker", "--once", "--interval", "0").exit_code == 0
+    verified = run(db_url, "verify-audit")
+    assert verified.exit_code == 0 and "unverändert" in verified.output
+
+
+def test_start_of_unknown_process_is_a_clear_error(db_url: str) -> None:
+    result = run(db_url, "start", "gibt_es_nicht")
+    assert result.exit_code == 2
+    assert "Prozess 'gibt_es_nicht' ist nicht bereitgestellt." in result.output
+
+
+def test_demo_is_refused_in_production(db_url: str) -> None:
+    result = run(db_url, "demo", env={"EGS_ENV": "production"})
+    assert result.exit_code == 2
+    assert "nicht angelegt" in result.output
+
+
+def test_outdated_schema_is_refused_until_init_db(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'leer.sqlite3'}"
+    refused = run(url, "tasks")
+    assert refused.exit_code == 2
+    assert "Das Datenbankschema ist nicht aktuell (gefunden: leer" in refused.output
+    assert "'egs init-db'" in refused.output
+    assert run(url, "init-db").exit_code == 0
+    assert run(url, "init-db").exit_code == 0, "init-db is idempotent"
+    assert run(url, "tasks").output.strip() == "Keine offenen Aufgaben."
+
+
+def test_engine_does_not_import_the_web_layer() -> None:
+    code = (
+        "import sys, engine.service, engine.cli, engine.demo\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('flask', 'werkzeug', 'webapp', 'jinja2')]\n"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy())
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", ["EGS_SCRIPT_TIMEOUT", "EGS_MAX_MODEL_BYTES"])
+def test_invalid_settings_are_reported(tmp_path: Path, name: str) -> None:
+    result = run(f"sqlite:///{tmp_path / 'x.sqlite3'}", "init-db", env={name: "viel"})
+    assert result.exit_code == 2
+    assert f"Ungültiger Wert für {name.removeprefix('EGS_').lower()}" in result.output
+
+
+def test_database_url_is_used(db_url: str) -> None:
+    assert run(db_url, "init-db").exit_code == 0
+    Database(db_url).dispose()

@@ -1,0 +1,144 @@
+"""Form input is coerced from HTML strings and validated on the server with German messages."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from engine.errors import FormValidationError
+from engine.forms import coerce_submission, form_fields, validate_submission
+
+from .conftest import FORMS
+
+ANMELDUNG = json.loads((FORMS / "pb_anmeldung.json").read_text(encoding="utf-8"))
+ANNAHME = json.loads((FORMS / "pb_antragsannahme.json").read_text(encoding="utf-8"))
+ANFORDERUNG = json.loads((FORMS / "pb_anforderung.json").read_text(encoding="utf-8"))
+TODAY = date(2025, 3, 14)
+
+CHECKS = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "iban": {"type": "string", "format": "iban", "x-errorMessage": "IBAN ist ungültig."},
+        "steuer_id": {"type": "string", "format": "steuer-id"},
+        "plz": {"type": "string", "format": "plz"},
+        "betrag": {"type": "number", "minimum": 0, "multipleOf": 0.01},
+    },
+}
+
+
+def errors_of(
+    schema: dict[str, object], data: dict[str, object], case: dict[str, object] | None = None
+) -> dict[str, list[str]]:
+    with pytest.raises(FormValidationError) as caught:
+        validate_submission(schema, data, case or {}, TODAY)
+    return caught.value.field_errors
+
+
+def test_html_values_become_typed_json() -> None:
+    raw = {
+        "vorname": [" Jana "],
+        "nachname": ["Probstfeld"],
+        "geburtsdatum": ["12.04.1988"],
+        "anliegen": ["erstantrag"],
+        "tag_der_antragstellung": ["2025-03-14"],
+        "bemerkung": [""],
+    }
+    data = coerce_submission(ANMELDUNG, raw)
+    assert data == {
+        "vorname": "Jana",
+        "nachname": "Probstfeld",
+        "geburtsdatum": "1988-04-12",
+        "anliegen": "erstantrag",
+        "tag_der_antragstellung": "2025-03-14",
+    }
+    assert validate_submission(ANMELDUNG, data, {}, TODAY) == data
+
+
+def test_checkboxes_booleans_and_integers() -> None:
+    data = coerce_submission(
+        ANNAHME,
+        {
+            "antragsart": ["hauptantrag"],
+            "anlagen": ["KDU", "EK"],
+            "ausweisart": ["reisepass"],
+            "ausweisnummer": ["C01X00T47"],
+            "identitaet_geprueft": ["on"],
+        },
+    )
+    assert data["anlagen"] == ["KDU", "EK"] and data["identitaet_geprueft"] is True
+    unchecked = coerce_submission(ANNAHME, {"antragsart": ["hauptantrag"]})
+    assert unchecked["identitaet_geprueft"] is False and unchecked["anlagen"] == []
+    assert errors_of(ANNAHME, unchecked)["identitaet_geprueft"] == [
+        ANNAHME["properties"]["identitaet_geprueft"]["x-errorMessage"]
+    ]
+    assert coerce_submission(ANFORDERUNG, {"frist_tage": ["21"]})["frist_tage"] == 21
+    with pytest.raises(FormValidationError) as caught:
+        coerce_submission(ANFORDERUNG, {"frist_tage": ["vierzehn"], "anforderung_versandt_am": ["32.13.2025"]})
+    assert caught.value.field_errors == {
+        "frist_tage": ["Bitte eine ganze Zahl eingeben."],
+        "anforderung_versandt_am": ["Bitte ein Datum im Format TT.MM.JJJJ eingeben."],
+    }
+
+
+def test_unknown_fields_are_rejected_even_if_the_schema_allows_them() -> None:
+    open_schema = {"type": "object", "properties": {"a": {"type": "string"}}}
+    with pytest.raises(FormValidationError) as caught:
+        coerce_submission(open_schema, {"a": ["x"], "is_admin": ["1"]})
+    assert caught.value.field_errors == {"is_admin": ["Unbekanntes Feld."]}
+    assert errors_of(open_schema, {"a": "x", "is_admin": True}) == {"is_admin": ["Unbekanntes Feld."]}
+
+
+def test_german_messages_per_field() -> None:
+    errors = errors_of(ANFORDERUNG, {"frist_tage": 0, "anforderung_versandt_am": "2025-03-15"})
+    assert errors == {
+        "frist_tage": ["Der Wert muss mindestens 1 sein."],
+        "anforderung_versandt_am": ["Das Datum darf nicht in der Zukunft liegen."],
+    }
+    assert errors_of(ANMELDUNG, {})["nachname"] == ["Pflichtfeld – bitte ausfüllen."]
+    assert errors_of(
+        ANNAHME,
+        {"antragsart": "hauptantrag", "ausweisart": "reisepass", "ausweisnummer": "12-34", "identitaet_geprueft": True},
+    )["ausweisnummer"] == [ANNAHME["properties"]["ausweisnummer"]["x-errorMessage"]]
+
+
+@pytest.mark.parametrize(
+    ("field", "good", "bad"),
+    [
+        ("iban", "DE89 3704 0044 0532 0130 00", "DE89370400440532013001"),
+        ("steuer_id", "36574261809", "36574261808"),
+        ("plz", "37073", "3707"),
+    ],
+)
+def test_check_digit_formats(field: str, good: str, bad: str) -> None:
+    assert validate_submission(CHECKS, {field: good}, {}, TODAY) == {field: good}
+    assert field in errors_of(CHECKS, {field: bad})
+
+
+def test_amounts_have_at_most_two_decimals_and_are_not_negative() -> None:
+    assert validate_submission(CHECKS, {"betrag": 18.77}, {}, TODAY)
+    assert errors_of(CHECKS, {"betrag": -1})["betrag"] == ["Der Wert muss mindestens 0 sein."]
+    assert errors_of(CHECKS, {"betrag": 1.234})["betrag"] == ["Der Wert muss ein Vielfaches von 0.01 sein."]
+
+
+def test_immutable_value_cannot_change_once_recorded() -> None:
+    data = {"vorname": "J", "nachname": "P", "anliegen": "erstantrag", "tag_der_antragstellung": "2025-03-10"}
+    case = {"tag_der_antragstellung": "2025-03-03"}
+    assert errors_of(ANMELDUNG, data, case)["tag_der_antragstellung"] == [
+        "Dieser Wert ist bereits festgehalten und darf nicht geändert werden."
+    ]
+    assert validate_submission(ANMELDUNG, {**data, "tag_der_antragstellung": "2025-03-03"}, case, TODAY)
+
+
+def test_fields_come_in_display_order_with_labels() -> None:
+    fields = form_fields(ANNAHME)
+    assert [f.name for f in fields] == ANNAHME["x-order"]
+    anlagen = next(f for f in fields if f.name == "anlagen")
+    assert anlagen.widget == "checkboxes" and anlagen.options[2] == (
+        "KDU",
+        "Anlage KDU – Kosten der Unterkunft und Heizung",
+    )
+    tag = next(f for f in form_fields(ANMELDUNG) if f.name == "tag_der_antragstellung")
+    assert (tag.widget, tag.required, tag.immutable, tag.default_today) == ("date", True, True, True)

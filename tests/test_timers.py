@@ -1,0 +1,111 @@
+"""Timers: the document deadline fires once when due, survives a worker restart and is never doubled."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from engine import clock
+from engine.models import AuditEvent, ProcessInstance
+from engine.service import Engine
+
+from . import pb
+from .conftest import make_engine
+
+
+def case_waiting_for_documents(engine: Engine, frist_tage: int = 14) -> int:
+    egs = engine.actor("egs")
+    case = engine.start_case(egs, pb.PROCESS)
+    pb.step(engine, egs, case.instance_id, "Besucher anmelden und Anliegen erfassen", pb.anmeldung())
+    pb.step(engine, egs, case.instance_id, "Antrag annehmen und Identität prüfen", pb.ANTRAGSANNAHME)
+    pb.step(engine, egs, case.instance_id, "Vollständigkeit prüfen", pb.UNVOLLSTAENDIG)
+    pb.step(engine, egs, case.instance_id, "Fehlende Unterlagen anfordern", pb.anforderung(frist_tage))
+    return case.instance_id
+
+
+def timer_events(engine: Engine, instance_id: int) -> list[dict[str, object]]:
+    with engine.db.reading() as session:
+        return list(
+            session.scalars(
+                sa.select(AuditEvent.details).where(
+                    AuditEvent.instance_id == instance_id, AuditEvent.action == "timer_fired"
+                )
+            )
+        )
+
+
+def test_deadline_fires_once_when_due(deployed: Engine) -> None:
+    start = clock.parse_iso("2025-04-01T10:00:00+02:00")
+    with clock.frozen(start):
+        instance_id = case_waiting_for_documents(deployed, frist_tage=14)
+    with deployed.db.reading() as session:
+        due = session.get(ProcessInstance, instance_id).next_timer_at  # type: ignore[union-attr]
+    assert due == start + timedelta(days=14)
+
+    assert deployed.fire_due_timers(due - timedelta(seconds=1)) == 0
+    assert pb.open_task(deployed, deployed.actor("egs"), instance_id).name == "Eingang der Unterlagen erfassen"
+
+    assert deployed.fire_due_timers(due + timedelta(seconds=1)) == 1
+    assert deployed.fire_due_timers(due + timedelta(days=1)) == 0
+    lsb_task = pb.open_task(deployed, deployed.actor("lsb"), instance_id)
+    assert lsb_task.name == "Versagung prüfen (§ 66 SGB I)"
+    assert [t for t in deployed.inbox(deployed.actor("egs")) if t.instance_id == instance_id] == []
+    assert [e["timers"] for e in timer_events(deployed, instance_id)] == [["Frist abgelaufen"]]
+    with deployed.db.reading() as session:
+        assert session.get(ProcessInstance, instance_id).next_timer_at is None  # type: ignore[union-attr]
+
+
+def test_timer_due_after_worker_restart_fires_once(deployed: Engine, db_url: str) -> None:
+    start = clock.parse_iso("2025-04-01T10:00:00+02:00")
+    with clock.frozen(start):
+        instance_id = case_waiting_for_documents(deployed, frist_tage=3)
+    with clock.frozen(start + timedelta(days=1)):
+        deployed.run_worker(interval=0, max_rounds=1)  # a worker round before the deadline: nothing to do
+    assert timer_events(deployed, instance_id) == []
+    deployed.close()  # the worker process stops …
+
+    restarted = make_engine(db_url)  # … and a new one starts with empty caches
+    try:
+        assert restarted.fire_due_timers(start + timedelta(days=3, minutes=1)) == 1
+        assert restarted.fire_due_timers(start + timedelta(days=4)) == 0
+        assert len(timer_events(restarted, instance_id)) == 1
+        assert pb.open_task(restarted, restarted.actor("lsb"), instance_id).name == "Versagung prüfen (§ 66 SGB I)"
+    finally:
+        restarted.close()
+
+
+def test_concurrent_workers_fire_each_timer_once(deployed: Engine, db_url: str) -> None:
+    start = clock.parse_iso("2025-04-01T10:00:00+02:00")
+    with clock.frozen(start):
+        cases = [case_waiting_for_documents(deployed, frist_tage=1) for _ in range(4)]
+    workers = [make_engine(db_url) for _ in range(3)]
+    barrier = threading.Barrier(len(workers))
+    fired: list[int] = []
+
+    def run(worker: Engine) -> None:
+        barrier.wait()
+        fired.append(worker.fire_due_timers(start + timedelta(days=2)))
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for worker in workers:
+        worker.close()
+    assert sum(fired) == len(cases)
+    for instance_id in cases:
+        assert len(timer_events(deployed, instance_id)) == 1
+
+
+def test_documents_in_time_stop_the_deadline(deployed: Engine) -> None:
+    start = clock.parse_iso("2025-04-01T10:00:00+02:00")
+    with clock.frozen(start):
+        instance_id = case_waiting_for_documents(deployed, frist_tage=14)
+    with clock.frozen(start + timedelta(days=5)):
+        pb.step(deployed, deployed.actor("egs"), instance_id, "Eingang der Unterlagen erfassen", pb.eingang())
+    assert deployed.fire_due_timers(start + timedelta(days=30)) == 0
+    assert timer_events(deployed, instance_id) == []
+    assert pb.open_task(deployed, deployed.actor("egs"), instance_id).name == "Vollständigkeit prüfen"
