@@ -147,3 +147,28 @@ def verify_audit() -> None:
         if problems:
             sys.exit(1)
         click.echo("Audit-Trail ist unverändert.")
+
+
+@cli.command("add-user", help="Benutzer anlegen, z. B. egs add-user mmuster --name 'Max Muster' --grant EGS@56.4")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="Anzeigename")
+@click.option("--grant", "grants", multiple=True, required=True, help="GRUPPE@STANDORT, z. B. LSB@56.5 oder AUDIT@*")
+@click.password_option("--password", prompt="Passwort", help="Passwort (wird sonst abgefragt)")
+def add_user(username: str, display_name: str, grants: tuple[str, ...], password: str) -> None:
+    from .auth import create_user
+
+    pairs: list[tuple[str, str]] = []
+    for grant in grants:
+        group, _, site = grant.partition("@")
+        if not site:
+            raise click.BadParameter(f"'{grant}' hat nicht die Form GRUPPE@STANDORT", param_hint="--grant")
+        pairs.append((group.upper(), site))
+    if len(password) < 12:
+        raise click.BadParameter("mindestens 12 Zeichen", param_hint="--password")
+    with _engine() as engine:
+        try:
+            with engine.db.transaction() as session:
+                create_user(session, username, display_name, password, pairs)
+        except ValueError as exc:
+            raise EngineError(str(exc)) from exc
+        click.echo(f"Benutzer {username} angelegt: {', '.join(f'{g}@{s}' for g, s in pairs)}")

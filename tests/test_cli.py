@@ -106,3 +106,28 @@ def test_invalid_settings_are_reported(tmp_path: Path, name: str) -> None:
 def test_database_url_is_used(db_url: str) -> None:
     assert run(db_url, "init-db").exit_code == 0
     Database(db_url).dispose()
+
+
+def test_add_user_creates_a_login_with_grants(db_url: str) -> None:
+    from engine.auth import authenticate
+
+    result = run(db_url, "add-user", "mmuster", "--name", "Max Muster", "--grant", "LSB@56.5", "--grant",
+                 "tl@56.5", "--password", "ein-langes-passwort")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    database = Database(db_url)
+    try:
+        from sqlalchemy.orm import Session
+
+        with Session(database.engine) as session:
+            actor = authenticate(session, "mmuster", "ein-langes-passwort")
+        assert actor.grants == frozenset({("LSB", "56.5"), ("TL", "56.5")})
+    finally:
+        database.dispose()
+    twice = run(
+        db_url, "add-user", "mmuster", "--name", "X", "--grant", "EGS@56.4", "--password", "ein-langes-passwort"
+    )
+    assert twice.exit_code == 2 and "Benutzername bereits vergeben" in twice.output
+    bad = run(db_url, "add-user", "y", "--name", "Y", "--grant", "CHEF@56.4", "--password", "ein-langes-passwort")
+    assert bad.exit_code == 2 and "Unbekannte Gruppe: CHEF" in bad.output
+    short = run(db_url, "add-user", "z", "--name", "Z", "--grant", "EGS@56.4", "--password", "kurz")
+    assert short.exit_code == 2 and "mindestens 12 Zeichen" in short.output

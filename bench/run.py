@@ -1,0 +1,181 @@
+"""Throughput of the EGS engine against raw SpiffWorkflow on the same process.
+
+Workload: one PB Antragsannahme case along the main path (start + 5 user tasks, "documents
+complete"). Measured:
+
+  raw-memory      SpiffWorkflow alone, workflow kept in memory (the upper bound)
+  raw-serialized  SpiffWorkflow alone, full JSON serialize + deserialize around every step
+                  (what any persistent engine must at least do)
+  egs-sqlite      our engine: permission checks, form validation, sandboxed scripts, optimistic
+                  locking, inbox rows and audit events, persisted in SQLite (file, WAL)
+  egs-postgresql  the same against PostgreSQL (only with --pg URL)
+
+Usage: .venv/bin/python bench/run.py [--cases 200] [--pg postgresql+psycopg://postgres@127.0.0.1:5432/bench]
+The PostgreSQL database is wiped. Prints absolute figures and ratios; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.spiff.parser import SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from engine import clock  # noqa: E402
+from engine.auth import system_actor  # noqa: E402
+from engine.config import load_settings  # noqa: E402
+from engine.demo import create_demo_users  # noqa: E402
+from engine.service import Engine  # noqa: E402
+
+TODAY = clock.today_berlin().isoformat()
+STEPS: list[tuple[str, dict[str, Any]]] = [
+    (
+        "egs",
+        {
+            "vorname": "Jana",
+            "nachname": "Probstfeld",
+            "anliegen": "erstantrag",
+            "tag_der_antragstellung": TODAY,
+        },
+    ),
+    (
+        "egs",
+        {
+            "antragsart": "hauptantrag",
+            "ausweisart": "personalausweis",
+            "ausweisnummer": "L01X00T47",
+            "identitaet_geprueft": True,
+        },
+    ),
+    ("egs", {"unterlagen_vollstaendig": True}),
+    ("tl", {"lsb_team": "team_a"}),
+    ("lsb", {"uebernommen": True}),
+]
+BPMN = ROOT / "processes" / "pb_antragsannahme.bpmn"
+
+
+def per_second(run_one: Callable[[], None], cases: int) -> tuple[float, float]:
+    """Run ``cases`` cases; return (cases per second, median ms per case)."""
+    durations = []
+    started = time.perf_counter()
+    for _ in range(cases):
+        t0 = time.perf_counter()
+        run_one()
+        durations.append(time.perf_counter() - t0)
+    total = time.perf_counter() - started
+    return cases / total, statistics.median(durations) * 1000
+
+
+def raw_runner(serialize: bool) -> Callable[[], None]:
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_file(str(BPMN))
+    spec = parser.get_spec("pb_antragsannahme")
+    subprocesses = parser.get_subprocess_specs("pb_antragsannahme")
+    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+
+    def one() -> None:
+        workflow = BpmnWorkflow(spec, subprocesses)
+        workflow.do_engine_steps()
+        for _, data in STEPS:
+            if serialize:
+                workflow = serializer.deserialize_json(serializer.serialize_json(workflow))
+            task = workflow.get_next_task(state=TaskState.READY, manual=True)
+            task.data.update(data)
+            task.run()
+            workflow.do_engine_steps()
+        if serialize:
+            serializer.serialize_json(workflow)
+        assert workflow.is_completed()
+
+    return one
+
+
+class StatementCounter:
+    def __init__(self, engine: sa.Engine) -> None:
+        self.count = 0
+        sa.event.listen(engine, "before_cursor_execute", self._count)
+
+    def _count(self, *args: Any) -> None:
+        self.count += 1
+
+
+def egs_runner(url: str) -> tuple[Callable[[], None], Engine, StatementCounter]:
+    engine = Engine(load_settings({"database_url": url, "env": "test", "secret_key": "bench"}))
+    engine.init_db()
+    engine.deploy_paths([ROOT / "processes"], system_actor("bench"), ROOT / "forms")
+    create_demo_users(engine)
+    actors = {name: engine.actor(name) for name in ("egs", "tl", "lsb")}
+    counter = StatementCounter(engine.db.engine)
+
+    def one() -> None:
+        case = engine.start_case(actors["egs"], "pb_antragsannahme", site="56.4")
+        header = case
+        for who, data in STEPS:
+            task = next(t for t in engine.inbox(actors[who]) if t.instance_id == case.instance_id)
+            header = engine.complete_task(actors[who], task.task_uuid, data, header.lock_version)
+        assert header.status == "completed"
+
+    return one, engine, counter
+
+
+def wipe_pg(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def main() -> None:
+    args = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    args.add_argument("--cases", type=int, default=200)
+    args.add_argument("--pg", help="PostgreSQL URL (the database is wiped)")
+    options = args.parse_args()
+    results: dict[str, tuple[float, float]] = {}
+    for label, serialize in (("raw-memory", False), ("raw-serialized", True)):
+        runner = raw_runner(serialize)
+        runner()  # warm up
+        results[label] = per_second(runner, options.cases)
+
+    statements: dict[str, float] = {}
+    targets = [("egs-sqlite", f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3")]
+    if options.pg:
+        wipe_pg(options.pg)
+        targets.append(("egs-postgresql", options.pg))
+    for label, url in targets:
+        runner, engine, counter = egs_runner(url)
+        runner()  # warm up (parses and caches the spec)
+        counter.count = 0
+        results[label] = per_second(runner, options.cases)
+        # Per case: 1 start + 5 completions + 5 inbox lookups (the lookups stand in for the clerk's inbox).
+        statements[label] = counter.count / options.cases
+        engine.close()
+
+    print(f"PB Antragsannahme, main path (start + 5 user tasks), {options.cases} cases each\n")
+    print(f"{'variant':<16} {'cases/s':>9} {'ms/case (median)':>17} {'SQL/case':>9}")
+    for label, (rate, median) in results.items():
+        sql = f"{statements[label]:.1f}" if label in statements else "-"
+        print(f"{label:<16} {rate:>9.1f} {median:>17.2f} {sql:>9}")
+    print()
+    raw_mem, raw_ser = results["raw-memory"][0], results["raw-serialized"][0]
+    for label in (k for k in results if k.startswith("egs")):
+        rate = results[label][0]
+        print(f"{label}: {rate / raw_mem:.2f}× raw in-memory, {rate / raw_ser:.2f}× raw serialize-per-step")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""Work a task: show its form, submit it, claim it, give it back."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from engine import clock
+from engine.auth import Actor
+from engine.errors import FormValidationError
+from engine.service import TaskView
+
+from ..errors import status_for
+from ..extensions import get_engine
+from ..security import login_required, require_actor
+from ..task_form import Submitted, build_fields, error_summary
+
+bp = Blueprint("tasks", __name__, url_prefix="/aufgaben")
+
+NOT_FORM_FIELDS = ("csrf_token", "lock_version")
+
+
+def _render(
+    view: TaskView,
+    actor: Actor,
+    submitted: Submitted | None = None,
+    errors: Mapping[str, Sequence[str]] | None = None,
+    lock_version: int | None = None,
+) -> str:
+    errors = errors or {}
+    fields = build_fields(view.fields, view.data, clock.today_berlin(), submitted, errors)
+    return render_template(
+        "tasks/show.html",
+        view=view,
+        fields=fields,
+        summary=error_summary(fields, errors),
+        held_by_other=view.assignee not in (None, actor.username),
+        actor=actor,
+        lock_version=view.header.lock_version if lock_version is None else lock_version,
+    )
+
+
+def _lock_version() -> int:
+    """The case version the form was rendered from; a form without one is not ours."""
+    raw = request.form.get("lock_version", "")
+    if not raw.isdigit():
+        abort(400)
+    return int(raw)
+
+
+@bp.get("/<task_uuid>")
+@login_required
+def show(task_uuid: str) -> Any:
+    """Show a task with its form (the view is audited)."""
+    actor = require_actor()
+    return _render(get_engine().task_view(actor, task_uuid), actor)
+
+
+@bp.post("/<task_uuid>")
+@login_required
+def submit(task_uuid: str) -> Any:
+    """Complete the task with the submitted form; on invalid input show the form again (422)."""
+    actor = require_actor()
+    engine = get_engine()
+    expected = _lock_version()
+    raw = {key: request.form.getlist(key) for key in request.form if key not in NOT_FORM_FIELDS}
+    try:
+        engine.submit_form(actor, task_uuid, raw, expected)
+    except FormValidationError as exc:
+        # Keep the version the user's input is based on: a change in between must still end in a 409.
+        view = engine.task_view(actor, task_uuid)
+        return _render(view, actor, request.form, exc.field_errors, expected), status_for(exc)
+    flash("Schritt abgeschlossen", "success")
+    return redirect(url_for("inbox.index"))
+
+
+@bp.post("/<task_uuid>/uebernehmen")
+@login_required
+def claim(task_uuid: str) -> Any:
+    """Take the task so that colleagues see who works on it."""
+    get_engine().claim(require_actor(), task_uuid)
+    flash("Aufgabe übernommen.", "success")
+    return redirect(url_for("tasks.show", task_uuid=task_uuid))
+
+
+@bp.post("/<task_uuid>/freigeben")
+@login_required
+def unclaim(task_uuid: str) -> Any:
+    """Give the task back to the group."""
+    get_engine().unclaim(require_actor(), task_uuid)
+    flash("Aufgabe freigegeben.", "success")
+    return redirect(url_for("tasks.show", task_uuid=task_uuid))

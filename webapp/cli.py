@@ -1,0 +1,34 @@
+"""The ``egs`` command: the engine's commands plus ``serve`` for the web application."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from engine.cli import cli
+from engine.errors import EngineError
+
+
+@click.command(help="Webanwendung starten (eingebauter Server mit mehreren Threads; in Produktion gunicorn).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Adresse, an der der Server lauscht")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port")
+def serve(host: str, port: int) -> None:
+    from . import create_app
+
+    try:
+        app = create_app()
+    except EngineError as exc:
+        click.echo(f"Fehler: {exc.message}", err=True)
+        sys.exit(2)
+    engine = app.extensions["egs_engine"]
+    logging.basicConfig(level=engine.settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    click.echo(f"EGS-Prozessplattform läuft auf http://{host}:{port}/ (Strg+C beendet).")
+    try:
+        app.run(host=host, port=port, threaded=True, debug=False, use_reloader=False)
+    finally:
+        engine.close()
+
+
+main = click.Group(name="egs", help=cli.help, commands={**cli.commands, "serve": serve})

@@ -1,0 +1,164 @@
+"""The one place that maps engine errors (and HTTP errors) to responses.
+
+Pages get a German message, clients that prefer JSON get ``{"status", "error", "message"}``. Neither
+responses nor logs carry stack traces, exception texts of unexpected errors or personal data.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import traceback
+from types import TracebackType
+from typing import Any
+
+from flask import Flask, Response, flash, jsonify, make_response, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from engine.errors import (
+    AuthenticationError,
+    ConflictError,
+    EngineError,
+    FormValidationError,
+    ModelError,
+    NotFoundError,
+    PermissionDeniedError,
+    SchemaOutdatedError,
+    ScriptError,
+)
+
+log = logging.getLogger("egs.web")
+
+_STATUS: tuple[tuple[type[EngineError], int], ...] = (
+    (NotFoundError, 404),
+    (PermissionDeniedError, 403),
+    (ConflictError, 409),
+    (FormValidationError, 422),
+    (ScriptError, 422),
+    (ModelError, 422),
+    (SchemaOutdatedError, 503),
+    (AuthenticationError, 401),
+)
+
+TITLES = {
+    400: "Ungültige Anfrage",
+    401: "Anmeldung erforderlich",
+    403: "Keine Berechtigung",
+    404: "Nicht gefunden",
+    405: "Aktion nicht erlaubt",
+    409: "Der Vorgang wurde zwischenzeitlich geändert",
+    413: "Anfrage zu groß",
+    422: "Eingaben konnten nicht verarbeitet werden",
+    429: "Zu viele Versuche",
+    500: "Interner Fehler",
+    503: "Dienst vorübergehend nicht verfügbar",
+}
+
+MESSAGES = {
+    400: "Die Anfrage konnte nicht verarbeitet werden.",
+    403: "Für diese Aktion fehlt die Berechtigung.",
+    404: "Die angeforderte Seite gibt es nicht.",
+    405: "Diese Aktion ist auf dieser Seite nicht möglich.",
+    413: "Die gesendeten Daten sind zu groß.",
+    429: "Zu viele Anfragen. Bitte warten Sie einen Moment.",
+    500: "Es ist ein unerwarteter Fehler aufgetreten. Bitte versuchen Sie es später erneut.",
+    503: "Der Dienst ist vorübergehend nicht verfügbar.",
+}
+
+CSRF_MESSAGE = "Sicherheitsprüfung fehlgeschlagen – bitte Seite neu laden."
+
+
+def status_for(exc: EngineError) -> int:
+    """Return the HTTP status for an engine error (500 for anything unexpected)."""
+    for kind, status in _STATUS:
+        if isinstance(exc, kind):
+            return status
+    return 500
+
+
+def message_for(exc: EngineError) -> str:
+    """Return the German message shown for an engine error."""
+    if isinstance(exc, ScriptError):
+        return f"Fehler im Prozessmodell: {exc.message}"
+    if status_for(exc) == 500:
+        return MESSAGES[500]  # e.g. configuration problems: details belong to the operators' console
+    return exc.message
+
+
+def wants_json() -> bool:
+    """True if the client prefers JSON over HTML."""
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def render_error(status: int, message: str, *, reload_url: str | None = None) -> tuple[Response | str, int]:
+    """Render the error page (or JSON) for ``status``."""
+    title = TITLES.get(status, "Fehler")
+    if wants_json():
+        return jsonify({"status": status, "error": title, "message": message}), status
+    page = render_template("errors/error.html", status=status, title=title, message=message, reload_url=reload_url)
+    return page, status
+
+
+def _reload_url(exc: ConflictError) -> str | None:
+    """Where a user whose change collided should look again: the task, else the case."""
+    args = request.view_args or {}
+    if "task_uuid" in args:
+        return url_for("tasks.show", task_uuid=args["task_uuid"])
+    instance_id = args.get("instance_id", exc.instance_id)
+    if instance_id is not None:
+        return url_for("cases.show", instance_id=instance_id)
+    return None
+
+
+def _engine_error(exc: EngineError) -> Any:
+    if isinstance(exc, AuthenticationError) and not wants_json():
+        session.clear()
+        flash("Bitte melden Sie sich erneut an.", "info")
+        return redirect(url_for("auth.login"))
+    status = status_for(exc)
+    if status >= 500:
+        log.error("%s bei %s %s", type(exc).__name__, request.method, request.url_rule)
+    reload_url = _reload_url(exc) if isinstance(exc, ConflictError) else None
+    return render_error(status, message_for(exc), reload_url=reload_url)
+
+
+def _csrf_error(_exc: CSRFError) -> Any:
+    log.info("CSRF-Prüfung fehlgeschlagen bei %s %s", request.method, request.url_rule)
+    return render_error(400, CSRF_MESSAGE)
+
+
+def _http_error(exc: HTTPException) -> Any:
+    status = exc.code or 500
+    fallback = MESSAGES[400] if status < 500 else MESSAGES[500]
+    response = make_response(*render_error(status, MESSAGES.get(status, fallback)))
+    allowed = getattr(exc, "valid_methods", None)  # set by MethodNotAllowed
+    if status == 405 and allowed:
+        response.headers["Allow"] = ", ".join(allowed)
+    return response
+
+
+def _server_error(_exc: InternalServerError) -> Any:
+    return render_error(500, MESSAGES[500])
+
+
+def log_unexpected(
+    logger: logging.Logger, exc_info: tuple[type, BaseException, TracebackType] | tuple[None, None, None]
+) -> None:
+    """Log an unhandled exception by type and code location only: its text may hold personal data."""
+    kind, _value, tb = exc_info
+    where = "?"
+    if tb is not None:
+        frame = traceback.extract_tb(tb)[-1]
+        where = f"{os.path.basename(frame.filename)}:{frame.lineno} in {frame.name}"
+    name = kind.__name__ if kind is not None else "?"
+    logger.error("Unerwarteter Fehler %s bei %s %s (%s)", name, request.method, request.url_rule, where)
+
+
+def init_app(app: Flask) -> None:
+    """Register the error handlers."""
+    app.register_error_handler(EngineError, _engine_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(InternalServerError, _server_error)
+    app.register_error_handler(HTTPException, _http_error)

@@ -1,0 +1,138 @@
+"""Jinja filters that show dates, case values and audit actions the way German clerks read them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask import Flask
+
+from engine.auth import ALL_SITES, Actor
+from engine.clock import BERLIN
+from engine.forms import FieldSpec
+
+EMPTY = "–"
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+ACTIONS = {
+    "start": "Vorgang gestartet",
+    "complete": "Schritt abgeschlossen",
+    "timer_fired": "Frist abgelaufen / Timer ausgelöst",
+    "claim": "Übernommen",
+    "unclaim": "Freigegeben",
+    "conflict": "Konflikt: Vorgang war zwischenzeitlich geändert",
+    "access_denied": "Zugriff verweigert",
+    "script_error": "Fehler im Prozessmodell",
+    "message": "Nachricht eingegangen",
+    "migrate": "Auf neue Prozessversion migriert",
+    "deploy": "Prozessmodell bereitgestellt",
+    "case_viewed": "Vorgang angesehen",
+    "task_viewed": "Aufgabe angesehen",
+    "login": "Angemeldet",
+    "login_failed": "Anmeldung fehlgeschlagen",
+    "logout": "Abgemeldet",
+}
+
+STATUSES = {
+    "running": "in Bearbeitung",
+    "completed": "abgeschlossen",
+    "error": "angehalten (Fehler im Prozessmodell)",
+}
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.astimezone(BERLIN).date() if value.tzinfo else value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def datum(value: Any) -> str:
+    """Show a date (or ISO date string) as TT.MM.JJJJ; other text is returned unchanged."""
+    if value is None or value == "":
+        return ""
+    parsed = _as_date(value)
+    return parsed.strftime("%d.%m.%Y") if parsed else str(value)
+
+
+def datumzeit(value: Any) -> str:
+    """Show an instant as TT.MM.JJJJ HH:MM in Europe/Berlin (naive values are taken as UTC)."""
+    if value is None or value == "":
+        return ""
+    instant = value
+    if isinstance(value, str):
+        try:
+            instant = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if not isinstance(instant, datetime):
+        return datum(value)
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    return instant.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M")
+
+
+def _number(value: float) -> str:
+    text = f"{value:,.2f}" if value != int(value) else f"{int(value):,}"
+    return text.replace(",", "\u202f").replace(".", ",")  # German: decimal comma, thin-space groups
+
+
+def wert(value: Any, spec: FieldSpec | None = None) -> str:
+    """Show a stored case value: enum labels, Ja/Nein, TT.MM.JJJJ, comma-joined lists."""
+    if value is None or value == "" or value == []:
+        return EMPTY
+    if isinstance(value, bool):
+        return "Ja" if value else "Nein"
+    if isinstance(value, list | tuple):
+        return ", ".join(wert(item, spec) for item in value)
+    if spec is not None and spec.options:
+        labels = dict(spec.options)
+        if str(value) in labels:
+            return labels[str(value)]
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _number(value)
+    if isinstance(value, date | datetime):
+        return datum(value)
+    if isinstance(value, str):
+        is_date_field = spec is None or spec.schema.get("format") == "date"
+        if is_date_field and _ISO_DATE.fullmatch(value):
+            return datum(value)
+        return value
+    return str(value)
+
+
+def aktion(action: str) -> str:
+    """German name of an audit action."""
+    return ACTIONS.get(action, action)
+
+
+def status_text(status: str) -> str:
+    """German name of a case status."""
+    return STATUSES.get(status, status)
+
+
+def berechtigungen(actor: Actor) -> str:
+    """Show an actor's grants, e.g. 'EGS 56.4, TL alle Standorte'."""
+    grants: Iterable[tuple[str, str]] = sorted(actor.grants)
+    return ", ".join(f"{group} {'alle Standorte' if site == ALL_SITES else site}" for group, site in grants)
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters."""
+    app.add_template_filter(datum)
+    app.add_template_filter(datumzeit)
+    app.add_template_filter(wert)
+    app.add_template_filter(aktion)
+    app.add_template_filter(status_text, "status")
+    app.add_template_filter(berechtigungen)

@@ -1,0 +1,7 @@
+"""WSGI entry point for gunicorn: ``gunicorn webapp.wsgi:app``."""
+
+from __future__ import annotations
+
+from . import create_app
+
+app = create_app()
