@@ -39,6 +39,7 @@ class Action:
     TASK_VIEWED = "task_viewed"
     LOGIN = "login"
     LOGIN_FAILED = "login_failed"
+    LOGIN_THROTTLED = "login_throttled"
     LOGOUT = "logout"
 
 

@@ -175,8 +175,34 @@ def coerce_submission(schema: Mapping[str, Any], raw: Mapping[str, Sequence[str]
 
     Empty inputs are left out (so that ``required`` reports them); unchecked checkboxes become False.
 
-    :raises FormValidationError: for unknown fields and values that are not numbers where numbers are due.
+    :raises FormValidationError: for unknown fields and values that are not numbers or dates where due.
     """
+    data, errors = _coerce(schema, raw)
+    if errors:
+        raise FormValidationError(errors)
+    return data
+
+
+def check_submission(
+    schema: Mapping[str, Any], raw: Mapping[str, Sequence[str]], case_data: Mapping[str, Any], today: date
+) -> dict[str, Any]:
+    """Coerce and validate HTML form values in one go, reporting every problem at once.
+
+    :raises FormValidationError: with the messages of both steps (a field that could not be read
+        reports only that).
+    """
+    data, errors = _coerce(schema, raw)
+    try:
+        validated = validate_submission(schema, data, case_data, today)
+    except FormValidationError as exc:
+        for name, messages in exc.field_errors.items():
+            errors.setdefault(name, list(messages))
+    if errors:
+        raise FormValidationError(errors)
+    return validated
+
+
+def _coerce(schema: Mapping[str, Any], raw: Mapping[str, Sequence[str]]) -> tuple[dict[str, Any], dict[str, list[str]]]:
     properties: Mapping[str, Any] = schema.get("properties", {})
     errors: dict[str, list[str]] = {}
     for key in raw:
@@ -210,9 +236,7 @@ def coerce_submission(schema: Mapping[str, Any], raw: Mapping[str, Sequence[str]
                 data[name] = parsed
         else:
             data[name] = values[-1]
-    if errors:
-        raise FormValidationError(errors)
-    return data
+    return data, errors
 
 
 _GERMAN_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")

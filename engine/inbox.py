@@ -22,6 +22,7 @@ class TaskSummary:
     instance_id: int
     name: str
     process_id: str
+    process_name: str
     business_key: str | None
     applicant_name: str | None
     site: str
@@ -40,6 +41,7 @@ def _summaries(session: Session, query: sa.Select[HumanTask, str]) -> list[TaskS
             instance_id=task.instance_id,
             name=task.name,
             process_id=task.process_id,
+            process_name=task.process_name,
             business_key=task.business_key,
             applicant_name=task.applicant_name,
             site=task.site,

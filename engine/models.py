@@ -127,6 +127,7 @@ class HumanTask(Base):
     task_uuid: Mapped[str] = mapped_column(sa.String(36), unique=True)
     instance_id: Mapped[int] = mapped_column(sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
     process_id: Mapped[str] = mapped_column(sa.String(100))
+    process_name: Mapped[str] = mapped_column(sa.String(300))
     task_spec_id: Mapped[str] = mapped_column(sa.String(100))
     name: Mapped[str] = mapped_column(sa.String(300))
     lane: Mapped[str] = mapped_column(sa.String(16))

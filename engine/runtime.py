@@ -230,6 +230,7 @@ class CaseRuntime:
                     task_uuid=task_uuid,
                     instance_id=row.id,
                     process_id=row.process_id,
+                    process_name=version.name,
                     task_spec_id=task.task_spec.bpmn_id,
                     name=(info.name if info else task.task_spec.bpmn_name) or task.task_spec.bpmn_id,
                     lane=(info.lane if info else task.task_spec.lane) or "",

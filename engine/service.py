@@ -33,7 +33,7 @@ from .errors import (
     PermissionDeniedError,
     ScriptError,
 )
-from .forms import FieldSpec, coerce_submission, form_fields, validate_submission
+from .forms import FieldSpec, check_submission, form_fields, validate_submission
 from .inbox import TaskSummary, list_tasks, tasks_of_case
 from .model_loader import ModelFile
 from .models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion
@@ -42,6 +42,8 @@ from .scripting import create_script_engine
 from .serialization import StateCodec
 
 log = logging.getLogger("egs.engine")
+
+BUSINESS_KEY_MAX = 64
 
 
 @dataclass(frozen=True)
@@ -143,9 +145,13 @@ class Engine:
         schema.ensure_current(self.db)
 
     def ping(self) -> bool:
-        """True if the database answers."""
-        with self.db.engine.connect() as connection:
-            return connection.execute(sa.text("SELECT 1")).scalar() == 1
+        """True if the database answers (False on any database error, which is logged by type only)."""
+        try:
+            with self.db.engine.connect() as connection:
+                return connection.execute(sa.text("SELECT 1")).scalar() == 1
+        except sa.exc.SQLAlchemyError as exc:
+            log.warning("database unreachable (%s)", type(exc).__name__)
+            return False
 
     def close(self) -> None:
         self.db.dispose()
@@ -205,6 +211,11 @@ class Engine:
         with self.db.transaction() as session:
             audit.record(session, Action.LOGIN, actor.username)
         return actor
+
+    def record_login_refused(self, username: str) -> None:
+        """Audit a login attempt refused before the password was checked (too many failures)."""
+        with self.db.transaction() as session:
+            audit.record(session, Action.LOGIN_THROTTLED, username[:64] or "?")
 
     def actor(self, username: str) -> Actor:
         """Load a user with the grants valid now. :raises AuthenticationError:"""
@@ -273,6 +284,10 @@ class Engine:
         with self._audited(actor, "start"):
             if site not in SITES:
                 raise NotFoundError(f"Unbekannter Standort: {site}")
+            if business_key is not None and not 0 < len(business_key) <= BUSINESS_KEY_MAX:
+                raise FormValidationError(
+                    {"business_key": [f"Das Geschäftszeichen muss 1 bis {BUSINESS_KEY_MAX} Zeichen lang sein."]}
+                )
             with self.db.transaction() as session:
                 version = self.specs.latest(session, process_id)
                 start_lane = version.model.start_lane or ""
@@ -351,19 +366,25 @@ class Engine:
         :raises FormValidationError: nothing is stored. :raises ConflictError: stale ``expected_lock_version``,
             task gone or held by someone else. :raises PermissionDeniedError: :raises ScriptError: case unchanged.
         """
-        return self._complete(actor, task_uuid, lambda _form: dict(data), expected_lock_version)
+        return self._complete(
+            actor, task_uuid, lambda form, case: validate_submission(form, data, case, clock.today_berlin()),
+            expected_lock_version,
+        )  # fmt: skip
 
     def submit_form(
         self, actor: Actor, task_uuid: str, raw: Mapping[str, Sequence[str]], expected_lock_version: int | None = None
     ) -> CaseHeader:
         """Like ``complete_task``, for HTML form values (lists of strings) coerced by the task's schema."""
-        return self._complete(actor, task_uuid, lambda form: coerce_submission(form, raw), expected_lock_version)
+        return self._complete(
+            actor, task_uuid, lambda form, case: check_submission(form, raw, case, clock.today_berlin()),
+            expected_lock_version,
+        )  # fmt: skip
 
     def _complete(
         self,
         actor: Actor,
         task_uuid: str,
-        make_data: Callable[[Mapping[str, Any]], dict[str, Any]],
+        prepare: Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]],
         expected_lock_version: int | None,
     ) -> CaseHeader:
         with self._audited(actor, "complete", task_uuid=task_uuid), self.db.transaction() as session:
@@ -387,7 +408,7 @@ class Engine:
             task = self.runtime.ready_task(workflow, task_uuid)
             form = version.forms.get(task_row.form_key or "", {"type": "object", "properties": {}})
             before = dict(task.data)
-            clean = validate_submission(form, make_data(form), before, clock.today_berlin())
+            clean = prepare(form, before)
             self.runtime.complete_user_task(workflow, task, clean)
             self.runtime.save(session, row, version, workflow, expected)
             changes = {k: [before.get(k), v] for k, v in clean.items() if before.get(k) != v}
@@ -495,6 +516,11 @@ class Engine:
         """Open tasks of the actor's groups at the actor's sites."""
         with self.db.reading() as session:
             return list_tasks(session, actor)
+
+    def open_tasks(self, actor: Actor, instance_id: int) -> list[TaskSummary]:
+        """The open tasks of one case that the actor may work (e.g. to go on right after starting it)."""
+        with self.db.reading() as session:
+            return [t for t in tasks_of_case(session, instance_id) if actor.can_work(t.lane, t.site)]
 
     def _header(self, row: ProcessInstance, version: LoadedVersion) -> CaseHeader:
         return CaseHeader(

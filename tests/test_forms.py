@@ -83,6 +83,22 @@ def test_checkboxes_booleans_and_integers() -> None:
     }
 
 
+def test_all_problems_are_reported_at_once() -> None:
+    from engine.forms import check_submission
+
+    raw = {"vorname": [""], "geburtsdatum": ["31.02.1990"], "anliegen": ["urlaub"], "hobby": ["Segeln"]}
+    with pytest.raises(FormValidationError) as caught:
+        check_submission(ANMELDUNG, raw, {}, TODAY)
+    assert caught.value.field_errors == {
+        "hobby": ["Unbekanntes Feld."],
+        "geburtsdatum": ["Bitte ein Datum im Format TT.MM.JJJJ eingeben."],
+        "vorname": ["Pflichtfeld – bitte ausfüllen."],
+        "nachname": ["Pflichtfeld – bitte ausfüllen."],
+        "anliegen": ["Bitte einen der vorgegebenen Werte wählen."],
+        "tag_der_antragstellung": ["Pflichtfeld – bitte ausfüllen."],
+    }
+
+
 def test_unknown_fields_are_rejected_even_if_the_schema_allows_them() -> None:
     open_schema = {"type": "object", "properties": {"a": {"type": "string"}}}
     with pytest.raises(FormValidationError) as caught:

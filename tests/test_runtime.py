@@ -213,6 +213,25 @@ def test_start_requires_the_start_lane_at_that_site(deployed: Engine) -> None:
         assert session.scalar(sa.select(sa.func.count()).select_from(ProcessInstance)) == 0
 
 
+def test_business_key_length_is_checked(deployed: Engine) -> None:
+    with pytest.raises(FormValidationError) as caught:
+        deployed.start_case(deployed.actor("egs"), pb.PROCESS, business_key="x" * 65)
+    assert caught.value.field_errors == {"business_key": ["Das Geschäftszeichen muss 1 bis 64 Zeichen lang sein."]}
+    with deployed.db.reading() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(ProcessInstance)) == 0
+
+
+def test_open_tasks_lists_only_what_the_actor_may_work(deployed: Engine) -> None:
+    egs = deployed.actor("egs")
+    case = deployed.start_case(egs, pb.PROCESS)
+    [task] = deployed.open_tasks(egs, case.instance_id)
+    assert (task.name, task.process_name) == (
+        "Besucher anmelden und Anliegen erfassen",
+        "PB – Antragsannahme (Erstantrag und sonstige Anträge)",
+    )
+    assert deployed.open_tasks(deployed.actor("lsb"), case.instance_id) == []
+
+
 def test_unknown_task_is_not_found(deployed: Engine) -> None:
     with pytest.raises(NotFoundError):
         deployed.task_view(deployed.actor("egs"), "00000000-0000-4000-8000-000000000000")

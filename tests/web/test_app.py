@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
+from engine.db import Database
 from engine.errors import (
     AuthenticationError,
     ConflictError,
@@ -36,14 +37,16 @@ def test_healthz_reports_a_reachable_database(client) -> None:
 
 
 def test_healthz_reports_an_unreachable_database(client, deployed: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken() -> bool:
-        raise OSError("connection refused to db.internal:5432")
-
-    monkeypatch.setattr(deployed, "ping", broken)
-    response = client.get("/healthz")
+    # A real driver failure: nothing listens on port 1.
+    unreachable = Database("postgresql+psycopg://egs@127.0.0.1:1/egs?connect_timeout=2")
+    monkeypatch.setattr(deployed, "db", unreachable)
+    try:
+        response = client.get("/healthz")
+    finally:
+        unreachable.dispose()
     assert response.status_code == 503
     assert response.get_json() == {"status": "error", "database": "unavailable"}
-    assert "db.internal" not in response.get_data(as_text=True)
+    assert "127.0.0.1" not in response.get_data(as_text=True)
 
 
 def test_security_headers_on_pages(client_for, deployed: Engine) -> None:

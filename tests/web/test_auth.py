@@ -71,6 +71,7 @@ def test_login_throttle_refuses_after_five_failures(client, deployed: Engine) ->
     assert "Zu viele fehlgeschlagene Anmeldeversuche" in refused.get_data(as_text=True)
     assert client.get("/").status_code == 302
     assert len(audit_events(deployed, "login_failed")) == 5
+    assert len(audit_events(deployed, "login_throttled")) == 1
     assert login(client, "tl", "demo").status_code == 302, "other user names are not affected"
 
 

@@ -42,6 +42,7 @@ def login() -> Any:
     throttle = login_throttle()
     if throttle.blocked(username):
         log.warning("Anmeldung abgewiesen: zu viele Fehlversuche für einen Benutzernamen")
+        get_engine().record_login_refused(username)
         return _form(THROTTLED, username, next_url, 429)
     try:
         actor = get_engine().login(username, password)

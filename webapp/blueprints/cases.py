@@ -60,8 +60,7 @@ def new() -> Any:
                 actor, form["prozess"], site=form["standort"], business_key=form["geschaeftszeichen"] or None
             )
             flash(f"Vorgang {header.business_key} gestartet.", "success")
-            # The inbox is the only engine read that lists a case's tasks without auditing a case view.
-            first = next((t for t in engine.inbox(actor) if t.instance_id == header.instance_id), None)
+            first = next(iter(engine.open_tasks(actor, header.instance_id)), None)
             if first is not None:
                 return redirect(url_for("tasks.show", task_uuid=first.task_uuid))
             return redirect(url_for("cases.show", instance_id=header.instance_id))

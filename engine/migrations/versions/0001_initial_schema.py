@@ -121,6 +121,7 @@ def upgrade() -> None:
         sa.Column("task_uuid", sa.String(length=36), nullable=False),
         sa.Column("instance_id", sa.Integer(), nullable=False),
         sa.Column("process_id", sa.String(length=100), nullable=False),
+        sa.Column("process_name", sa.String(length=300), nullable=False),
         sa.Column("task_spec_id", sa.String(length=100), nullable=False),
         sa.Column("name", sa.String(length=300), nullable=False),
         sa.Column("lane", sa.String(length=16), nullable=False),
