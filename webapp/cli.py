@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 
 import click
 
@@ -14,7 +15,13 @@ from engine.errors import EngineError
 @click.command(help="Webanwendung starten (eingebauter Server mit mehreren Threads; in Produktion gunicorn).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Adresse, an der der Server lauscht")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port")
-def serve(host: str, port: int) -> None:
+@click.option(
+    "--worker/--no-worker",
+    default=True,
+    show_default=True,
+    help="Timer-Worker im selben Prozess mitlaufen lassen (für den Einzelplatzbetrieb; sonst 'egs worker')",
+)
+def serve(host: str, port: int, worker: bool) -> None:
     from . import create_app
 
     try:
@@ -24,10 +31,15 @@ def serve(host: str, port: int) -> None:
         sys.exit(2)
     engine = app.extensions["egs_engine"]
     logging.basicConfig(level=engine.settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+    if worker:
+        thread = threading.Thread(target=engine.run_worker, kwargs={"stop": stop}, name="egs-timer-worker", daemon=True)
+        thread.start()
     click.echo(f"EGS-Prozessplattform läuft auf http://{host}:{port}/ (Strg+C beendet).")
     try:
         app.run(host=host, port=port, threaded=True, debug=False, use_reloader=False)
     finally:
+        stop.set()
         engine.close()
 
 

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import importlib
+import json
 import logging
+import os
 import re
+import socket
+import subprocess
 import sys
+import time
+import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from flask import Flask
 
+from engine.auth import system_actor
 from engine.db import Database
+from engine.demo import create_demo_users
 from engine.errors import (
     AuthenticationError,
     ConflictError,
@@ -23,7 +32,7 @@ from engine.errors import (
     ScriptError,
 )
 from engine.service import Engine
-from tests.conftest import make_engine
+from tests.conftest import FORMS, PROCESSES, make_engine
 from tests.web.conftest import start_case
 from webapp import create_app
 from webapp.cli import main
@@ -203,15 +212,51 @@ def test_cli_serve_refuses_an_outdated_schema(tmp_path: Path) -> None:
     assert result.stderr.startswith("Fehler: Das Datenbankschema ist nicht aktuell")
 
 
-def test_cli_serve_runs_the_app_threaded(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[dict[str, object]] = []
-    monkeypatch.setattr(Flask, "run", lambda self, **kwargs: calls.append(kwargs))
-    env = {"EGS_DATABASE_URL": db_url, "EGS_ENV": "test", "EGS_SECRET_KEY": "x"}
+def test_cli_serve_answers_http_and_fires_due_timers(tmp_path: Path) -> None:
+    """The real `egs serve` process: the web app answers and the embedded worker fires a due timer."""
+    from engine import clock
+    from tests import pb
+    from tests.test_timers import case_waiting_for_documents, timer_events
 
-    result = CliRunner().invoke(main, ["serve", "--port", "5055"], env=env)
-
-    assert result.exit_code == 0, result.output
-    assert calls == [{"host": "127.0.0.1", "port": 5055, "threaded": True, "debug": False, "use_reloader": False}]
+    url = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
+    engine = make_engine(url)
+    engine.init_db()
+    engine.deploy_paths([PROCESSES], system_actor("test"), FORMS)
+    create_demo_users(engine)
+    with clock.frozen(clock.now() - timedelta(days=20)):
+        instance_id = case_waiting_for_documents(engine, frist_tage=14)  # overdue by six days
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "EGS_DATABASE_URL": url, "EGS_ENV": "test", "EGS_SECRET_KEY": "x",
+           "EGS_WORKER_INTERVAL": "0.2"}  # fmt: skip
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "egs"), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        health = None
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    health = json.load(response)
+                if timer_events(engine, instance_id):
+                    break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        assert health == {"status": "ok", "database": "ok"}
+        assert len(timer_events(engine, instance_id)) == 1
+        assert pb.open_task(engine, engine.actor("lsb"), instance_id).name == "Versagung prüfen (§ 66 SGB I)"
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=10)
+        engine.close()
+    assert "Traceback" not in output
 
 
 def test_cli_has_engine_commands_and_serve() -> None:

@@ -1,0 +1,79 @@
+"""A live server on a real port and a headless Debian Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from engine.auth import system_actor
+from engine.demo import create_demo_users
+from engine.service import Engine
+from tests.conftest import PROCESSES, make_engine
+from webapp import create_app
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def live_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
+    path = tmp_path / "browser.sqlite3"
+    shutil.copy(sqlite_template, path)
+    engine = make_engine(f"sqlite:///{path}")
+    engine.deploy_paths([PROCESSES], system_actor("test"))
+    create_demo_users(engine)
+    yield engine
+    engine.close()
+
+
+@pytest.fixture
+def live_server(live_engine: Engine) -> Iterator[str]:
+    app = create_app(engine=live_engine)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def browser():  # type: ignore[no-untyped-def]
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} fehlt: 'scripts/ensure-chromium.sh' (Teil von 'make test') installiert es")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, live_server: str):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="de-DE", base_url=live_server)
+    page = context.new_page()
+    page.console_problems = []  # type: ignore[attr-defined]
+
+    def note(message) -> None:  # type: ignore[no-untyped-def]
+        # A 422 after invalid input is intended; everything else (CSP violations, script errors) is not.
+        if message.type in ("error", "warning") and "status of 422" not in message.text:
+            page.console_problems.append(message.text)
+
+    page.on("console", note)
+    page.on("pageerror", lambda error: page.console_problems.append(str(error)))
+    yield page
+    context.close()

@@ -1,0 +1,53 @@
+"""A clerk in a real browser: log in, start a case, fix a form error, complete the step, see the case."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from engine import clock
+
+pytestmark = pytest.mark.browser
+
+
+def log_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/anmelden")
+    page.get_by_label("Benutzername").fill(username)
+    page.get_by_label("Passwort").fill("demo")
+    page.get_by_role("button", name="Anmelden").click()
+    page.wait_for_url(re.compile(r"/$"))
+
+
+def test_clerk_starts_a_case_fixes_an_error_and_completes_the_step(page) -> None:  # type: ignore[no-untyped-def]
+    log_in(page, "egs")
+    page.get_by_role("link", name="Neuer Vorgang").first.click()
+    page.get_by_role("button", name=re.compile("starten", re.I)).click()
+    page.wait_for_url(re.compile(r"/aufgaben/"))
+    assert page.locator("h1").inner_text() == "Besucher anmelden und Anliegen erfassen"
+
+    page.get_by_label("Vorname").fill("Jana")
+    page.get_by_label("Geburtsdatum").fill("31.02.1990")  # no such day
+    page.get_by_label("Erstantrag").check()
+    page.get_by_role("button", name="Abschließen").click()
+
+    nachname = page.get_by_label("Nachname")
+    assert nachname.get_attribute("aria-invalid") == "true"
+    assert "Pflichtfeld – bitte ausfüllen." in page.locator("#feld-nachname-fehler").inner_text()
+    assert "TT.MM.JJJJ" in page.locator("#feld-geburtsdatum-fehler").inner_text()
+    assert page.get_by_label("Vorname").input_value() == "Jana", "entered values are kept"
+
+    nachname.fill("Probstfeld")
+    page.get_by_label("Geburtsdatum").fill("12.04.1988")
+    page.get_by_role("button", name="Abschließen").click()
+    page.wait_for_url(re.compile(r"/$"))
+    assert page.get_by_text("Schritt abgeschlossen").is_visible()
+
+    row = page.get_by_role("row", name=re.compile("Antrag annehmen und Identität prüfen"))
+    assert "Probstfeld, Jana" in row.inner_text()
+    row.get_by_role("link", name=re.compile("VG-")).click()
+    page.wait_for_url(re.compile(r"/vorgaenge/\d+"))
+    body = page.locator("main").inner_text()
+    assert clock.today_berlin().strftime("%d.%m.%Y") in body, "Tag der Antragstellung as TT.MM.JJJJ"
+    assert "Besucher anmelden und Anliegen erfassen" in body
+    assert page.console_problems == [], "no CSP violations or script errors"
