@@ -5,7 +5,6 @@ Expected failures print a German message to stderr and exit with code 2, never a
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from .auth import system_actor
 from .clock import BERLIN
 from .config import load_settings
 from .errors import EngineError
+from .logs import configure_logging
 from .model_lint import ModelLintError
 from .service import Engine
 
@@ -39,7 +39,7 @@ def _friendly_errors() -> Iterator[None]:
 def make_engine(check_schema: bool = True) -> Engine:
     """Build the engine from the environment; refuse an outdated schema unless told otherwise."""
     settings = load_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level)
     engine = Engine(settings)
     if check_schema:
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 import threading
 
@@ -10,6 +9,7 @@ import click
 
 from engine.cli import cli
 from engine.errors import EngineError
+from engine.logs import configure_logging
 
 
 @click.command(help="Webanwendung starten (eingebauter Server mit mehreren Threads; in Produktion gunicorn).")
@@ -30,7 +30,7 @@ def serve(host: str, port: int, worker: bool) -> None:
         click.echo(f"Fehler: {exc.message}", err=True)
         sys.exit(2)
     engine = app.extensions["egs_engine"]
-    logging.basicConfig(level=engine.settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(engine.settings.log_level)
     stop = threading.Event()
     if worker:
         thread = threading.Thread(target=engine.run_worker, kwargs={"stop": stop}, name="egs-timer-worker", daemon=True)
