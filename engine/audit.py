@@ -35,6 +35,7 @@ class Action:
     CONFLICT = "conflict"
     ACCESS_DENIED = "access_denied"
     SCRIPT_ERROR = "script_error"
+    RULE_VIOLATION = "rule_violation"
     CASE_VIEWED = "case_viewed"
     TASK_VIEWED = "task_viewed"
     LOGIN = "login"

@@ -41,6 +41,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("EGS_ENV", "env", "development", "development oder production (production: keine Demo-Benutzer)"),
     Setting("EGS_PROCESSES_DIR", "processes_dir", "processes", "Verzeichnis der BPMN/DMN-Modelle"),
     Setting("EGS_FORMS_DIR", "forms_dir", "forms", "Verzeichnis der Formulare (JSON Schema)"),
+    Setting("EGS_CONFIG_FILE", "config_file", "config/egs.toml", "Fachliche Konfiguration (Fristen, Sätze, Stichtage)"),
     Setting("EGS_MAX_MODEL_BYTES", "max_model_bytes", "5242880", "Maximale Größe einer Modelldatei in Bytes"),
     Setting("EGS_MAX_FORM_BYTES", "max_form_bytes", "262144", "Maximale Größe einer Formulardatei in Bytes"),
     Setting("EGS_SCRIPT_TIMEOUT", "script_timeout", "1.0", "Zeitlimit je Skript/Ausdruck in Sekunden"),
@@ -64,6 +65,7 @@ class EngineSettings:
     env: str
     processes_dir: Path
     forms_dir: Path
+    config_file: Path
     max_model_bytes: int
     max_form_bytes: int
     script_timeout: float
@@ -83,6 +85,7 @@ _CONVERTERS: dict[str, Any] = {
     "worker_interval": float,
     "processes_dir": Path,
     "forms_dir": Path,
+    "config_file": Path,
 }
 
 

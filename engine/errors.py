@@ -31,6 +31,14 @@ class PermissionDeniedError(EngineError):
     """The actor lacks the group or site for this action."""
 
 
+class FourEyesError(PermissionDeniedError):
+    """The four-eyes rule forbids this actor from doing this step (they did the step it checks)."""
+
+
+class RuleViolationError(EngineError):
+    """A business rule of the process forbids the operation (e.g. a process not offered at this site)."""
+
+
 class ConflictError(EngineError):
     """The case changed since the caller loaded it (optimistic locking) or the task is no longer open."""
 

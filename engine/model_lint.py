@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Mapping
 from typing import Any
 
-from .auth import WORK_GROUPS
+from .auth import SITES, WORK_GROUPS
 from .errors import ModelError, ScriptError
-from .model_loader import NS, ProcessModel, snippets
-from .scripting import compile_snippet
+from .model_loader import NS, ProcessModel, snippets, variables_set_by_models
+from .scripting import HELPERS, SAFE_BUILTINS, compile_snippet
+
+# Data every case has from its start (set by the engine, see engine/casework.py).
+INITIAL_DATA = ("vorgangsnummer", "standort", "gestartet_am", "bezugsvorgang")
 
 EGS_ROLES = ("Durchführender", "Mitwirkender", "informatorisch Beteiligter")
 
@@ -61,10 +65,96 @@ def lint_process(model: ProcessModel, forms: Mapping[str, Any]) -> list[ModelErr
                             element_id=gateway_id,
                         )
                     )
-        for source, mode, element_id, line in snippets([tree]):
-            try:
-                compile_snippet(source, "exec" if mode == "exec" else "eval")
-            except ScriptError as exc:
-                at = (line or 0) + (exc.line or 1) - 1 if line else None
-                problems.append(ModelError(exc.detail, filename=filename, line=at, element_id=element_id))
+    problems += _lint_snippets(model, forms)
+    problems += _lint_properties(model)
+    return problems
+
+
+def _lint_snippets(model: ProcessModel, forms: Mapping[str, Any]) -> list[ModelError]:
+    """Every script and expression compiles in the sandbox and uses only names that can exist."""
+    problems: list[ModelError] = []
+    found = [(filename, s) for filename, tree in model.trees.items() for s in snippets([tree])]
+    known = (
+        set(SAFE_BUILTINS)
+        | set(HELPERS)
+        | {"konfig"}
+        | set(INITIAL_DATA)
+        | variables_set_by_models(model.trees.values())
+    )
+    for schema in forms.values():
+        known |= set(schema.get("properties", {}))
+    for _, (source, mode, _, _) in found:
+        if mode == "exec":
+            known |= _stored_names(source)
+    for filename, (source, mode, element_id, line) in found:
+        try:
+            compile_snippet(source, "exec" if mode == "exec" else "eval")
+        except ScriptError as exc:
+            at = (line or 0) + (exc.line or 1) - 1 if line else None
+            problems.append(ModelError(exc.detail, filename=filename, line=at, element_id=element_id))
+            continue
+        for name in sorted(_loaded_names(source, mode) - known):
+            problems.append(
+                ModelError(
+                    f"Das Skript verwendet '{name}', das weder ein Formularfeld, eine Skriptvariable, "
+                    "ein Startwert noch eine Funktion der Sandbox ist.",
+                    filename=filename,
+                    line=line,
+                    element_id=element_id,
+                )
+            )
+    return problems
+
+
+def _tree(source: str, mode: str) -> ast.AST:
+    return ast.parse(source.strip() if mode == "eval" else source, mode="eval" if mode == "eval" else "exec")
+
+
+def _stored_names(source: str) -> set[str]:
+    """Variables a script assigns at its top level (they become case data)."""
+    names: set[str] = set()
+    for node in ast.walk(_tree(source, "exec")):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+    return names
+
+
+def _loaded_names(source: str, mode: str) -> set[str]:
+    """Names a snippet reads that it does not bind itself (arguments, loop and comprehension variables)."""
+    tree = _tree(source, mode)
+    loaded: set[str] = set()
+    bound: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.FunctionDef):
+            bound.add(node.name)
+    return loaded - bound
+
+
+def _lint_properties(model: ProcessModel) -> list[ModelError]:
+    problems: list[ModelError] = []
+    sites = model.sites or ()
+    unknown_sites = [s for s in sites if s not in SITES]
+    if unknown_sites:
+        problems.append(
+            ModelError(
+                f"egsSites nennt unbekannte Standorte: {', '.join(unknown_sites)}.",
+                filename=model.filename,
+                element_id=model.process_id,
+            )
+        )
+    for task in model.tasks.values():
+        checked = task.properties.get("egsFourEyes")
+        if checked is not None and checked not in model.tasks:
+            problems.append(
+                ModelError(
+                    f"egsFourEyes verweist auf '{checked}', das es in diesem Prozess nicht gibt.",
+                    filename=task.filename,
+                    line=task.line,
+                    element_id=task.bpmn_id,
+                )
+            )
     return problems

@@ -93,6 +93,14 @@ class ProcessModel:
     start_lane: str | None
     resources: dict[str, str]
     trees: dict[str, etree._ElementTree] = field(repr=False, default_factory=dict)
+    properties: dict[str, str] = field(default_factory=dict)
+    start_messages: frozenset[str] = frozenset()
+
+    @property
+    def sites(self) -> tuple[str, ...] | None:
+        """Sites where this process may run (process property ``egsSites``); None = everywhere."""
+        value = self.properties.get("egsSites", "").strip()
+        return tuple(s.strip() for s in value.split(",") if s.strip()) or None
 
 
 def load_processes(
@@ -152,6 +160,8 @@ def _read_models(files: Sequence[ModelFile], trees: dict[str, etree._ElementTree
         if any(t.tag == "businessRuleTask" for t in tasks.values()):
             needed |= dmn_files
         models[process_id] = ProcessModel(
+            properties=_properties(element),
+            start_messages=_start_messages(trees[filename], element),
             process_id=process_id,
             name=_process_name(trees[filename], element),
             filename=filename,
@@ -287,6 +297,25 @@ def _check_structure(tree: etree._ElementTree, filename: str) -> None:
             )
 
 
+def _properties(element: etree._Element) -> dict[str, str]:
+    """The ``spiffworkflow:property`` name/value pairs directly on an element."""
+    return {
+        p.get("name", ""): p.get("value", "")
+        for p in element.iterfind("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)
+    }
+
+
+def _start_messages(tree: etree._ElementTree, process: etree._Element) -> frozenset[str]:
+    """Names of the messages that start this process (message start events)."""
+    names = {m.get("id"): m.get("name") or m.get("id") for m in tree.getroot().iterfind("bpmn:message", NS)}
+    found = set()
+    for definition in process.iterfind("bpmn:startEvent/bpmn:messageEventDefinition", NS):
+        name = names.get(definition.get("messageRef"))
+        if name:
+            found.add(name)
+    return frozenset(found)
+
+
 def _lanes_by_node(process: etree._Element) -> dict[str, str]:
     lanes: dict[str, str] = {}
     for lane in process.iterfind(".//bpmn:lane", NS):
@@ -302,10 +331,7 @@ def read_tasks(process: etree._Element, filename: str) -> dict[str, TaskInfo]:
     for tag in TASK_TAGS:
         for element in process.iterfind(f".//bpmn:{tag}", NS):
             bpmn_id = element.get("id", "")
-            properties = {
-                p.get("name", ""): p.get("value", "")
-                for p in element.iterfind("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)
-            }
+            properties = _properties(element)
             instructions = element.findtext("bpmn:extensionElements/spiffworkflow:instructionsForEndUser", "", NS)
             tasks[bpmn_id] = TaskInfo(
                 bpmn_id=bpmn_id,
@@ -367,4 +393,22 @@ def snippets(process_trees: Iterable[etree._ElementTree]) -> list[tuple[str, str
             for timer in root.iterfind(f".//bpmn:{tag}", NS):
                 event = timer.getparent().getparent()
                 found.append((timer.text or "", "eval", event.get("id", ""), timer.sourceline))
+        for payload in root.iterfind(".//spiffworkflow:messagePayload", NS):
+            event = payload.getparent().getparent().getparent()
+            found.append((payload.text or "", "eval", event.get("id", ""), payload.sourceline))
+        for text in root.xpath(
+            "//*[local-name()='inputExpression' or local-name()='outputEntry']/*[local-name()='text']"
+        ):
+            owner = text.getparent()
+            found.append((text.text or "", "eval", owner.get("id", ""), text.sourceline))
     return [s for s in found if s[0].strip()]
+
+
+def variables_set_by_models(trees: Iterable[etree._ElementTree]) -> set[str]:
+    """Names that message catches and decision tables write into the case data."""
+    names: set[str] = set()
+    for tree in trees:
+        root = tree.getroot()
+        names |= {(v.text or "").strip() for v in root.iterfind(".//spiffworkflow:messageVariable", NS)}
+        names |= {str(n) for n in root.xpath("//*[local-name()='output']/@name")}
+    return {n for n in names if n}

@@ -14,10 +14,12 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
@@ -73,6 +75,20 @@ def _claim_date(data: dict[str, Any]) -> date | None:
         return None
 
 
+def waiting_messages(workflow: BpmnWorkflow) -> set[str]:
+    """Names of the messages the case waits for."""
+    return {event.name for event in workflow.waiting_events() if event.event_type == "MessageEventDefinition"}
+
+
+def thrown_messages(workflow: BpmnWorkflow) -> list[tuple[str, Any]]:
+    """Take the messages the case sent that no task in the case itself caught: (name, payload)."""
+    return [
+        (event.event_definition.name, event.payload)
+        for event in workflow.get_events()
+        if isinstance(event.event_definition, MessageEventDefinition)
+    ]
+
+
 def waiting_timers(workflow: BpmnWorkflow) -> dict[UUID, str]:
     """Return the waiting timer events of a case: task id → timer name."""
     found: dict[UUID, str] = {}
@@ -91,9 +107,12 @@ class CaseRuntime:
         self.codec = codec
         self.script_engine = script_engine
 
-    def new_workflow(self, version: LoadedVersion) -> BpmnWorkflow:
+    def new_workflow(self, version: LoadedVersion, data: dict[str, Any] | None = None) -> BpmnWorkflow:
+        """A fresh workflow whose first tasks see ``data``."""
         model = version.model
-        return BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=self.script_engine)
+        workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=self.script_engine)
+        workflow.task_tree.data.update(data or {})
+        return workflow
 
     def load(self, session: Session, row: ProcessInstance) -> tuple[LoadedVersion, BpmnWorkflow]:
         version = self.specs.get(session, row.version_id)
@@ -106,6 +125,15 @@ class CaseRuntime:
         """Run every automatic step until the case waits for people, timers or messages."""
         with engine_errors():
             workflow.do_engine_steps()
+
+    def deliver_message(self, workflow: BpmnWorkflow, name: str, payload: Any) -> bool:
+        """Hand a message to the case if it waits for it; run on. False if it does not wait for it."""
+        if name not in waiting_messages(workflow):
+            return False
+        with engine_errors():
+            workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload))
+            workflow.do_engine_steps()
+        return True
 
     def fire_timers(self, workflow: BpmnWorkflow) -> None:
         """Let timers that are due (by the engine clock) fire, then run on."""
@@ -132,11 +160,10 @@ class CaseRuntime:
             raise ConflictError("Die Aufgabe ist nicht mehr offen – sie wurde bereits erledigt oder abgebrochen.")
         return task
 
-    def insert(
-        self, session: Session, version: LoadedVersion, workflow: BpmnWorkflow, *, site: str,
-        business_key: str | None, actor: str,
-    ) -> ProcessInstance:  # fmt: skip
-        """Store a new case (lock_version 1) with its inbox rows."""
+    def create_row(
+        self, session: Session, version: LoadedVersion, *, site: str, business_key: str | None, actor: str
+    ) -> ProcessInstance:
+        """Insert the row of a new case (lock_version 0, no state yet) and give it a business key."""
         now = clock.now()
         row = ProcessInstance(
             version_id=version.id,
@@ -155,12 +182,12 @@ class CaseRuntime:
         session.flush()
         if row.business_key is None:
             row.business_key = f"VG-{now.astimezone(clock.BERLIN).year}-{row.id:06d}"
-        for column, value in self._values(row, workflow).items():
-            setattr(row, column, value)
-        row.lock_version = 1
-        session.flush()
-        self.sync_human_tasks(session, row, version, workflow)
+            session.flush()
         return row
+
+    def save_new(self, session: Session, row: ProcessInstance, version: LoadedVersion, workflow: BpmnWorkflow) -> None:
+        """Store the first state of a case created by ``create_row`` (lock_version becomes 1)."""
+        self.save(session, row, version, workflow, expected=0)
 
     def save(
         self, session: Session, row: ProcessInstance, version: LoadedVersion, workflow: BpmnWorkflow, expected: int

@@ -351,9 +351,10 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[mis
         raise ScriptError("Service-Aufrufe sind in diesem Modell nicht freigegeben.")
 
 
-def create_script_engine(timeout: float = 1.0) -> PythonScriptEngine:
+def create_script_engine(timeout: float = 1.0, extra_helpers: Mapping[str, Any] | None = None) -> PythonScriptEngine:
     """Return a SpiffWorkflow script engine that runs everything in the sandbox."""
-    return PythonScriptEngine(environment=SandboxEnvironment(Sandbox(timeout)))
+    helpers = {**HELPERS, **(extra_helpers or {})}
+    return PythonScriptEngine(environment=SandboxEnvironment(Sandbox(timeout, helpers)))
 
 
 def check_snippets(snippets: Iterable[tuple[str, Mode]]) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from . import audit, clock, schema
 from .audit import Action
 from .auth import SITES, Actor, authenticate, load_actor
+from .casework import Casework
 from .config import EngineSettings
 from .db import Database
 from .deployments import DeployedProcess, LoadedVersion, SpecCache, collect_model_files, deploy
@@ -29,12 +30,15 @@ from .errors import (
     AuthenticationError,
     ConflictError,
     FormValidationError,
+    FourEyesError,
     NotFoundError,
     PermissionDeniedError,
+    RuleViolationError,
     ScriptError,
 )
 from .forms import FieldSpec, check_submission, form_fields, validate_submission
 from .inbox import TaskSummary, list_tasks, tasks_of_case
+from .konfiguration import load_konfiguration
 from .model_loader import ModelFile
 from .models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion
 from .runtime import ERROR, RUNNING, CaseRuntime, case_data, waiting_timers
@@ -131,8 +135,18 @@ class Engine:
     def __init__(self, settings: EngineSettings) -> None:
         self.settings = settings
         self.db = Database(settings.database_url)
+        self.konfig = load_konfiguration(settings.config_file)
         self.specs = SpecCache(settings.max_model_bytes)
-        self.runtime = CaseRuntime(self.specs, StateCodec(), create_script_engine(settings.script_timeout))
+        script_engine = create_script_engine(settings.script_timeout, {"konfig": self._konfig_value})
+        self.runtime = CaseRuntime(self.specs, StateCodec(), script_engine)
+        self.casework = Casework(self.runtime, self.specs, self.konfig.version)
+
+    def _konfig_value(self, key: str) -> Any:
+        """The ``konfig("abschnitt.schlüssel")`` helper of model scripts."""
+        try:
+            return self.konfig.get(key)
+        except KeyError as exc:
+            raise ScriptError(str(exc.args[0])) from None
 
     # --- lifecycle -------------------------------------------------------------------------------------------
 
@@ -167,12 +181,15 @@ class Engine:
                  instance_id: int | None = None) -> Iterator[None]:  # fmt: skip
         try:
             yield
-        except (PermissionDeniedError, ConflictError, ScriptError) as exc:
-            action = {
-                PermissionDeniedError: Action.ACCESS_DENIED,
-                ConflictError: Action.CONFLICT,
-                ScriptError: Action.SCRIPT_ERROR,
-            }[type(exc)]
+        except (PermissionDeniedError, ConflictError, ScriptError, RuleViolationError) as exc:
+            if isinstance(exc, PermissionDeniedError):
+                action = Action.ACCESS_DENIED
+            elif isinstance(exc, ConflictError):
+                action = Action.CONFLICT
+            elif isinstance(exc, RuleViolationError):
+                action = Action.RULE_VIOLATION
+            else:
+                action = Action.SCRIPT_ERROR
             if instance_id is None and task_uuid is not None:
                 instance_id = self._instance_of_task(task_uuid)
             self._record(
@@ -273,12 +290,13 @@ class Engine:
 
     def start_case(
         self, actor: Actor, process_id: str, *, site: str | None = None, business_key: str | None = None,
-        system: bool = False,
+        system: bool = False, data: Mapping[str, Any] | None = None,
     ) -> CaseHeader:  # fmt: skip
-        """Start a case of the newest version of a process at a site.
+        """Start a case of the newest version of a process at a site (``data``: initial case data).
 
         :raises NotFoundError: unknown process. :raises PermissionDeniedError: actor not in the start lane
-            at that site (unless ``system``). :raises ScriptError: the first automatic steps failed; nothing stored.
+            at that site (unless ``system``). :raises RuleViolationError: process not offered at that site.
+            :raises ScriptError: the first automatic steps failed. Nothing is stored on any error.
         """
         site = site or self.settings.default_site
         with self._audited(actor, "start"):
@@ -295,18 +313,8 @@ class Engine:
                     raise PermissionDeniedError(
                         f"Nur die Gruppe {start_lane} am Standort {site} darf diesen Prozess starten."
                     )
-                workflow = self.runtime.new_workflow(version)
-                self.runtime.advance(workflow)
-                row = self.runtime.insert(
-                    session, version, workflow, site=site, business_key=business_key, actor=actor.username
-                )
-                audit.record(
-                    session,
-                    Action.START,
-                    actor.username,
-                    instance_id=row.id,
-                    process_id=process_id,
-                    details={"version": version.version, "site": site, "business_key": row.business_key},
+                row = self.casework.start(
+                    session, version, site=site, business_key=business_key, actor=actor.username, data=data
                 )
                 return self._header(row, version)
 
@@ -330,6 +338,11 @@ class Engine:
         """
         with self._audited(actor, "claim", task_uuid=task_uuid), self.db.transaction() as session:
             task = self._open_task(session, actor, task_uuid)
+            version_id = session.scalar(
+                sa.select(ProcessInstance.version_id).where(ProcessInstance.id == task.instance_id)
+            )
+            version = self.specs.get(session, version_id or 0)
+            self._check_four_eyes(session, actor, task.instance_id, version, task.task_spec_id)
             result = session.execute(
                 sa.update(HumanTask)
                 .where(
@@ -345,6 +358,53 @@ class Engine:
                 session, Action.CLAIM, actor.username, instance_id=task.instance_id, task_uuid=task_uuid,
                 process_id=task.process_id, details={"task": task.name},
             )  # fmt: skip
+
+    def _check_four_eyes(
+        self, session: Session, actor: Actor, instance_id: int, version: LoadedVersion, task_id: str
+    ) -> None:
+        """Refuse a step whose property ``egsFourEyes`` names a step this actor completed in the case.
+
+        :raises FourEyesError:
+        """
+        info = version.model.tasks.get(task_id)
+        checked = info.properties.get("egsFourEyes") if info else None
+        if not checked:
+            return
+        done_by = {
+            event.actor
+            for event in audit.events_for_instance(session, instance_id)
+            if event.action == Action.COMPLETE and event.details.get("task_id") == checked
+        }
+        if actor.username in done_by:
+            other = version.model.tasks.get(checked)
+            raise FourEyesError(
+                f"Vier-Augen-Prinzip: Wer „{other.name if other else checked}“ erledigt hat, "
+                f"darf „{info.name if info else task_id}“ nicht selbst erledigen."
+            )
+
+    def send_message(
+        self, actor: Actor, name: str, business_key: str, payload: Mapping[str, Any] | None = None,
+        system: bool = False,
+    ) -> int:  # fmt: skip
+        """Deliver a message to the running cases with ``business_key`` that wait for it.
+
+        :raises NotFoundError: no such case waits for it. :raises PermissionDeniedError: the actor may not
+            work any of those cases (unless ``system``).
+        """
+        with self._audited(actor, "message"), self.db.transaction() as session:
+            rows = session.scalars(
+                sa.select(ProcessInstance).where(
+                    ProcessInstance.business_key == business_key, ProcessInstance.status == RUNNING
+                )
+            ).all()
+            if not system:
+                for row in rows:
+                    if not self._may_view(actor, self.specs.get(session, row.version_id), row.site):
+                        raise PermissionDeniedError(f"Für den Vorgang {business_key} fehlt die Berechtigung.")
+            delivered = self.casework.deliver(session, name, business_key, dict(payload or {}), actor.username)
+            if not delivered:
+                raise NotFoundError(f"Kein offener Vorgang {business_key} wartet auf die Nachricht „{name}“.")
+            return len(delivered)
 
     def unclaim(self, actor: Actor, task_uuid: str) -> None:
         """Give a task back to the group. :raises ConflictError: it is held by someone else."""
@@ -407,10 +467,10 @@ class Engine:
             version, workflow = self.runtime.load(session, row)
             task = self.runtime.ready_task(workflow, task_uuid)
             form = version.forms.get(task_row.form_key or "", {"type": "object", "properties": {}})
+            self._check_four_eyes(session, actor, row.id, version, task_row.task_spec_id)
             before = dict(task.data)
             clean = prepare(form, before)
             self.runtime.complete_user_task(workflow, task, clean)
-            self.runtime.save(session, row, version, workflow, expected)
             changes = {k: [before.get(k), v] for k, v in clean.items() if before.get(k) != v}
             audit.record(
                 session,
@@ -421,6 +481,7 @@ class Engine:
                 process_id=row.process_id,
                 details={"task": task_row.name, "task_id": task_row.task_spec_id, "data": clean, "changes": changes},
             )
+            self.casework.settle(session, row, version, workflow, expected, actor.username)
             return self._header(row, version)
 
     def fire_due_timers(self, now: datetime | None = None, limit: int = 100) -> int:
@@ -465,7 +526,6 @@ class Engine:
             self.runtime.fire_timers(workflow)
             still_waiting = waiting_timers(workflow)
             fired_names = sorted(name for task_id, name in waiting.items() if task_id not in still_waiting)
-            self.runtime.save(session, row, version, workflow, row.lock_version)
             if fired_names:
                 audit.record(
                     session,
@@ -475,6 +535,7 @@ class Engine:
                     process_id=row.process_id,
                     details={"timers": fired_names, "due_at": moment.isoformat()},
                 )
+            self.casework.settle(session, row, version, workflow, row.lock_version, "system")
             return 1 if fired_names else 0
 
     def _mark_error(self, instance_id: int, exc: ScriptError) -> None:

@@ -85,6 +85,7 @@ def make_engine(db_url: str, **overrides: object) -> Engine:
             "secret_key": "test-secret",
             "forms_dir": FORMS,
             "processes_dir": PROCESSES,
+            "config_file": ROOT / "config" / "egs.toml",
             **overrides,
         }
     )

@@ -248,3 +248,32 @@ def test_real_models_deploy_cleanly(engine: Engine, good_models: list[ModelFile]
     results = engine.deploy_files(good_models, system_actor("test"))
     assert {r.process_id for r in results} >= {"pb_antragsannahme"}
     assert all(r.created and r.version == 1 for r in results)
+
+
+def test_lint_finds_unknown_names_and_bad_properties(engine: Engine) -> None:
+    text = (
+        (DATA / "four_eyes.bpmn")
+        .read_text()
+        .replace('value="Task_Anlegen"', 'value="Task_Gibt_Es_Nicht"')
+        .replace(
+            '<bpmn:process id="test_four_eyes" name="Test: Vier-Augen-Prinzip" isExecutable="true">',
+            '<bpmn:process id="test_four_eyes" name="Test" isExecutable="true"><bpmn:extensionElements>'
+            '<spiffworkflow:properties><spiffworkflow:property name="egsSites" value="56.6,99.9" />'
+            "</spiffworkflow:properties></bpmn:extensionElements>",
+        )
+        .replace(
+            '<bpmn:sequenceFlow id="F3"',
+            '<bpmn:sequenceFlow id="F9" sourceRef="Task_Bewilligen" targetRef="Event_Ende">'
+            "<bpmn:conditionExpression>betrag_ok and gibts_nicht &gt; konfig('x') and "
+            'all(v for v in [standort])</bpmn:conditionExpression></bpmn:sequenceFlow>\n<bpmn:sequenceFlow id="F3"',
+        )
+    )
+    with pytest.raises(ModelLintError) as caught:
+        deploy_text(engine, text, "namen.bpmn")
+    details = sorted(p.detail for p in caught.value.problems)
+    assert any("'betrag_ok', das weder ein Formularfeld" in d for d in details), details
+    assert any("'gibts_nicht', das weder ein Formularfeld" in d for d in details), details
+    assert not any("'v'" in d or "'standort'" in d or "'konfig'" in d for d in details), details
+    assert "egsFourEyes verweist auf 'Task_Gibt_Es_Nicht', das es in diesem Prozess nicht gibt." in details
+    assert "egsSites nennt unbekannte Standorte: 99.9." in details
+    assert nothing_stored(engine)

@@ -24,6 +24,7 @@ from engine.errors import (
     ModelError,
     NotFoundError,
     PermissionDeniedError,
+    RuleViolationError,
     SchemaOutdatedError,
     ScriptError,
 )
@@ -37,6 +38,7 @@ _STATUS: tuple[tuple[type[EngineError], int], ...] = (
     (FormValidationError, 422),
     (ScriptError, 422),
     (ModelError, 422),
+    (RuleViolationError, 422),
     (SchemaOutdatedError, 503),
     (AuthenticationError, 401),
 )

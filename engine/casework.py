@@ -1,0 +1,160 @@
+"""Work inside one transaction that spans cases: starting cases and routing messages between them.
+
+A case that sends a message (a message throw event whose payload names the target's
+``vorgangsnummer``) hands it to the running case with that business key that waits for it; if no
+case waits but a process starts with that message, a new case of it is started at the sender's site
+(refused where that process is not offered). All of it commits together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from sqlalchemy.orm import Session
+
+from . import audit, clock
+from .audit import Action
+from .deployments import LoadedVersion, SpecCache
+from .errors import RuleViolationError
+from .models import ProcessInstance, ProcessVersion
+from .runtime import RUNNING, CaseRuntime, thrown_messages
+
+MAX_MESSAGE_DEPTH = 5
+
+
+class Casework:
+    """Starts and settles cases, delivering the messages they send."""
+
+    def __init__(self, runtime: CaseRuntime, specs: SpecCache, konfig_version: str) -> None:
+        self.runtime = runtime
+        self.specs = specs
+        self.konfig_version = konfig_version
+
+    def start(
+        self,
+        session: Session,
+        version: LoadedVersion,
+        *,
+        site: str,
+        business_key: str | None,
+        actor: str,
+        data: Mapping[str, Any] | None = None,
+        message: tuple[str, Any] | None = None,
+        depth: int = 0,
+    ) -> ProcessInstance:
+        """Create and run a new case; with ``message``, it is started by that message.
+
+        :raises RuleViolationError: the process is not offered at ``site``.
+        """
+        sites = version.model.sites
+        if sites is not None and site not in sites:
+            raise RuleViolationError(
+                f"„{version.name}“ wird am Standort {site} nicht angeboten (nur {', '.join(sites)})."
+            )
+        row = self.runtime.create_row(session, version, site=site, business_key=business_key, actor=actor)
+        initial = {
+            "vorgangsnummer": row.business_key,
+            "standort": site,
+            "gestartet_am": clock.today_berlin().isoformat(),
+            **(data or {}),
+        }
+        workflow = self.runtime.new_workflow(version, initial)
+        self.runtime.advance(workflow)
+        if message is not None and not self.runtime.deliver_message(workflow, *message):
+            raise RuleViolationError(f"„{version.name}“ wartet beim Start nicht auf die Nachricht „{message[0]}“.")
+        details = {"version": version.version, "site": site, "business_key": row.business_key}
+        details["konfiguration"] = self.konfig_version
+        if message is not None:
+            details["message"] = message[0]
+        audit.record(session, Action.START, actor, instance_id=row.id, process_id=version.process_id, details=details)
+        self._route(session, row, workflow, actor, depth)
+        self.runtime.save_new(session, row, version, workflow)
+        return row
+
+    def settle(
+        self,
+        session: Session,
+        row: ProcessInstance,
+        version: LoadedVersion,
+        workflow: BpmnWorkflow,
+        expected: int,
+        actor: str,
+        depth: int = 0,
+    ) -> None:
+        """Deliver what the case sent, then save it (optimistic lock on ``expected``)."""
+        self._route(session, row, workflow, actor, depth)
+        self.runtime.save(session, row, version, workflow, expected)
+
+    def deliver(
+        self,
+        session: Session,
+        name: str,
+        business_key: str | None,
+        payload: Any,
+        actor: str,
+        *,
+        exclude: int | None = None,
+        depth: int = 0,
+    ) -> list[int]:
+        """Hand a message to every running case with ``business_key`` that waits for it; return their ids."""
+        if not business_key:
+            return []
+        query = (
+            sa.select(ProcessInstance)
+            .where(ProcessInstance.business_key == business_key, ProcessInstance.status == RUNNING)
+            .order_by(ProcessInstance.id)
+            .with_for_update()
+        )
+        delivered: list[int] = []
+        for row in session.scalars(query).all():
+            if row.id == exclude:
+                continue
+            version, workflow = self.runtime.load(session, row)
+            expected = row.lock_version
+            if not self.runtime.deliver_message(workflow, name, payload):
+                continue
+            audit.record(
+                session,
+                Action.MESSAGE,
+                actor,
+                instance_id=row.id,
+                process_id=row.process_id,
+                details={"message": name, "payload": payload if isinstance(payload, dict) else {}},
+            )
+            self.settle(session, row, version, workflow, expected, actor, depth + 1)
+            delivered.append(row.id)
+        return delivered
+
+    def _route(self, session: Session, row: ProcessInstance, workflow: BpmnWorkflow, actor: str, depth: int) -> None:
+        for name, payload in thrown_messages(workflow):
+            if depth >= MAX_MESSAGE_DEPTH:
+                raise RuleViolationError(f"Nachricht „{name}“: zu viele Weiterleitungen hintereinander.")
+            target = payload.get("vorgangsnummer") if isinstance(payload, dict) else None
+            if self.deliver(session, name, target, payload, actor, exclude=row.id, depth=depth):
+                continue
+            starter = self._process_started_by(session, name)
+            if starter is None:
+                raise RuleViolationError(
+                    f"Die Nachricht „{name}“ kann nicht zugestellt werden: kein offener Vorgang "
+                    f"{target or '(ohne Vorgangsnummer)'} wartet darauf."
+                )
+            data = {"bezugsvorgang": row.business_key}
+            self.start(
+                session, starter, site=row.site, business_key=None, actor=actor, data=data,
+                message=(name, payload), depth=depth + 1,
+            )  # fmt: skip
+
+    def _process_started_by(self, session: Session, message: str) -> LoadedVersion | None:
+        newest = (
+            sa.select(ProcessVersion.process_id, sa.func.max(ProcessVersion.id).label("id"))
+            .group_by(ProcessVersion.process_id)
+            .subquery()
+        )
+        for version_id in session.scalars(sa.select(newest.c.id).order_by(newest.c.id)):
+            version = self.specs.get(session, version_id)
+            if message in version.model.start_messages:
+                return version
+        return None

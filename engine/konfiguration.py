@@ -1,0 +1,122 @@
+"""The versioned EGS configuration file (config/egs.toml): deadlines, rates, dates, staffing shares.
+
+Models read values with ``konfig("abschnitt.schlüssel")`` in scripts, conditions, timers and DMN.
+Values the concept leaves open live here, never in scripts. Inconsistencies the concept contains
+(the VZÄ shares add up to 1.15) are reported as warnings, not corrected.
+"""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .auth import SITES
+from .errors import ConfigurationError
+
+log = logging.getLogger("egs.konfiguration")
+
+VZAE_SHARES = ("allgemeine_verwaltung", "neuantragsbearbeitung", "unterstuetzung_ifk")
+DATE_KEYS = (
+    "migration_stichtag",
+    "parallelbetrieb_beginn",
+    "parallelbetrieb_ende",
+    "zahlfaelle_compass_bis",
+    "ifk_unterstuetzung_neu_ab",
+)
+
+
+@dataclass(frozen=True)
+class Konfiguration:
+    """Loaded configuration values with their version."""
+
+    values: Mapping[str, Any]
+    version: str
+    path: str
+    warnings: tuple[str, ...] = field(default=())
+
+    def get(self, key: str) -> Any:
+        """Return a value by dotted path, e.g. ``fristen.unterlagen_tage``.
+
+        :raises KeyError: with a German message for unknown keys.
+        """
+        node: Any = self.values
+        for part in key.split("."):
+            if not isinstance(node, Mapping) or part not in node:
+                raise KeyError(f"Konfigurationswert '{key}' gibt es nicht ({self.path}).")
+            node = node[part]
+        return node
+
+    def vzae_sum(self) -> Decimal:
+        """Sum of the VZÄ shares of one full-time post (should be 1.00; the concept says 1.15)."""
+        return sum((Decimal(str(self.get(f"personalbemessung.{k}"))) for k in VZAE_SHARES), Decimal(0))
+
+
+def load_konfiguration(path: Path) -> Konfiguration:
+    """Read and check the configuration file.
+
+    :raises ConfigurationError: for a missing file, invalid TOML or values of the wrong kind.
+    """
+    try:
+        values = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigurationError(f"Konfigurationsdatei fehlt: {path}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(f"Konfigurationsdatei {path} ist fehlerhaft: {exc}") from exc
+    problems = _check(values)
+    if problems:
+        raise ConfigurationError(f"Konfigurationsdatei {path}: " + "; ".join(problems))
+    konfig = Konfiguration(values, str(values["version"]), str(path))
+    warnings: list[str] = []
+    total = konfig.vzae_sum()
+    if total != Decimal("1.00"):
+        shares = " + ".join(str(konfig.get(f"personalbemessung.{k}")).replace(".", ",") for k in VZAE_SHARES)
+        warnings.append(
+            f"Die VZÄ-Anteile einer Vollzeitstelle ergeben {shares} = {str(total).replace('.', ',')} statt 1,00 "
+            "(Konzept § 6). Bitte durch die Prozessverantwortung klären: normieren oder korrigieren."
+        )
+    for warning in warnings:
+        log.warning(warning)
+    return Konfiguration(values, konfig.version, konfig.path, tuple(warnings))
+
+
+def _check(values: Mapping[str, Any]) -> list[str]:
+    problems: list[str] = []
+
+    def number(section: str, key: str, minimum: float = 0) -> None:
+        value = values.get(section, {}).get(key)
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < minimum:
+            problems.append(f"{section}.{key} muss eine Zahl ≥ {minimum} sein")
+
+    if not isinstance(values.get("version"), str) or not values["version"]:
+        problems.append("version fehlt")
+    for key in VZAE_SHARES:
+        number("personalbemessung", key)
+    for key in ("unterlagen_tage", "erinnerung_tage"):
+        number("fristen", key, 1)
+    regelbedarf = values.get("regelbedarf", {})
+    if not regelbedarf or not all(k.isdigit() and isinstance(v, int | float) for k, v in regelbedarf.items()):
+        problems.append("regelbedarf braucht Jahreszahlen mit Beträgen")
+    umstellung = values.get("umstellung", {})
+    for key in (*DATE_KEYS, "doxis_start"):
+        value = umstellung.get(key)
+        if key == "doxis_start" and value == "":
+            continue
+        try:
+            date.fromisoformat(str(value))
+        except ValueError:
+            problems.append(f"umstellung.{key} muss ein Datum JJJJ-MM-TT sein")
+    standorte = values.get("standorte", {})
+    for key in ("alle", "fb50"):
+        if not isinstance(standorte.get(key), list) or not set(standorte[key]) <= set(SITES):
+            problems.append(f"standorte.{key} muss eine Liste bekannter Standorte sein")
+    number("reisekosten", "km_satz")
+    caps = values.get("handvorschuss", {}).get("obergrenze", {})
+    if not isinstance(caps, dict) or set(caps) != set(SITES):
+        problems.append("handvorschuss.obergrenze braucht einen Betrag je Standort")
+    return problems
