@@ -172,3 +172,26 @@ def add_user(username: str, display_name: str, grants: tuple[str, ...], password
         except ValueError as exc:
             raise EngineError(str(exc)) from exc
         click.echo(f"Benutzer {username} angelegt: {', '.join(f'{g}@{s}' for g, s in pairs)}")
+
+
+@cli.command(help="RACI-Matrix der bereitgestellten Modelle: Prozess × Schritt × Einheit × Rolle des EGS.")
+@click.option("--csv", "as_csv_output", is_flag=True, help="als CSV (Semikolon) statt als Tabelle")
+def raci(as_csv_output: bool) -> None:
+    from .raci import as_csv, as_table, raci_rows
+
+    with _engine() as engine:
+        with engine.db.reading() as session:
+            rows = raci_rows(session, engine.specs)
+        if not rows:
+            click.echo("Keine Prozesse bereitgestellt.")
+            return
+        click.echo(as_csv(rows) if as_csv_output else as_table(rows), nl=not as_csv_output)
+
+
+@cli.command(help="Fachliche Konfiguration anzeigen (Version, Datei, Warnungen).")
+def konfig() -> None:
+    with _engine() as engine:
+        konfiguration = engine.konfig
+        click.echo(f"Konfiguration {konfiguration.version} aus {konfiguration.path}")
+        for warning in konfiguration.warnings:
+            click.echo(f"Warnung: {warning}")

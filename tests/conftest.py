@@ -22,6 +22,7 @@ from engine.db import Database
 from engine.demo import create_demo_users
 from engine.models import Base
 from engine.service import Engine
+from tests.element_coverage import ModelUniverse, Reached, record_engine, report
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ROOT / "processes"
@@ -101,11 +102,36 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def deployed(engine: Engine) -> Engine:
-    """An engine with the models of processes/ deployed and the demo users created."""
+def deployed(engine: Engine) -> Iterator[Engine]:
+    """An engine with the models of processes/ deployed and the demo users created.
+
+    What its cases executed counts towards the element coverage report.
+    """
     engine.deploy_paths([PROCESSES], system_actor("test"))
     create_demo_users(engine)
-    return engine
+    yield engine
+    record_engine(engine, UNIVERSE, REACHED)
+
+
+UNIVERSE = ModelUniverse.read(PROCESSES)
+REACHED = Reached()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int) -> None:
+    """Print the element coverage of processes/ (and enforce it when EGS_REQUIRE_ELEMENT_COVERAGE=1)."""
+    if not REACHED.nodes:
+        return
+    lines, node_hit, node_total, branch_hit, branch_total = report(UNIVERSE, REACHED)
+    terminalreporter.section("Element-Abdeckung der Modelle (processes/)")
+    terminalreporter.write_line(
+        f"Flussknoten: {node_hit}/{node_total} erreicht ({100 * node_hit / max(node_total, 1):.1f} %); "
+        f"Verzweigungen (Gateway- und Randereignis-Flüsse): {branch_hit}/{branch_total} genommen"
+    )
+    for line in lines:
+        terminalreporter.write_line(line)
+    if lines and os.environ.get("EGS_REQUIRE_ELEMENT_COVERAGE") == "1":
+        terminalreporter.write_line("FEHLER: EGS_REQUIRE_ELEMENT_COVERAGE=1 und nicht alles erreicht.")
+        terminalreporter._session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture

@@ -131,3 +131,23 @@ def test_add_user_creates_a_login_with_grants(db_url: str) -> None:
     assert bad.exit_code == 2 and "Unbekannte Gruppe: CHEF" in bad.output
     short = run(db_url, "add-user", "z", "--name", "Z", "--grant", "EGS@56.4", "--password", "kurz")
     assert short.exit_code == 2 and "mindestens 12 Zeichen" in short.output
+
+
+def test_raci_matrix_as_table_and_csv(db_url: str) -> None:
+    assert "Keine Prozesse" in run(db_url, "raci").output
+    run(db_url, "deploy", str(PROCESSES))
+    table = run(db_url, "raci").output.splitlines()
+    assert table[0].split()[:2] == ["Prozess", "Version"]
+    assert any("Vollständigkeit prüfen" in line and "EGS" in line and "Durchführender" in line for line in table)
+    csv_lines = run(db_url, "raci", "--csv").output.splitlines()
+    assert csv_lines[0] == "Prozess;Version;Schritt;Art;Durchführende Einheit;Rolle des EGS"
+    assert (
+        "PB – Antragsannahme (Erstantrag und sonstige Anträge);1;Fall in Verteilungsliste aufnehmen;"
+        "Benutzeraufgabe;TL;Mitwirkender"
+    ) in csv_lines
+
+
+def test_konfig_shows_version_and_the_vzae_warning(db_url: str) -> None:
+    output = run(db_url, "konfig").output
+    assert "Konfiguration 2025-02-07.1" in output
+    assert "Warnung: Die VZÄ-Anteile einer Vollzeitstelle ergeben 0,45 + 0,55 + 0,15 = 1,15 statt 1,00" in output

@@ -1,0 +1,82 @@
+"""The RACI-style matrix of the deployed models: which unit performs each step and what part EGS plays."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .deployments import SpecCache
+from .models import ProcessVersion
+
+HEADER = ("Prozess", "Version", "Schritt", "Art", "Durchführende Einheit", "Rolle des EGS")
+KIND = {
+    "userTask": "Benutzeraufgabe",
+    "manualTask": "manuelle Aufgabe",
+    "scriptTask": "automatisch",
+    "serviceTask": "automatisch",
+    "businessRuleTask": "Entscheidungstabelle",
+    "sendTask": "Nachricht",
+    "receiveTask": "Nachricht",
+    "callActivity": "Teilprozess",
+    "subProcess": "Teilprozess",
+    "task": "Aufgabe",
+}
+
+
+@dataclass(frozen=True)
+class RaciRow:
+    """One step of one process."""
+
+    process: str
+    version: int
+    step: str
+    kind: str
+    unit: str
+    egs_role: str
+
+    def cells(self) -> tuple[str, ...]:
+        return (self.process, str(self.version), self.step, self.kind, self.unit, self.egs_role)
+
+
+def raci_rows(session: Session, specs: SpecCache) -> list[RaciRow]:
+    """Rows for the newest version of every deployed process, in model order per process."""
+    newest = sa.select(sa.func.max(ProcessVersion.id)).group_by(ProcessVersion.process_id).scalar_subquery()
+    versions = session.scalars(sa.select(ProcessVersion.id).where(ProcessVersion.id.in_(newest)))
+    rows: list[RaciRow] = []
+    for version_id in versions:
+        version = specs.get(session, version_id)
+        tasks = sorted(version.model.tasks.values(), key=lambda t: (t.filename, t.line or 0))
+        for task in tasks:
+            rows.append(
+                RaciRow(
+                    version.name,
+                    version.version,
+                    task.name,
+                    KIND.get(task.tag, task.tag),
+                    task.lane or "–",
+                    task.egs_role or "–",
+                )
+            )
+    return sorted(rows, key=lambda r: r.process)
+
+
+def as_csv(rows: list[RaciRow]) -> str:
+    """The matrix as CSV (semicolon-separated, as German spreadsheet programs expect)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\n")
+    writer.writerow(HEADER)
+    writer.writerows(row.cells() for row in rows)
+    return out.getvalue()
+
+
+def as_table(rows: list[RaciRow]) -> str:
+    """The matrix as an aligned text table."""
+    table = [HEADER, *(row.cells() for row in rows)]
+    widths = [max(len(r[i]) for r in table) for i in range(len(HEADER))]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip() for r in table]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
