@@ -49,6 +49,8 @@ class Casework:
 
         :raises RuleViolationError: the process is not offered at ``site``.
         """
+        if message is None and not version.model.direct_start:
+            raise RuleViolationError(f"„{version.name}“ wird nur durch eine Nachricht gestartet, nicht direkt.")
         sites = version.model.sites
         if sites is not None and site not in sites:
             raise RuleViolationError(
@@ -61,7 +63,7 @@ class Casework:
             "gestartet_am": clock.today_berlin().isoformat(),
             **(data or {}),
         }
-        workflow = self.runtime.new_workflow(version, initial)
+        workflow = self.runtime.new_workflow(version, initial, by_message=message is not None)
         self.runtime.advance(workflow)
         if message is not None and not self.runtime.deliver_message(workflow, *message):
             raise RuleViolationError(f"„{version.name}“ wartet beim Start nicht auf die Nachricht „{message[0]}“.")

@@ -11,13 +11,14 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError, ValidationError
 
+from .clock import BERLIN
 from .errors import FormValidationError, ModelError
 
 FORMAT_CHECKER = FormatChecker()
@@ -56,6 +57,28 @@ def _is_steuer_id(value: object) -> bool:
     return check == int(value[10])
 
 
+def _is_rvnr(value: object) -> bool:
+    """Rentenversicherungsnummer: area, birth date, initial letter, serial, check digit (weights 2121…)."""
+    if not isinstance(value, str):
+        return True
+    number = value.replace(" ", "").upper()
+    if not re.fullmatch(r"\d{8}[A-Z]\d{3}", number):
+        return False
+    digits = number[:8] + f"{ord(number[8]) - 64:02d}" + number[9:11]
+    weights = (2, 1, 2, 5, 7, 1, 2, 1, 2, 1, 2, 1)
+    total = sum(sum(divmod(int(d) * w, 10)) for d, w in zip(digits, weights, strict=True))
+    return total % 10 == int(number[11])
+
+
+def _is_date_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    try:
+        return datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False
+
+
 def _is_plz(value: object) -> bool:
     return not isinstance(value, str) or bool(re.fullmatch(r"\d{5}", value))
 
@@ -64,6 +87,8 @@ FORMAT_CHECKER.checks("date", raises=ValueError)(_is_date)
 FORMAT_CHECKER.checks("iban")(_is_iban)
 FORMAT_CHECKER.checks("steuer-id")(_is_steuer_id)
 FORMAT_CHECKER.checks("plz")(_is_plz)
+FORMAT_CHECKER.checks("rvnr")(_is_rvnr)
+FORMAT_CHECKER.checks("date-time")(_is_date_time)
 
 
 def load_form(path: Path, max_bytes: int) -> dict[str, Any]:
@@ -165,6 +190,8 @@ def _widget(prop: Mapping[str, Any], options: Sequence[tuple[str, str]]) -> str:
         return "select"
     if prop.get("format") == "date":
         return "date"
+    if prop.get("format") == "date-time":
+        return "datetime"
     if prop["type"] in ("integer", "number"):
         return "number"
     return "text"
@@ -234,12 +261,34 @@ def _coerce(schema: Mapping[str, Any], raw: Mapping[str, Sequence[str]]) -> tupl
                 errors.setdefault(name, []).append("Bitte ein Datum im Format TT.MM.JJJJ eingeben.")
             else:
                 data[name] = parsed
+        elif prop.get("format") == "date-time":
+            parsed = parse_date_time_input(values[-1])
+            if parsed is None:
+                errors.setdefault(name, []).append("Bitte Datum und Uhrzeit im Format TT.MM.JJJJ HH:MM eingeben.")
+            else:
+                data[name] = parsed
         else:
             data[name] = values[-1]
     return data, errors
 
 
 _GERMAN_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+
+
+def parse_date_time_input(text: str) -> str | None:
+    """Read TT.MM.JJJJ HH:MM (Europe/Berlin) or an ISO timestamp; return ISO with offset, or None."""
+    match = re.fullmatch(r"(\d{1,2}\.\d{1,2}\.\d{4})[ ,]+(\d{1,2}):(\d{2})", text.strip())
+    try:
+        if match:
+            day = parse_date_input(match.group(1))
+            if day is None:
+                return None
+            local = datetime.fromisoformat(day).replace(hour=int(match.group(2)), minute=int(match.group(3)))
+            return local.replace(tzinfo=BERLIN).isoformat()
+        parsed = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=BERLIN)).isoformat()
 
 
 def parse_date_input(text: str) -> str | None:
@@ -328,7 +377,12 @@ def validate_submission(
             continue
         if prop.get("x-notInFuture") and isinstance(value, str) and name not in errors:
             try:
-                if date.fromisoformat(value) > today:
+                day = (
+                    datetime.fromisoformat(value).astimezone(BERLIN).date()
+                    if "T" in value
+                    else date.fromisoformat(value)
+                )
+                if day > today:
                     add(name, "Das Datum darf nicht in der Zukunft liegen.")
             except ValueError:
                 pass

@@ -95,6 +95,7 @@ class ProcessModel:
     trees: dict[str, etree._ElementTree] = field(repr=False, default_factory=dict)
     properties: dict[str, str] = field(default_factory=dict)
     start_messages: frozenset[str] = frozenset()
+    direct_start: bool = True
 
     @property
     def sites(self) -> tuple[str, ...] | None:
@@ -162,6 +163,10 @@ def _read_models(files: Sequence[ModelFile], trees: dict[str, etree._ElementTree
         models[process_id] = ProcessModel(
             properties=_properties(element),
             start_messages=_start_messages(trees[filename], element),
+            direct_start=any(
+                not any(isinstance(child.tag, str) and child.tag.endswith("EventDefinition") for child in start)
+                for start in element.iterfind("bpmn:startEvent", NS)
+            ),
             process_id=process_id,
             name=_process_name(trees[filename], element),
             filename=filename,

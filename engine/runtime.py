@@ -16,6 +16,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -107,11 +108,22 @@ class CaseRuntime:
         self.codec = codec
         self.script_engine = script_engine
 
-    def new_workflow(self, version: LoadedVersion, data: dict[str, Any] | None = None) -> BpmnWorkflow:
-        """A fresh workflow whose first tasks see ``data``."""
+    def new_workflow(
+        self, version: LoadedVersion, data: dict[str, Any] | None = None, *, by_message: bool = False
+    ) -> BpmnWorkflow:
+        """A fresh workflow whose first tasks see ``data``.
+
+        A process may have a plain start event and message start events. SpiffWorkflow lets the first
+        one that fires win, so a plain start would always win; for a start by message the plain start
+        events are withdrawn before anything runs.
+        """
         model = version.model
         workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=self.script_engine)
         workflow.task_tree.data.update(data or {})
+        if by_message:
+            for task in workflow.task_tree.children[0].children if workflow.task_tree.children else []:
+                if isinstance(getattr(task.task_spec, "event_definition", None), NoneEventDefinition):
+                    task.cancel()
         return workflow
 
     def load(self, session: Session, row: ProcessInstance) -> tuple[LoadedVersion, BpmnWorkflow]:

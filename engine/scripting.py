@@ -15,6 +15,7 @@ keeps the case as it was.
 from __future__ import annotations
 
 import ast
+import calendar
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -215,6 +216,15 @@ def _heute() -> date:
     return clock.today_berlin()
 
 
+def _jetzt() -> str:
+    """Now in Europe/Berlin as an ISO timestamp (e.g. the moment of 'Kenntnis' under SGB XII)."""
+    return clock.now().astimezone(clock.BERLIN).isoformat(timespec="seconds")
+
+
+def _tage_im_monat(jahr: int, monat: int) -> int:
+    return calendar.monthrange(int(jahr), int(monat))[1]
+
+
 SAFE_BUILTINS: dict[str, Any] = {
     name: getattr(__import__("builtins"), name)
     for name in (
@@ -226,7 +236,14 @@ SAFE_BUILTINS: dict[str, Any] = {
 }  # fmt: skip
 SAFE_BUILTINS.update({"None": None, "True": True, "False": False, "range": _bounded_range})
 
-HELPERS: dict[str, Any] = {"date": date, "datetime": datetime, "timedelta": timedelta, "heute": _heute}
+HELPERS: dict[str, Any] = {
+    "date": date,
+    "datetime": datetime,
+    "timedelta": timedelta,
+    "heute": _heute,
+    "jetzt": _jetzt,
+    "tage_im_monat": _tage_im_monat,
+}
 
 _GUARDS: dict[str, Any] = {
     "_getattr_": safer_getattr,

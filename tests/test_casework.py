@@ -121,3 +121,28 @@ def test_four_eyes_rule_is_enforced_by_the_engine(cases: Engine, make_user) -> N
     assert [a for a in actions(cases, case.instance_id) if a == "access_denied"] == ["access_denied"] * 2
     cases.complete_task(colleague, approval, {})
     assert cases.case_view(colleague, case.instance_id).header.status == "completed"
+
+
+def test_process_with_plain_and_message_start(cases: Engine) -> None:
+    fb50 = cases.actor("fb50")
+    direct = cases.start_case(fb50, "test_two_starts", site="56.6")
+    [task] = cases.open_tasks(fb50, direct.instance_id)
+    assert "anliegen" not in cases.task_view(fb50, task.task_uuid).data
+    with cases.db.transaction() as session:
+        version = cases.specs.latest(session, "test_two_starts")
+        row = cases.casework.start(
+            session, version, site="56.7", business_key=None, actor="test",
+            message=("Zweites Anliegen", {"text": "Hilfe zur Pflege"}),
+        )  # fmt: skip
+        by_message = row.id
+    assert cases.open_tasks(system_actor("x"), by_message) == [], "the system actor works no lane"
+    with cases.db.reading() as session:
+        from engine.inbox import tasks_of_case
+
+        [open_task] = tasks_of_case(session, by_message)
+    assert open_task.name == "Anliegen aufnehmen" and open_task.site == "56.7"
+
+
+def test_message_only_process_cannot_be_started_directly(cases: Engine) -> None:
+    with pytest.raises(RuleViolationError, match="nur durch eine Nachricht gestartet"):
+        cases.start_case(cases.actor("fb50"), "test_started", site="56.6")

@@ -158,3 +158,23 @@ def test_fields_come_in_display_order_with_labels() -> None:
     )
     tag = next(f for f in form_fields(ANMELDUNG) if f.name == "tag_der_antragstellung")
     assert (tag.widget, tag.required, tag.immutable, tag.default_today) == ("date", True, True, True)
+
+
+def test_rentenversicherungsnummer_and_timestamps() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "rvnr": {"type": "string", "format": "rvnr"},
+            "kenntnis": {"type": "string", "format": "date-time", "x-notInFuture": True},
+        },
+    }
+    assert validate_submission(schema, {"rvnr": "65170839J003"}, {}, TODAY)
+    assert "rvnr" in errors_of(schema, {"rvnr": "65170839J004"})
+    data = coerce_submission(schema, {"kenntnis": ["14.03.2025 09:30"]})
+    assert data == {"kenntnis": "2025-03-14T09:30:00+01:00"}
+    assert validate_submission(schema, data, {}, TODAY) == data
+    later = coerce_submission(schema, {"kenntnis": ["15.03.2025 00:10"]})
+    assert errors_of(schema, later) == {"kenntnis": ["Das Datum darf nicht in der Zukunft liegen."]}
+    with pytest.raises(FormValidationError) as caught:
+        coerce_submission(schema, {"kenntnis": ["14.03.2025"]})
+    assert caught.value.field_errors == {"kenntnis": ["Bitte Datum und Uhrzeit im Format TT.MM.JJJJ HH:MM eingeben."]}

@@ -108,6 +108,8 @@ def wert(value: Any, spec: FieldSpec | None = None) -> str:
         is_date_field = spec is None or spec.schema.get("format") == "date"
         if is_date_field and _ISO_DATE.fullmatch(value):
             return datum(value)
+        if spec is not None and spec.schema.get("format") == "date-time":
+            return datumzeit(value)
         return value
     return str(value)
 

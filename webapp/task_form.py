@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from engine.forms import FieldSpec
 
-from .formatting import datum, wert
+from .formatting import datum, datumzeit, wert
 
 Value = str | bool | tuple[str, ...]
 
@@ -74,6 +74,8 @@ def _from_stored(spec: FieldSpec, value: Any) -> Value:
         return ""
     if spec.schema.get("format") == "date":
         return datum(value)
+    if spec.schema.get("format") == "date-time":
+        return datumzeit(value)
     if isinstance(value, float):
         return (str(int(value)) if value == int(value) else str(value)).replace(".", ",")
     return str(value)
