@@ -9,18 +9,21 @@ case waits but a process starts with that message, a new case of it is started a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 import sqlalchemy as sa
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy.orm import Session
 
-from . import audit, clock
+from . import audit, clock, services
 from .audit import Action
 from .deployments import LoadedVersion, SpecCache
 from .errors import RuleViolationError
+from .konfiguration import Konfiguration
 from .models import ProcessInstance, ProcessVersion
 from .runtime import RUNNING, CaseRuntime, thrown_messages
+from .services import ServiceContext
 
 MAX_MESSAGE_DEPTH = 5
 
@@ -28,10 +31,15 @@ MAX_MESSAGE_DEPTH = 5
 class Casework:
     """Starts and settles cases, delivering the messages they send."""
 
-    def __init__(self, runtime: CaseRuntime, specs: SpecCache, konfig_version: str) -> None:
+    def __init__(self, runtime: CaseRuntime, specs: SpecCache, konfig: Konfiguration) -> None:
         self.runtime = runtime
         self.specs = specs
-        self.konfig_version = konfig_version
+        self.konfig = konfig
+
+    def acting_for(self, session: Session, row: ProcessInstance, actor: str) -> AbstractContextManager[None]:
+        """Bind the case and user for service tasks that run in the following block."""
+        context = ServiceContext(session, row.id, row.business_key, row.site, actor, self.konfig)
+        return services.bound(context)
 
     def start(
         self,
@@ -64,11 +72,12 @@ class Casework:
             **(data or {}),
         }
         workflow = self.runtime.new_workflow(version, initial, by_message=message is not None)
-        self.runtime.advance(workflow)
-        if message is not None and not self.runtime.deliver_message(workflow, *message):
-            raise RuleViolationError(f"„{version.name}“ wartet beim Start nicht auf die Nachricht „{message[0]}“.")
+        with self.acting_for(session, row, actor):
+            self.runtime.advance(workflow)
+            if message is not None and not self.runtime.deliver_message(workflow, *message):
+                raise RuleViolationError(f"„{version.name}“ wartet beim Start nicht auf die Nachricht „{message[0]}“.")
         details = {"version": version.version, "site": site, "business_key": row.business_key}
-        details["konfiguration"] = self.konfig_version
+        details["konfiguration"] = self.konfig.version
         if message is not None:
             details["message"] = message[0]
         audit.record(session, Action.START, actor, instance_id=row.id, process_id=version.process_id, details=details)
@@ -116,8 +125,9 @@ class Casework:
                 continue
             version, workflow = self.runtime.load(session, row)
             expected = row.lock_version
-            if not self.runtime.deliver_message(workflow, name, payload):
-                continue
+            with self.acting_for(session, row, actor):
+                if not self.runtime.deliver_message(workflow, name, payload):
+                    continue
             audit.record(
                 session,
                 Action.MESSAGE,

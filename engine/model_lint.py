@@ -67,6 +67,7 @@ def lint_process(model: ProcessModel, forms: Mapping[str, Any]) -> list[ModelErr
                     )
     problems += _lint_snippets(model, forms)
     problems += _lint_properties(model)
+    problems += _lint_services(model)
     return problems
 
 
@@ -132,6 +133,31 @@ def _loaded_names(source: str, mode: str) -> set[str]:
         elif isinstance(node, ast.FunctionDef):
             bound.add(node.name)
     return loaded - bound
+
+
+def _lint_services(model: ProcessModel) -> list[ModelError]:
+    """Service tasks name registered operations with exactly their parameters."""
+    from .services import REGISTRY
+
+    problems: list[ModelError] = []
+    for filename, tree in model.trees.items():
+        for operator in tree.getroot().iterfind(".//spiffworkflow:serviceTaskOperator", NS):
+            task = operator.getparent().getparent()
+            name = operator.get("id", "")
+            params = {
+                p.get("id", "") for p in operator.iterfind("spiffworkflow:parameters/spiffworkflow:parameter", NS)
+            }
+            operation = REGISTRY.get(name)
+            if operation is None:
+                message = f"Unbekannte Service-Operation '{name}' (verfügbar: {', '.join(sorted(REGISTRY))})."
+            elif params != set(operation.params):
+                message = f"'{name}' erwartet die Parameter {', '.join(operation.params) or '(keine)'}."
+            else:
+                continue
+            problems.append(
+                ModelError(message, filename=filename, line=operator.sourceline, element_id=task.get("id", ""))
+            )
+    return problems
 
 
 def _lint_properties(model: ProcessModel) -> list[ModelError]:

@@ -248,8 +248,8 @@ def _check_structure(tree: etree._ElementTree, filename: str) -> None:
     ids: dict[str, etree._Element] = {}
     for element in root.iter():
         element_id = element.get("id") if isinstance(element.tag, str) else None
-        if element_id is None:
-            continue
+        if element_id is None or etree.QName(element).namespace == SPIFF_NS:
+            continue  # spiffworkflow:parameter uses "id" for parameter names, not as an XML id
         if element_id in ids:
             raise ModelError(
                 "Die ID ist mehrfach vergeben.", filename=filename, line=element.sourceline, element_id=element_id

@@ -163,3 +163,51 @@ class AuditEvent(Base):
     chain: Mapped[str] = mapped_column(sa.String(40))
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+class CashRegister(Base):
+    """The petty-cash box (Handvorschusskasse) of one site: balance, custodian and deputy."""
+
+    __tablename__ = "petty_cash_register"
+
+    site: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    balance_cents: Mapped[int]
+    custodian: Mapped[str | None] = mapped_column(sa.String(64))
+    deputy: Mapped[str | None] = mapped_column(sa.String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CashEntry(Base):
+    """One booking in a petty-cash book (payout, repayment, top-up) or a daily close."""
+
+    __tablename__ = "petty_cash_entry"
+    __table_args__ = (sa.Index("ix_petty_cash_entry_site", "site", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site: Mapped[str] = mapped_column(sa.String(16))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    amount_cents: Mapped[int]
+    balance_after_cents: Mapped[int]
+    purpose: Mapped[str] = mapped_column(sa.String(300))
+    actor: Mapped[str] = mapped_column(sa.String(64))
+    instance_id: Mapped[int | None]
+    business_key: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class PaymentListEntry(Base):
+    """One approved payment on a monthly Sammelliste (EGZ, EQ, § 16e SGB II)."""
+
+    __tablename__ = "payment_list_entry"
+    __table_args__ = (sa.Index("ix_payment_list_entry_list", "site", "measure_type", "pay_month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site: Mapped[str] = mapped_column(sa.String(16))
+    measure_type: Mapped[str] = mapped_column(sa.String(8))
+    pay_month: Mapped[str] = mapped_column(sa.String(7))
+    recipient: Mapped[str] = mapped_column(sa.String(200))
+    amount_cents: Mapped[int]
+    instance_id: Mapped[int | None]
+    business_key: Mapped[str | None] = mapped_column(sa.String(64))
+    approved_by: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

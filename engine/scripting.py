@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import calendar
+import json
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -364,14 +365,29 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[mis
             self.sandbox.execute(script, context)
         return True
 
-    def call_service(self, context: dict[str, Any], **kwargs: Any) -> Any:
-        raise ScriptError("Service-Aufrufe sind in diesem Modell nicht freigegeben.")
+    def call_service(self, context: dict[str, Any], **kwargs: Any) -> str:
+        """Run a registered operation (engine.services) with the evaluated parameters; JSON result."""
+        from . import services
+
+        params = {name: spec["value"] for name, spec in kwargs.get("operation_params", {}).items()}
+        return json.dumps(services.call(kwargs.get("operation_name", ""), params))
+
+
+class SandboxScriptEngine(PythonScriptEngine):  # type: ignore[misc]
+    """SpiffWorkflow's script engine with service calls passed straight to our registry.
+
+    (SpiffWorkflow 3.2's own ``call_service`` error path refers to an undefined name; engine errors
+    such as a refused booking must reach the engine unchanged anyway.)
+    """
+
+    def call_service(self, task: Any, **kwargs: Any) -> Any:
+        return self.environment.call_service(task.data, **kwargs)
 
 
 def create_script_engine(timeout: float = 1.0, extra_helpers: Mapping[str, Any] | None = None) -> PythonScriptEngine:
     """Return a SpiffWorkflow script engine that runs everything in the sandbox."""
     helpers = {**HELPERS, **(extra_helpers or {})}
-    return PythonScriptEngine(environment=SandboxEnvironment(Sandbox(timeout, helpers)))
+    return SandboxScriptEngine(environment=SandboxEnvironment(Sandbox(timeout, helpers)))
 
 
 def check_snippets(snippets: Iterable[tuple[str, Mode]]) -> None:

@@ -139,7 +139,7 @@ class Engine:
         self.specs = SpecCache(settings.max_model_bytes)
         script_engine = create_script_engine(settings.script_timeout, {"konfig": self._konfig_value})
         self.runtime = CaseRuntime(self.specs, StateCodec(), script_engine)
-        self.casework = Casework(self.runtime, self.specs, self.konfig.version)
+        self.casework = Casework(self.runtime, self.specs, self.konfig)
 
     def _konfig_value(self, key: str) -> Any:
         """The ``konfig("abschnitt.schlüssel")`` helper of model scripts."""
@@ -470,7 +470,8 @@ class Engine:
             self._check_four_eyes(session, actor, row.id, version, task_row.task_spec_id)
             before = dict(task.data)
             clean = prepare(form, before)
-            self.runtime.complete_user_task(workflow, task, clean)
+            with self.casework.acting_for(session, row, actor.username):
+                self.runtime.complete_user_task(workflow, task, clean)
             changes = {k: [before.get(k), v] for k, v in clean.items() if before.get(k) != v}
             audit.record(
                 session,
@@ -523,7 +524,8 @@ class Engine:
                 return 0  # another worker has it, or it moved on
             version, workflow = self.runtime.load(session, row)
             waiting = waiting_timers(workflow)
-            self.runtime.fire_timers(workflow)
+            with self.casework.acting_for(session, row, "system"):
+                self.runtime.fire_timers(workflow)
             still_waiting = waiting_timers(workflow)
             fired_names = sorted(name for task_id, name in waiting.items() if task_id not in still_waiting)
             if fired_names:
