@@ -37,6 +37,7 @@ class Action:
     SCRIPT_ERROR = "script_error"
     RULE_VIOLATION = "rule_violation"
     CASE_VIEWED = "case_viewed"
+    EXPORT = "export"
     TASK_VIEWED = "task_viewed"
     LOGIN = "login"
     LOGIN_FAILED = "login_failed"

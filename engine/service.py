@@ -8,6 +8,7 @@ transaction is rolled back.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -41,6 +42,8 @@ from .inbox import TaskSummary, list_tasks, tasks_of_case
 from .konfiguration import load_konfiguration
 from .model_loader import ModelFile
 from .models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion
+from .raci import RaciRow, raci_rows
+from .reports import MEASURE_TITLES, PaymentList, StaffingShares, payment_list, staffing_shares
 from .runtime import ERROR, RUNNING, CaseRuntime, case_data, waiting_timers
 from .scripting import create_script_engine
 from .serialization import StateCodec
@@ -572,6 +575,45 @@ class Engine:
                 stop.wait(pause)
             else:
                 time.sleep(pause)
+
+    # --- reports ---------------------------------------------------------------------------------------------
+
+    def payment_list(self, actor: Actor, site: str, measure_type: str, month: str) -> PaymentList:
+        """The monthly Sammelliste of a measure type at a site; every access is audited as an export.
+
+        :raises PermissionDeniedError: only EGS, IFK, TL, FDL of the site and the audit role.
+        :raises FormValidationError: unknown measure type, site or month.
+        """
+        errors: dict[str, list[str]] = {}
+        if measure_type not in MEASURE_TITLES:
+            errors["massnahmeart"] = ["Bitte EGZ, EQ oder § 16e wählen."]
+        if site not in SITES:
+            errors["standort"] = ["Unbekannter Standort."]
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+            errors["monat"] = ["Bitte den Monat als JJJJ-MM angeben."]
+        if errors:
+            raise FormValidationError(errors)
+        with self._audited(actor, "payment_list"), self.db.transaction() as session:
+            if not any(actor.has_group(g, site) for g in ("EGS", "IFK", "TL", "FDL", "AUDIT")):
+                raise PermissionDeniedError(f"Die Sammellisten des Standorts {site} sind für Sie nicht freigegeben.")
+            result = payment_list(session, site, measure_type, month)
+            audit.record(
+                session,
+                Action.EXPORT,
+                actor.username,
+                details={"report": "sammelliste", "site": site, "measure_type": measure_type, "month": month,
+                         "lines": len(result.lines)},
+            )  # fmt: skip
+            return result
+
+    def staffing(self) -> StaffingShares:
+        """The configured VZÄ shares with their sum and warnings (§ 6)."""
+        return staffing_shares(self.konfig)
+
+    def raci(self) -> list[RaciRow]:
+        """The RACI matrix of the newest deployed versions."""
+        with self.db.reading() as session:
+            return raci_rows(session, self.specs)
 
     # --- reads -----------------------------------------------------------------------------------------------
 

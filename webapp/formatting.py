@@ -12,6 +12,7 @@ from flask import Flask
 from engine.auth import ALL_SITES, Actor
 from engine.clock import BERLIN
 from engine.forms import FieldSpec
+from engine.services import euro
 
 EMPTY = "–"
 
@@ -130,6 +131,11 @@ def berechtigungen(actor: Actor) -> str:
     return ", ".join(f"{group} {'alle Standorte' if site == ALL_SITES else site}" for group, site in grants)
 
 
+def dezimal(value: Any) -> str:
+    """A decimal number with a German decimal comma (0.45 → 0,45)."""
+    return str(value).replace(".", ",")
+
+
 def init_app(app: Flask) -> None:
     """Register the filters."""
     app.add_template_filter(datum)
@@ -138,3 +144,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(aktion)
     app.add_template_filter(status_text, "status")
     app.add_template_filter(berechtigungen)
+    app.add_template_filter(euro)
+    app.add_template_filter(dezimal)

@@ -7,7 +7,7 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint on ``app``."""
-    from . import auth, cases, health, inbox, tasks
+    from . import auth, cases, health, inbox, reports, tasks
 
-    for module in (auth, inbox, cases, tasks, health):
+    for module in (auth, inbox, cases, tasks, reports, health):
         app.register_blueprint(module.bp)
