@@ -12,8 +12,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,7 @@ from .errors import (
     RuleViolationError,
     ScriptError,
 )
-from .forms import FieldSpec, check_submission, form_fields, validate_submission
+from .forms import check_submission, form_fields, validate_submission
 from .inbox import TaskSummary, list_tasks, tasks_of_case
 from .konfiguration import load_konfiguration
 from .model_loader import ModelFile
@@ -47,89 +46,11 @@ from .reports import MEASURE_TITLES, PaymentList, StaffingShares, payment_list, 
 from .runtime import ERROR, RUNNING, CaseRuntime, case_data, waiting_timers
 from .scripting import create_script_engine
 from .serialization import StateCodec
+from .views import CaseHeader, CaseView, HistoryEntry, ProcessInfo, TaskView, header_of, labels_of
 
 log = logging.getLogger("egs.engine")
 
 BUSINESS_KEY_MAX = 64
-
-
-@dataclass(frozen=True)
-class ProcessInfo:
-    """A deployed process (newest version) someone may start."""
-
-    process_id: str
-    name: str
-    version: int
-    start_lane: str | None
-
-
-@dataclass(frozen=True)
-class CaseHeader:
-    """Key facts of a case for headers and lists."""
-
-    instance_id: int
-    business_key: str | None
-    process_id: str
-    process_name: str
-    version: int
-    site: str
-    status: str
-    applicant_name: str | None
-    claim_date: date | None
-    created_at: datetime
-    updated_at: datetime
-    lock_version: int
-    next_timer_at: datetime | None
-    error_message: str | None
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    """One step in a case's history, from the audit trail."""
-
-    occurred_at: datetime
-    actor: str
-    action: str
-    task_name: str | None
-    details: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class CaseView:
-    """Everything the case page shows."""
-
-    header: CaseHeader
-    open_tasks: list[TaskSummary]
-    history: list[HistoryEntry]
-    data: dict[str, Any]
-    labels: dict[str, FieldSpec]
-
-
-@dataclass(frozen=True)
-class TaskView:
-    """Everything the task page shows."""
-
-    task_uuid: str
-    name: str
-    lane: str
-    egs_role: str | None
-    instructions: str
-    form_key: str | None
-    form_title: str
-    fields: list[FieldSpec]
-    assignee: str | None
-    due_at: datetime | None
-    header: CaseHeader
-    data: dict[str, Any]
-    labels: dict[str, FieldSpec]
-
-
-def _labels(forms: Mapping[str, Any]) -> dict[str, FieldSpec]:
-    labels: dict[str, FieldSpec] = {}
-    for schema_ in forms.values():
-        for spec in form_fields(schema_):
-            labels.setdefault(spec.name, spec)
-    return labels
 
 
 class Engine:
@@ -319,7 +240,7 @@ class Engine:
                 row = self.casework.start(
                     session, version, site=site, business_key=business_key, actor=actor.username, data=data
                 )
-                return self._header(row, version)
+                return header_of(row, version)
 
     def _open_task(self, session: Session, actor: Actor, task_uuid: str) -> HumanTask:
         task = session.scalar(sa.select(HumanTask).where(HumanTask.task_uuid == task_uuid))
@@ -486,7 +407,7 @@ class Engine:
                 details={"task": task_row.name, "task_id": task_row.task_spec_id, "data": clean, "changes": changes},
             )
             self.casework.settle(session, row, version, workflow, expected, actor.username)
-            return self._header(row, version)
+            return header_of(row, version)
 
     def fire_due_timers(self, now: datetime | None = None, limit: int = 100) -> int:
         """Fire every timer due at ``now`` (default: the clock); return how many cases moved on.
@@ -627,24 +548,6 @@ class Engine:
         with self.db.reading() as session:
             return [t for t in tasks_of_case(session, instance_id) if actor.can_work(t.lane, t.site)]
 
-    def _header(self, row: ProcessInstance, version: LoadedVersion) -> CaseHeader:
-        return CaseHeader(
-            instance_id=row.id,
-            business_key=row.business_key,
-            process_id=row.process_id,
-            process_name=version.name,
-            version=version.version,
-            site=row.site,
-            status=row.status,
-            applicant_name=row.applicant_name,
-            claim_date=row.claim_date,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            lock_version=row.lock_version,
-            next_timer_at=row.next_timer_at,
-            error_message=row.error_message,
-        )
-
     def _may_view(self, actor: Actor, version: LoadedVersion, site: str) -> bool:
         lanes = {task.lane for task in version.model.tasks.values() if task.lane}
         lanes.add(version.model.start_lane or "")
@@ -670,11 +573,11 @@ class Engine:
                 if e.action not in (Action.CASE_VIEWED, Action.TASK_VIEWED)
             ]
             return CaseView(
-                header=self._header(row, version),
+                header=header_of(row, version),
                 open_tasks=tasks_of_case(session, row.id),
                 history=history,
                 data=case_data(workflow),
-                labels=_labels(version.forms),
+                labels=labels_of(version.forms),
             )
 
     def task_view(self, actor: Actor, task_uuid: str) -> TaskView:
@@ -709,9 +612,9 @@ class Engine:
                 fields=form_fields(form) if form else [],
                 assignee=assignee,
                 due_at=task_row.due_at,
-                header=self._header(row, version),
+                header=header_of(row, version),
                 data=dict(task.data),
-                labels=_labels(version.forms),
+                labels=labels_of(version.forms),
             )
 
 

@@ -1,0 +1,113 @@
+"""What the engine hands to the web layer and the CLI: frozen views of processes, cases and tasks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from .deployments import LoadedVersion
+from .forms import FieldSpec, form_fields
+from .inbox import TaskSummary
+from .models import ProcessInstance
+
+
+@dataclass(frozen=True)
+class ProcessInfo:
+    """A deployed process (newest version) someone may start."""
+
+    process_id: str
+    name: str
+    version: int
+    start_lane: str | None
+
+
+@dataclass(frozen=True)
+class CaseHeader:
+    """Key facts of a case for headers and lists."""
+
+    instance_id: int
+    business_key: str | None
+    process_id: str
+    process_name: str
+    version: int
+    site: str
+    status: str
+    applicant_name: str | None
+    claim_date: date | None
+    created_at: datetime
+    updated_at: datetime
+    lock_version: int
+    next_timer_at: datetime | None
+    error_message: str | None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One step in a case's history, from the audit trail."""
+
+    occurred_at: datetime
+    actor: str
+    action: str
+    task_name: str | None
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """Everything the case page shows."""
+
+    header: CaseHeader
+    open_tasks: list[TaskSummary]
+    history: list[HistoryEntry]
+    data: dict[str, Any]
+    labels: dict[str, FieldSpec]
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """Everything the task page shows."""
+
+    task_uuid: str
+    name: str
+    lane: str
+    egs_role: str | None
+    instructions: str
+    form_key: str | None
+    form_title: str
+    fields: list[FieldSpec]
+    assignee: str | None
+    due_at: datetime | None
+    header: CaseHeader
+    data: dict[str, Any]
+    labels: dict[str, FieldSpec]
+
+
+def labels_of(forms: Mapping[str, Any]) -> dict[str, FieldSpec]:
+    """Field specs of all forms of a version by field name (for showing case data with labels)."""
+    labels: dict[str, FieldSpec] = {}
+    for schema_ in forms.values():
+        for spec in form_fields(schema_):
+            labels.setdefault(spec.name, spec)
+    return labels
+
+
+def header_of(row: ProcessInstance, version: LoadedVersion) -> CaseHeader:
+    """The header view of a case row."""
+    return CaseHeader(
+        instance_id=row.id,
+        business_key=row.business_key,
+        process_id=row.process_id,
+        process_name=version.name,
+        version=version.version,
+        site=row.site,
+        status=row.status,
+        applicant_name=row.applicant_name,
+        claim_date=row.claim_date,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        lock_version=row.lock_version,
+        next_timer_at=row.next_timer_at,
+        error_message=row.error_message,
+    )
