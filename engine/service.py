@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from . import audit, clock, schema
 from .audit import Action
 from .auth import SITES, Actor, authenticate, load_actor
+from .case_path import case_path
 from .casework import Casework
 from .config import EngineSettings
 from .db import Database
@@ -578,6 +579,7 @@ class Engine:
                 history=history,
                 data=case_data(workflow),
                 labels=labels_of(version.forms),
+                path=case_path(workflow, version.model),
             )
 
     def task_view(self, actor: Actor, task_uuid: str) -> TaskView:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from .case_path import CasePath
 from .deployments import LoadedVersion
 from .forms import FieldSpec, form_fields
 from .inbox import TaskSummary
@@ -63,6 +64,7 @@ class CaseView:
     history: list[HistoryEntry]
     data: dict[str, Any]
     labels: dict[str, FieldSpec]
+    path: CasePath | None = None
 
 
 @dataclass(frozen=True)

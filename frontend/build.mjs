@@ -11,7 +11,14 @@ const common = {
 
 await esbuild.build({
   ...common,
-  entryPoints: { app: 'frontend/app.js' },
+  entryPoints: { app: 'frontend/app.js', diagram: 'frontend/diagram.js' },
   format: 'iife',
   outdir: 'webapp/static/dist',
+});
+
+await esbuild.build({
+  ...common,
+  entryPoints: { diagram: 'frontend/diagram.css' },
+  outdir: 'webapp/static/dist',
+  loader: { '.woff': 'file', '.woff2': 'file', '.ttf': 'file', '.eot': 'file', '.svg': 'file' },
 });

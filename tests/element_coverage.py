@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from lxml import etree
 from SpiffWorkflow.util.task import TaskState
 
+from engine.case_path import all_tasks, previous_step
 from engine.model_loader import NS
 from engine.models import ProcessInstance
 from engine.service import Engine
@@ -77,21 +78,16 @@ def record_engine(engine: Engine, universe: ModelUniverse, reached: Reached) -> 
             if row.state == "{}":
                 continue
             _, workflow = engine.runtime.load(session, row)
-            tasks = list(workflow.get_tasks())
-            for sub in workflow.subprocesses.values():
-                tasks.extend(sub.get_tasks())
-            for task in tasks:
+            for task in all_tasks(workflow):
                 if task.state != TaskState.COMPLETED or not task.task_spec.bpmn_id:
                     continue
                 process = universe.owner.get(task.workflow.spec.name)
                 if process is None:
                     continue
                 reached.nodes.add((process, task.task_spec.bpmn_id))
-                parent = task.parent
-                while parent is not None and not parent.task_spec.bpmn_id:
-                    parent = parent.parent
-                if parent is not None:
-                    reached.steps.add((process, parent.task_spec.bpmn_id, task.task_spec.bpmn_id))
+                before = previous_step(task)
+                if before is not None:
+                    reached.steps.add((process, before.task_spec.bpmn_id, task.task_spec.bpmn_id))
 
 
 def report(universe: ModelUniverse, reached: Reached) -> tuple[list[str], int, int, int, int]:

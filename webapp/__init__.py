@@ -65,6 +65,7 @@ def create_app(config: Mapping[str, Any] | None = None, engine: Engine | None = 
     app.jinja_env.lstrip_blocks = True
     has_app_js = (Path(app.static_folder or "") / "dist" / "app.js").is_file()
     app.jinja_env.globals["has_app_js"] = has_app_js
+    app.jinja_env.globals["has_diagram_js"] = (Path(app.static_folder or "") / "dist" / "diagram.js").is_file()
 
     from .blueprints import register_blueprints
 

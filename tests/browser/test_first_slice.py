@@ -51,3 +51,21 @@ def test_clerk_starts_a_case_fixes_an_error_and_completes_the_step(page) -> None
     assert clock.today_berlin().strftime("%d.%m.%Y") in body, "Tag der Antragstellung as TT.MM.JJJJ"
     assert "Besucher anmelden und Anliegen erfassen" in body
     assert page.console_problems == [], "no CSP violations or script errors"
+
+
+def test_case_page_shows_the_diagram_with_the_path(page, live_engine) -> None:  # type: ignore[no-untyped-def]
+    from tests import pb
+    from tests.drive import CaseDriver
+
+    case = CaseDriver(live_engine, "pb_antragsannahme")
+    case.complete("Besucher anmelden und Anliegen erfassen", pb.anmeldung())
+    log_in(page, "egs")
+    page.goto(f"/vorgaenge/{case.instance_id}")
+    page.wait_for_selector("#diagramm[data-geladen='ja']")
+    done = page.locator(".pfad-erledigt[data-element-id='Task_Anmeldung']")
+    current = page.locator(".pfad-aktuell[data-element-id='Task_Antragsannahme']")
+    taken = page.locator(".pfad-genommen[data-element-id]")
+    assert done.count() == 1 and current.count() == 1
+    assert taken.count() >= 2, "the flows from the start to the current step are marked"
+    assert page.locator(".pfad-erledigt[data-element-id='Task_Vollstaendigkeit']").count() == 0
+    assert page.console_problems == [], "bpmn-js runs under the strict CSP without violations"
