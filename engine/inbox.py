@@ -1,17 +1,35 @@
-"""Read side of the task inbox: queries on the denormalised ``human_task`` table only."""
+"""Read side of the task inbox: queries on the denormalised ``human_task`` table only.
+
+Tabs: "meine" (claimed by me), "gruppe" (unclaimed tasks of my groups at my sites), "ueberfaellig"
+(overdue tasks I may work), "alle" (every task at the sites I lead, for TL and FDL). Filters and the
+full-text search narrow a tab; paging is keyset-based, so rows that appear or vanish meanwhile do not
+shift the next page. Counts per tab are indexed COUNTs.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+import base64
+import json
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
-from .auth import Actor
+from . import clock
+from .auth import SITES, Actor
 from .models import HumanTask, User
 
 INBOX_LIMIT = 200
+PAGE_SIZE = 50
+LEAD_GROUPS = ("TL", "FDL")
+
+Tab = Literal["meine", "gruppe", "ueberfaellig", "alle"]
+Due = Literal["heute", "woche", "ueberfaellig"]
+Sort = Literal["faellig", "prioritaet", "erstellt"]
+TABS: tuple[Tab, ...] = ("meine", "gruppe", "ueberfaellig", "alle")
+NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=UTC)  # sorts tasks without a due date last
 
 
 @dataclass(frozen=True)
@@ -32,33 +50,47 @@ class TaskSummary:
     due_at: datetime | None
     priority: int
     assignee: str | None
+    masked: bool = False
 
 
-def _summaries(session: Session, query: sa.Select[HumanTask, str]) -> list[TaskSummary]:
-    return [
-        TaskSummary(
-            task_uuid=task.task_uuid,
-            instance_id=task.instance_id,
-            name=task.name,
-            process_id=task.process_id,
-            process_name=task.process_name,
-            business_key=task.business_key,
-            applicant_name=task.applicant_name,
-            site=task.site,
-            lane=task.lane,
-            egs_role=task.egs_role,
-            created_at=task.created_at,
-            due_at=task.due_at,
-            priority=task.priority,
-            assignee=assignee,
-        )
-        for task, assignee in session.execute(query)
-    ]
+@dataclass(frozen=True)
+class InboxQuery:
+    """What the clerk asked for: tab, filters, search, sort and the page cursor."""
+
+    tab: Tab = "gruppe"
+    process_id: str | None = None
+    task: str | None = None
+    site: str | None = None
+    due: Due | None = None
+    assignee: str | None = None
+    search: str | None = None
+    sort: Sort = "faellig"
+    after: str | None = None
+    limit: int = PAGE_SIZE
 
 
-def _base() -> sa.Select[HumanTask, str]:
-    assignee = aliased(User)
-    return sa.select(HumanTask, assignee.username).outerjoin(assignee, HumanTask.assignee_id == assignee.id)
+@dataclass(frozen=True)
+class InboxPage:
+    """One page of a tab, the counts of all tabs, and the cursor of the next page (None = last page)."""
+
+    query: InboxQuery
+    rows: list[TaskSummary]
+    counts: dict[str, int]
+    next_cursor: str | None
+    tabs: tuple[Tab, ...] = field(default=TABS)
+
+
+def is_lead(actor: Actor) -> bool:
+    return any(group in LEAD_GROUPS for group in actor.groups)
+
+
+def lead_sites(actor: Actor) -> list[str]:
+    """Sites where the actor is TL or FDL (every site for a '*' grant)."""
+    sites: set[str] = set()
+    for group, site in actor.grants:
+        if group in LEAD_GROUPS:
+            sites |= set(SITES) if site == "*" else {site}
+    return sorted(sites)
 
 
 def visible_to(actor: Actor) -> sa.ColumnElement[bool]:
@@ -69,17 +101,153 @@ def visible_to(actor: Actor) -> sa.ColumnElement[bool]:
     return sa.or_(*(sa.and_(HumanTask.lane == lane, HumanTask.site == site) for lane, site in pairs))
 
 
-def list_tasks(session: Session, actor: Actor, limit: int = INBOX_LIMIT) -> list[TaskSummary]:
-    """Return the open tasks the actor may work, overdue and oldest first."""
-    query = (
-        _base()
-        .where(visible_to(actor))
-        .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.priority.desc(), HumanTask.created_at)
-        .limit(limit)
+def _tab_condition(actor: Actor, tab: Tab, now: datetime) -> sa.ColumnElement[bool]:
+    if tab == "meine":
+        return sa.and_(HumanTask.assignee_id == actor.user_id, visible_to(actor)) if actor.user_id else sa.false()
+    if tab == "gruppe":
+        return sa.and_(visible_to(actor), HumanTask.assignee_id.is_(None))
+    if tab == "ueberfaellig":
+        return sa.and_(visible_to(actor), HumanTask.due_at < now)
+    sites = lead_sites(actor)
+    return HumanTask.site.in_(sites) if sites else sa.false()
+
+
+def _filters(query: InboxQuery, now: datetime) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = []
+    if query.process_id:
+        conditions.append(HumanTask.process_id == query.process_id)
+    if query.task:
+        conditions.append(HumanTask.name == query.task)
+    if query.site:
+        conditions.append(HumanTask.site == query.site)
+    if query.due:
+        end_of_today = clock.parse_iso((now.astimezone(clock.BERLIN).date() + timedelta(days=1)).isoformat())
+        limit = {"heute": end_of_today, "woche": end_of_today + timedelta(days=6), "ueberfaellig": now}[query.due]
+        conditions.append(HumanTask.due_at < limit)
+    if query.search and query.search.strip():
+        term = query.search.strip().lower()
+        conditions.append(
+            sa.or_(
+                sa.func.lower(HumanTask.business_key).contains(term, autoescape=True),
+                sa.func.lower(HumanTask.applicant_name).contains(term, autoescape=True),
+            )
+        )
+    return conditions
+
+
+def _order(sort: Sort) -> list[Any]:
+    if sort == "prioritaet":
+        return [HumanTask.priority.desc(), HumanTask.created_at, HumanTask.id]
+    if sort == "erstellt":
+        return [HumanTask.created_at, HumanTask.id]
+    return [_due_key(), HumanTask.created_at, HumanTask.id]
+
+
+def _due_key() -> sa.ColumnElement[Any]:
+    # Tasks without a due date come last; a far-future stand-in keeps the keyset comparison simple.
+    return sa.func.coalesce(HumanTask.due_at, sa.literal(NO_DUE_DATE, HumanTask.due_at.type))
+
+
+def _encode(row: HumanTask, sort: Sort) -> str:
+    if sort == "prioritaet":
+        key: list[Any] = [row.priority, row.created_at.isoformat(), row.id]
+    elif sort == "erstellt":
+        key = [row.created_at.isoformat(), row.id]
+    else:
+        due = row.due_at.isoformat() if row.due_at else None
+        key = [due, row.created_at.isoformat(), row.id]
+    return base64.urlsafe_b64encode(json.dumps([sort, key]).encode()).decode()
+
+
+def _after(cursor: str, sort: Sort) -> sa.ColumnElement[bool]:
+    try:
+        cursor_sort, key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if cursor_sort != sort:
+            return sa.true()
+        if sort == "prioritaet":
+            priority, created, row_id = int(key[0]), clock.parse_iso(key[1]), int(key[2])
+            return sa.or_(
+                HumanTask.priority < priority,
+                sa.and_(
+                    HumanTask.priority == priority, sa.tuple_(HumanTask.created_at, HumanTask.id) > (created, row_id)
+                ),
+            )
+        if sort == "erstellt":
+            return sa.tuple_(HumanTask.created_at, HumanTask.id) > (clock.parse_iso(key[0]), int(key[1]))
+        due = clock.parse_iso(key[0]) if key[0] else NO_DUE_DATE
+        return sa.tuple_(_due_key(), HumanTask.created_at, HumanTask.id) > (due, clock.parse_iso(key[1]), int(key[2]))
+    except (ValueError, TypeError, IndexError, json.JSONDecodeError):
+        return sa.true()  # a broken cursor starts from the beginning instead of failing
+
+
+def mask_name(name: str | None) -> str | None:
+    """Initials only ("Probstfeld, Jana" → "P., J.") for people who do not need the full name."""
+    if not name:
+        return name
+    return ", ".join(part.strip()[:1] + "." for part in name.split(",") if part.strip())
+
+
+def _summary(task: HumanTask, assignee: str | None, actor: Actor | None) -> TaskSummary:
+    masked = actor is not None and not actor.can_work(task.lane, task.site)
+    return TaskSummary(
+        task_uuid=task.task_uuid,
+        instance_id=task.instance_id,
+        name=task.name,
+        process_id=task.process_id,
+        process_name=task.process_name,
+        business_key=task.business_key,
+        applicant_name=mask_name(task.applicant_name) if masked else task.applicant_name,
+        site=task.site,
+        lane=task.lane,
+        egs_role=task.egs_role,
+        created_at=task.created_at,
+        due_at=task.due_at,
+        priority=task.priority,
+        assignee=assignee,
+        masked=masked,
     )
-    return _summaries(session, query)
+
+
+def _base() -> sa.Select[HumanTask, str]:
+    assignee = aliased(User)
+    return sa.select(HumanTask, assignee.username).outerjoin(assignee, HumanTask.assignee_id == assignee.id)
+
+
+def inbox_page(session: Session, actor: Actor, query: InboxQuery) -> InboxPage:
+    """One page of the actor's inbox with counts per tab."""
+    now = clock.now()
+    tab: Tab = query.tab if query.tab in TABS else "gruppe"
+    if tab == "alle" and not is_lead(actor):
+        tab = "gruppe"
+    query = replace(query, tab=tab, limit=max(1, min(query.limit, INBOX_LIMIT)))
+    filters = _filters(query, now)
+    if query.assignee:
+        assignee_ids = sa.select(User.id).where(User.username == query.assignee).scalar_subquery()
+        filters.append(HumanTask.assignee_id == assignee_ids)
+    statement = _base().where(_tab_condition(actor, tab, now), *filters)
+    if query.after:
+        statement = statement.where(_after(query.after, query.sort))
+    rows = session.execute(statement.order_by(*_order(query.sort)).limit(query.limit + 1)).all()
+    page = [_summary(task, name, actor) for task, name in rows[: query.limit]]
+    next_cursor = _encode(rows[query.limit - 1][0], query.sort) if len(rows) > query.limit else None
+    counts: dict[str, int] = {
+        name: session.scalar(
+            sa.select(sa.func.count()).select_from(HumanTask).where(_tab_condition(actor, name, now), *filters)
+        )
+        or 0
+        for name in TABS
+        if name != "alle" or is_lead(actor)
+    }
+    return InboxPage(query, page, counts, next_cursor, tuple(t for t in TABS if t != "alle" or is_lead(actor)))
+
+
+def list_tasks(session: Session, actor: Actor, limit: int = INBOX_LIMIT) -> list[TaskSummary]:
+    """Every open task the actor may work (claimed or not), due first."""
+    query = _base().where(visible_to(actor)).order_by(*_order("faellig")).limit(limit)
+    return [_summary(task, name, actor) for task, name in session.execute(query)]
 
 
 def tasks_of_case(session: Session, instance_id: int) -> list[TaskSummary]:
-    """Return the open tasks of one case."""
-    return _summaries(session, _base().where(HumanTask.instance_id == instance_id).order_by(HumanTask.created_at))
+    """Return the open tasks of one case (unmasked: callers check access to the case)."""
+    query = _base().where(HumanTask.instance_id == instance_id).order_by(HumanTask.created_at)
+    return [_summary(task, name, None) for task, name in session.execute(query)]

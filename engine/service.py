@@ -38,7 +38,7 @@ from .errors import (
     ScriptError,
 )
 from .forms import check_submission, form_fields, validate_submission
-from .inbox import TaskSummary, list_tasks, tasks_of_case
+from .inbox import InboxPage, InboxQuery, TaskSummary, inbox_page, list_tasks, tasks_of_case
 from .konfiguration import load_konfiguration
 from .model_loader import ModelFile
 from .models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion
@@ -543,6 +543,11 @@ class Engine:
         """Open tasks of the actor's groups at the actor's sites."""
         with self.db.reading() as session:
             return list_tasks(session, actor)
+
+    def inbox_page(self, actor: Actor, query: InboxQuery | None = None) -> InboxPage:
+        """One page of a tab of the inbox, with filters, search, sort, keyset paging and tab counts."""
+        with self.db.reading() as session:
+            return inbox_page(session, actor, query or InboxQuery())
 
     def open_tasks(self, actor: Actor, instance_id: int) -> list[TaskSummary]:
         """The open tasks of one case that the actor may work (e.g. to go on right after starting it)."""
