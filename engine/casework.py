@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from . import audit, clock, services
 from .audit import Action
+from .auth import Actor
 from .deployments import LoadedVersion, SpecCache
-from .errors import RuleViolationError
+from .errors import FourEyesError, RuleViolationError
 from .konfiguration import Konfiguration
 from .models import ProcessInstance, ProcessVersion
 from .runtime import RUNNING, CaseRuntime, thrown_messages
@@ -98,6 +99,29 @@ class Casework:
         """Deliver what the case sent, then save it (optimistic lock on ``expected``)."""
         self._route(session, row, workflow, actor, depth)
         self.runtime.save(session, row, version, workflow, expected)
+
+    def check_four_eyes(
+        self, session: Session, actor: Actor, instance_id: int, version: LoadedVersion, task_id: str
+    ) -> None:
+        """Refuse a step whose property ``egsFourEyes`` names a step this actor completed in the case.
+
+        :raises FourEyesError:
+        """
+        info = version.model.tasks.get(task_id)
+        checked = info.properties.get("egsFourEyes") if info else None
+        if not checked:
+            return
+        done_by = {
+            event.actor
+            for event in audit.events_for_instance(session, instance_id)
+            if event.action == Action.COMPLETE and event.details.get("task_id") == checked
+        }
+        if actor.username in done_by:
+            other = version.model.tasks.get(checked)
+            raise FourEyesError(
+                f"Vier-Augen-Prinzip: Wer „{other.name if other else checked}“ erledigt hat, "
+                f"darf „{info.name if info else task_id}“ nicht selbst erledigen."
+            )
 
     def deliver(
         self,

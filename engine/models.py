@@ -121,6 +121,7 @@ class HumanTask(Base):
     __table_args__ = (
         sa.Index("ix_human_task_queue", "lane", "site", "created_at"),
         sa.Index("ix_human_task_assignee", "assignee_id", "created_at"),
+        sa.Index("ix_human_task_due", "lane", "site", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -211,3 +212,16 @@ class PaymentListEntry(Base):
     business_key: Mapped[str | None] = mapped_column(sa.String(64))
     approved_by: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TaskDraft(Base):
+    """Form input a user saved without completing the task ("Speichern"); survives logout."""
+
+    __tablename__ = "task_draft"
+    __table_args__ = (sa.UniqueConstraint("task_uuid", "user_id", name="uq_task_draft_task_uuid_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_uuid: Mapped[str] = mapped_column(sa.String(36), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("app_user.id", ondelete="CASCADE"))
+    values: Mapped[dict[str, list[str]]] = mapped_column(sa.JSON)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime())

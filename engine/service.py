@@ -31,17 +31,16 @@ from .errors import (
     AuthenticationError,
     ConflictError,
     FormValidationError,
-    FourEyesError,
     NotFoundError,
     PermissionDeniedError,
     RuleViolationError,
     ScriptError,
 )
 from .forms import check_submission, form_fields, validate_submission
-from .inbox import InboxPage, InboxQuery, TaskSummary, inbox_page, list_tasks, tasks_of_case
+from .inbox import LEAD_GROUPS, InboxPage, InboxQuery, TaskSummary, inbox_page, list_tasks, tasks_of_case
 from .konfiguration import load_konfiguration
 from .model_loader import ModelFile
-from .models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion
+from .models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, TaskDraft
 from .raci import RaciRow, raci_rows
 from .reports import MEASURE_TITLES, PaymentList, StaffingShares, payment_list, staffing_shares
 from .runtime import ERROR, RUNNING, CaseRuntime, case_data, waiting_timers
@@ -52,6 +51,7 @@ from .views import CaseHeader, CaseView, HistoryEntry, ProcessInfo, TaskView, he
 log = logging.getLogger("egs.engine")
 
 BUSINESS_KEY_MAX = 64
+PRIORITIES = (0, 1, 2, 3)  # normal, erhöht, hoch, sehr hoch
 
 
 class Engine:
@@ -263,11 +263,8 @@ class Engine:
         """
         with self._audited(actor, "claim", task_uuid=task_uuid), self.db.transaction() as session:
             task = self._open_task(session, actor, task_uuid)
-            version_id = session.scalar(
-                sa.select(ProcessInstance.version_id).where(ProcessInstance.id == task.instance_id)
-            )
-            version = self.specs.get(session, version_id or 0)
-            self._check_four_eyes(session, actor, task.instance_id, version, task.task_spec_id)
+            version = self.specs.get(session, self._version_id(session, task.instance_id))
+            self.casework.check_four_eyes(session, actor, task.instance_id, version, task.task_spec_id)
             result = session.execute(
                 sa.update(HumanTask)
                 .where(
@@ -283,29 +280,6 @@ class Engine:
                 session, Action.CLAIM, actor.username, instance_id=task.instance_id, task_uuid=task_uuid,
                 process_id=task.process_id, details={"task": task.name},
             )  # fmt: skip
-
-    def _check_four_eyes(
-        self, session: Session, actor: Actor, instance_id: int, version: LoadedVersion, task_id: str
-    ) -> None:
-        """Refuse a step whose property ``egsFourEyes`` names a step this actor completed in the case.
-
-        :raises FourEyesError:
-        """
-        info = version.model.tasks.get(task_id)
-        checked = info.properties.get("egsFourEyes") if info else None
-        if not checked:
-            return
-        done_by = {
-            event.actor
-            for event in audit.events_for_instance(session, instance_id)
-            if event.action == Action.COMPLETE and event.details.get("task_id") == checked
-        }
-        if actor.username in done_by:
-            other = version.model.tasks.get(checked)
-            raise FourEyesError(
-                f"Vier-Augen-Prinzip: Wer „{other.name if other else checked}“ erledigt hat, "
-                f"darf „{info.name if info else task_id}“ nicht selbst erledigen."
-            )
 
     def send_message(
         self, actor: Actor, name: str, business_key: str, payload: Mapping[str, Any] | None = None,
@@ -330,6 +304,95 @@ class Engine:
             if not delivered:
                 raise NotFoundError(f"Kein offener Vorgang {business_key} wartet auf die Nachricht „{name}“.")
             return len(delivered)
+
+    def _task_for_lead(self, session: Session, actor: Actor, task_uuid: str) -> HumanTask:
+        task = session.scalar(sa.select(HumanTask).where(HumanTask.task_uuid == task_uuid))
+        if task is None:
+            raise NotFoundError("Die Aufgabe gibt es nicht (mehr).")
+        if not any(actor.has_group(group, task.site) for group in LEAD_GROUPS):
+            raise PermissionDeniedError(f"Nur Teamleitung oder Fachdienstleitung am Standort {task.site} dürfen das.")
+        return task
+
+    def delegate(self, actor: Actor, task_uuid: str, to_username: str, reason: str) -> None:
+        """Hand a task to a named colleague of its group and site, with a reason (audited).
+
+        Whoever may work the task (or leads the site) may delegate it unless a third person holds it.
+        :raises FormValidationError: no reason. :raises NotFoundError: unknown colleague.
+            :raises RuleViolationError: colleague not in the task's group at its site. :raises ConflictError:
+        """
+        reason = " ".join(reason.split())
+        if not reason:
+            raise FormValidationError({"grund": ["Bitte einen Grund für die Weitergabe angeben."]})
+        with self._audited(actor, "delegate", task_uuid=task_uuid), self.db.transaction() as session:
+            task = session.scalar(sa.select(HumanTask).where(HumanTask.task_uuid == task_uuid))
+            leads = task is not None and any(actor.has_group(g, task.site) for g in LEAD_GROUPS)
+            if not leads:
+                task = self._open_task(session, actor, task_uuid)
+            assert task is not None
+            if task.assignee_id not in (None, actor.user_id) and not leads:
+                raise ConflictError("Die Aufgabe ist von einer anderen Person übernommen.")
+            try:
+                target = load_actor(session, to_username)
+            except AuthenticationError as exc:
+                raise NotFoundError(f"Kollegin oder Kollege „{to_username}“ nicht gefunden.") from exc
+            if not target.can_work(task.lane, task.site):
+                raise RuleViolationError(
+                    f"{target.display_name} gehört nicht zur Gruppe {task.lane} am Standort {task.site}."
+                )
+            version = self.specs.get(session, self._version_id(session, task.instance_id))
+            self.casework.check_four_eyes(session, target, task.instance_id, version, task.task_spec_id)
+            previous = task.assignee_id
+            task.assignee_id = target.user_id
+            audit.record(
+                session, Action.DELEGATE, actor.username, instance_id=task.instance_id, task_uuid=task_uuid,
+                process_id=task.process_id,
+                details={"task": task.name, "to": target.username, "reason": reason[:500], "from_user_id": previous},
+            )  # fmt: skip
+
+    def set_priority(self, actor: Actor, task_uuid: str, priority: int) -> None:
+        """TL/FDL set a task's priority (0 normal … 3 sehr hoch); audited."""
+        if priority not in PRIORITIES:
+            raise FormValidationError({"prioritaet": ["Bitte eine Priorität von 0 bis 3 wählen."]})
+        with self._audited(actor, "set_priority", task_uuid=task_uuid), self.db.transaction() as session:
+            task = self._task_for_lead(session, actor, task_uuid)
+            old, task.priority = task.priority, priority
+            audit.record(
+                session, Action.PRIORITY, actor.username, instance_id=task.instance_id, task_uuid=task_uuid,
+                process_id=task.process_id, details={"task": task.name, "changes": {"prioritaet": [old, priority]}},
+            )  # fmt: skip
+
+    def set_due(self, actor: Actor, task_uuid: str, due_at: datetime | None) -> None:
+        """TL/FDL set or clear a task's due date; audited. (Model deadlines move it again on the next save.)"""
+        with self._audited(actor, "set_due", task_uuid=task_uuid), self.db.transaction() as session:
+            task = self._task_for_lead(session, actor, task_uuid)
+            old, task.due_at = task.due_at, due_at
+            change = [old.isoformat() if old else None, due_at.isoformat() if due_at else None]
+            audit.record(
+                session, Action.DUE, actor.username, instance_id=task.instance_id, task_uuid=task_uuid,
+                process_id=task.process_id, details={"task": task.name, "changes": {"faellig": change}},
+            )  # fmt: skip
+
+    def save_draft(self, actor: Actor, task_uuid: str, values: Mapping[str, Sequence[str]]) -> None:
+        """Keep the actor's unfinished form input for a task (no validation, no completion)."""
+        with self._audited(actor, "save_draft", task_uuid=task_uuid), self.db.transaction() as session:
+            task = self._open_task(session, actor, task_uuid)
+            if task.assignee_id not in (None, actor.user_id):
+                raise ConflictError("Die Aufgabe ist von einer anderen Person übernommen.")
+            clean = {str(k)[:100]: [str(v)[:5000] for v in vs][:50] for k, vs in list(values.items())[:200]}
+            draft = session.scalar(
+                sa.select(TaskDraft).where(TaskDraft.task_uuid == task_uuid, TaskDraft.user_id == actor.user_id)
+            )
+            if draft is None:
+                session.add(TaskDraft(task_uuid=task_uuid, user_id=actor.user_id, values=clean, saved_at=clock.now()))
+            else:
+                draft.values, draft.saved_at = clean, clock.now()
+            audit.record(
+                session, Action.DRAFT_SAVED, actor.username, instance_id=task.instance_id, task_uuid=task_uuid,
+                process_id=task.process_id, details={"task": task.name, "fields": sorted(clean)},
+            )  # fmt: skip
+
+    def _version_id(self, session: Session, instance_id: int) -> int:
+        return session.scalar(sa.select(ProcessInstance.version_id).where(ProcessInstance.id == instance_id)) or 0
 
     def unclaim(self, actor: Actor, task_uuid: str) -> None:
         """Give a task back to the group. :raises ConflictError: it is held by someone else."""
@@ -392,11 +455,12 @@ class Engine:
             version, workflow = self.runtime.load(session, row)
             task = self.runtime.ready_task(workflow, task_uuid)
             form = version.forms.get(task_row.form_key or "", {"type": "object", "properties": {}})
-            self._check_four_eyes(session, actor, row.id, version, task_row.task_spec_id)
+            self.casework.check_four_eyes(session, actor, row.id, version, task_row.task_spec_id)
             before = dict(task.data)
             clean = prepare(form, before)
             with self.casework.acting_for(session, row, actor.username):
                 self.runtime.complete_user_task(workflow, task, clean)
+            session.execute(sa.delete(TaskDraft).where(TaskDraft.task_uuid == task_uuid))
             changes = {k: [before.get(k), v] for k, v in clean.items() if before.get(k) != v}
             audit.record(
                 session,
@@ -608,7 +672,12 @@ class Engine:
                 session, Action.TASK_VIEWED, actor.username, instance_id=row.id, task_uuid=task_uuid,
                 process_id=row.process_id, details={"task": task_row.name},
             )  # fmt: skip
+            draft = session.scalar(
+                sa.select(TaskDraft).where(TaskDraft.task_uuid == task_uuid, TaskDraft.user_id == actor.user_id)
+            )
             return TaskView(
+                draft=dict(draft.values) if draft else None,
+                draft_saved_at=draft.saved_at if draft else None,
                 task_uuid=task_uuid,
                 name=task_row.name,
                 lane=task_row.lane,

@@ -84,6 +84,8 @@ class TaskView:
     header: CaseHeader
     data: dict[str, Any]
     labels: dict[str, FieldSpec]
+    draft: dict[str, list[str]] | None = None
+    draft_saved_at: datetime | None = None
 
 
 def labels_of(forms: Mapping[str, Any]) -> dict[str, FieldSpec]:
