@@ -169,6 +169,12 @@ def deploy(
     return results
 
 
+# Parsed models by (process id, content hash), shared by every engine in this process: a version's
+# content never changes, so a second engine (worker, test) need not parse the same files again.
+_PARSED: dict[tuple[str, str], ProcessModel] = {}
+_PARSED_LOCK = threading.Lock()
+
+
 class SpecCache:
     """Parsed specs per deployed version, kept in memory (versions are immutable)."""
 
@@ -191,8 +197,12 @@ class SpecCache:
         with self._lock:
             cached = self._versions.get(version_id)
             if cached is None:
-                files = [ModelFile(name, text.encode("utf-8")) for name, text in row.resources.items()]
-                model = load_processes(files, self.max_model_bytes)[row.process_id]
+                key = (row.process_id, row.content_hash)
+                with _PARSED_LOCK:
+                    model = _PARSED.get(key)
+                    if model is None:
+                        files = [ModelFile(name, text.encode("utf-8")) for name, text in row.resources.items()]
+                        model = _PARSED[key] = load_processes(files, self.max_model_bytes)[row.process_id]
                 cached = LoadedVersion(row.id, row.process_id, row.version, row.name, dict(row.forms), model)
                 self._versions[version_id] = cached
         return cached

@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -117,15 +118,24 @@ def check_schema(schema: Any, name: str) -> None:
     """
     if not isinstance(schema, dict):
         raise ModelError("Das Formular muss ein JSON-Objekt sein.", filename=name)
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as exc:
-        raise ModelError(f"Kein gültiges JSON Schema: {exc.message}", filename=name) from exc
+    problem = _metaschema_problem(json.dumps(schema, sort_keys=True))
+    if problem is not None:
+        raise ModelError(f"Kein gültiges JSON Schema: {problem}", filename=name)
     if schema.get("type") != "object" or not isinstance(schema.get("properties"), dict):
         raise ModelError("Das Formular muss 'type: object' mit 'properties' sein.", filename=name)
     for key, prop in schema["properties"].items():
         if not isinstance(prop, dict) or prop.get("type") not in FIELD_TYPES:
             raise ModelError(f"Feld '{key}' hat keinen unterstützten Typ {sorted(FIELD_TYPES)}.", filename=name)
+
+
+@lru_cache(maxsize=1024)
+def _metaschema_problem(schema_text: str) -> str | None:
+    """Check a schema against the draft 2020-12 metaschema (slow: cached by content)."""
+    try:
+        Draft202012Validator.check_schema(json.loads(schema_text))
+    except SchemaError as exc:
+        return str(exc.message)
+    return None
 
 
 FIELD_TYPES = frozenset({"string", "integer", "number", "boolean", "array"})

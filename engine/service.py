@@ -187,6 +187,17 @@ class Engine:
         """Deploy every .bpmn/.dmn file found in ``paths``."""
         return self.deploy_files(collect_model_files(paths), actor, forms_dir)
 
+    def process_names(self) -> list[tuple[str, str]]:
+        """(process id, name) of the newest version of every deployed process, by name."""
+        with self.db.reading() as session:
+            newest = sa.select(sa.func.max(ProcessVersion.id)).group_by(ProcessVersion.process_id).scalar_subquery()
+            rows = session.execute(
+                sa.select(ProcessVersion.process_id, ProcessVersion.name)
+                .where(ProcessVersion.id.in_(newest))
+                .order_by(ProcessVersion.name)
+            ).all()
+            return [(pid, name) for pid, name in rows]
+
     def startable_processes(self, actor: Actor) -> list[ProcessInfo]:
         """Newest version of each process whose start lane the actor belongs to."""
         with self.db.reading() as session:

@@ -131,6 +131,14 @@ def berechtigungen(actor: Actor) -> str:
     return ", ".join(f"{group} {'alle Standorte' if site == ALL_SITES else site}" for group, site in grants)
 
 
+PRIORITY_TITLES = {0: "normal", 1: "erhöht", 2: "hoch", 3: "sehr hoch"}
+
+
+def prioritaet(value: int) -> str:
+    """A task priority in words."""
+    return PRIORITY_TITLES.get(value, str(value))
+
+
 def dezimal(value: Any) -> str:
     """A decimal number with a German decimal comma (0.45 → 0,45)."""
     return str(value).replace(".", ",")
@@ -146,3 +154,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(berechtigungen)
     app.add_template_filter(euro)
     app.add_template_filter(dezimal)
+    app.add_template_filter(prioritaet)

@@ -22,6 +22,7 @@ def log_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
 def test_clerk_starts_a_case_fixes_an_error_and_completes_the_step(page) -> None:  # type: ignore[no-untyped-def]
     log_in(page, "egs")
     page.get_by_role("link", name="Neuer Vorgang").first.click()
+    page.get_by_label("Prozess").select_option("pb_antragsannahme")
     page.get_by_role("button", name=re.compile("starten", re.I)).click()
     page.wait_for_url(re.compile(r"/aufgaben/"))
     assert page.locator("h1").inner_text() == "Besucher anmelden und Anliegen erfassen"

@@ -121,7 +121,7 @@ def test_engine_errors_map_to_http(
     def fail(*_args: object) -> None:
         raise error
 
-    monkeypatch.setattr(deployed, "inbox", fail)
+    monkeypatch.setattr(deployed, "inbox_page", fail)
     page = egs.get("/")
     assert page.status_code == status
     assert text in page.get_data(as_text=True)
@@ -138,7 +138,7 @@ def test_conflict_page_links_back_to_the_case(client_for, deployed: Engine, monk
     def fail(*_args: object) -> None:
         raise ConflictError("Der Vorgang wurde geändert.", instance_id=7)
 
-    monkeypatch.setattr(deployed, "inbox", fail)
+    monkeypatch.setattr(deployed, "inbox_page", fail)
     assert 'href="/vorgaenge/7">Aktuellen Stand neu laden' in egs.get("/").get_data(as_text=True)
 
 
@@ -150,7 +150,7 @@ def test_authentication_error_during_a_request_leads_to_the_login(
     def fail(*_args: object) -> None:
         raise AuthenticationError("Benutzer unbekannt oder gesperrt.")
 
-    monkeypatch.setattr(deployed, "inbox", fail)
+    monkeypatch.setattr(deployed, "inbox_page", fail)
     response = egs.get("/")
     assert response.status_code == 302 and response.headers["Location"] == "/anmelden"
 

@@ -178,7 +178,8 @@ def test_claim_and_release_show_who_works_on_a_task(client_for, make_user, deplo
     assert claimed.status_code == 302 and claimed.headers["Location"] == url
     own_page = egs.get(url).get_data(as_text=True)
     assert "Sie bearbeiten diese Aufgabe." in own_page and ">Freigeben</button>" in own_page
-    assert "<td>egs</td>" in colleague.get("/").get_data(as_text=True), "the inbox shows who works on it"
+    assert "<td>egs</td>" in egs.get("/?tab=meine").get_data(as_text=True), "'Meine Aufgaben' shows it"
+    assert url not in colleague.get("/").get_data(as_text=True), "it left the group list"
 
     other_page = colleague.get(url).get_data(as_text=True)
     assert "Diese Aufgabe bearbeitet: <strong>egs</strong>" in other_page

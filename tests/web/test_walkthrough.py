@@ -66,7 +66,7 @@ def test_pb_antragsannahme_from_registration_to_handover(client_for, deployed: E
     lsb = client_for("lsb")
     uebernahme = task_link(lsb.get("/").get_data(as_text=True), "Antrag übernehmen")
     inbox = _complete(lsb, uebernahme, {"uebernommen": "on", "bemerkung_lsb": "Team A übernimmt."})
-    assert "Zurzeit gibt es keine offenen Aufgaben" in inbox
+    assert "Keine Aufgaben in „Gruppenaufgaben“" in inbox
 
     page = egs.get(f"/vorgaenge/{instance_id}")
     assert page.status_code == 200
@@ -171,7 +171,7 @@ def test_overdue_deadline_is_marked_in_words_and_the_timer_shows_in_the_history(
     pb.step(deployed, clerk, header.instance_id, "Vollständigkeit prüfen", pb.UNVOLLSTAENDIG)
     pb.step(deployed, clerk, header.instance_id, "Fehlende Unterlagen anfordern", pb.anforderung(14))
     egs = client_for("egs")
-    assert "überfällig" not in egs.get("/").get_data(as_text=True)
+    assert '<strong class="markierung">überfällig</strong>' not in egs.get("/").get_data(as_text=True)
 
     later = clock.now() + timedelta(days=15)
     with clock.frozen(later):

@@ -14,7 +14,7 @@ from engine.service import TaskView
 
 from ..errors import status_for
 from ..extensions import get_engine
-from ..security import login_required, require_actor
+from ..security import login_required, require_actor, safe_next
 from ..task_form import Submitted, build_fields, error_summary
 
 bp = Blueprint("tasks", __name__, url_prefix="/aufgaben")
@@ -82,7 +82,7 @@ def claim(task_uuid: str) -> Any:
     """Take the task so that colleagues see who works on it."""
     get_engine().claim(require_actor(), task_uuid)
     flash("Aufgabe übernommen.", "success")
-    return redirect(url_for("tasks.show", task_uuid=task_uuid))
+    return redirect(safe_next(request.form.get("zurueck")) or url_for("tasks.show", task_uuid=task_uuid))
 
 
 @bp.post("/<task_uuid>/freigeben")
@@ -91,4 +91,4 @@ def unclaim(task_uuid: str) -> Any:
     """Give the task back to the group."""
     get_engine().unclaim(require_actor(), task_uuid)
     flash("Aufgabe freigegeben.", "success")
-    return redirect(url_for("tasks.show", task_uuid=task_uuid))
+    return redirect(safe_next(request.form.get("zurueck")) or url_for("tasks.show", task_uuid=task_uuid))
