@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import SchemaError, ValidationError
 
+from . import clock
 from .clock import BERLIN
 from .errors import FormValidationError, ModelError
 
@@ -126,6 +128,21 @@ def check_schema(schema: Any, name: str) -> None:
     for key, prop in schema["properties"].items():
         if not isinstance(prop, dict) or prop.get("type") not in FIELD_TYPES:
             raise ModelError(f"Feld '{key}' hat keinen unterstützten Typ {sorted(FIELD_TYPES)}.", filename=name)
+
+
+def _multiple_of(validator: Any, divisor: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[ValidationError]:
+    """``multipleOf`` in decimal arithmetic: 1234.56 is a multiple of 0.01 (binary floats say it is not)."""
+    if not validator.is_type(instance, "number"):
+        return
+    try:
+        quotient = Decimal(str(instance)) / Decimal(str(divisor))
+    except (InvalidOperation, ValueError):
+        quotient = Decimal("0.5")
+    if quotient != quotient.to_integral_value():
+        yield ValidationError(f"{instance!r} is not a multiple of {divisor}")
+
+
+FormValidator = validators.extend(Draft202012Validator, {"multipleOf": _multiple_of})
 
 
 @lru_cache(maxsize=1024)
@@ -353,6 +370,29 @@ def _message(error: ValidationError, prop: Mapping[str, Any]) -> str:
     return str(custom or "Ungültiger Wert.")
 
 
+def _in_future(value: str, today: date) -> bool:
+    """A date after today, or an instant after now (the engine clock)."""
+    try:
+        if "T" in value:
+            return datetime.fromisoformat(value) > clock.now()
+        return date.fromisoformat(value) > today
+    except (ValueError, TypeError):
+        return False
+
+
+def _same_value(prop: Mapping[str, Any], recorded: Any, submitted: Any) -> bool:
+    """Whether a submitted value keeps a recorded one; timestamps compare to the minute the form shows."""
+    if recorded in (None, "") or recorded == submitted:
+        return True
+    if prop.get("format") == "date-time" and isinstance(recorded, str) and isinstance(submitted, str):
+        try:
+            minute = [datetime.fromisoformat(v).replace(second=0, microsecond=0) for v in (recorded, submitted)]
+        except ValueError:
+            return False
+        return minute[0] == minute[1]
+    return False
+
+
 def validate_submission(
     schema: Mapping[str, Any], data: Mapping[str, Any], case_data: Mapping[str, Any], today: date
 ) -> dict[str, Any]:
@@ -370,7 +410,7 @@ def validate_submission(
     for key in data:
         if key not in properties:
             add(key, "Unbekanntes Feld.")
-    validator = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
+    validator = FormValidator(schema, format_checker=FORMAT_CHECKER)
     for error in validator.iter_errors(dict(data)):
         if error.validator == "required":
             for missing in error.validator_value:
@@ -385,18 +425,9 @@ def validate_submission(
         value = data.get(name)
         if value is None:
             continue
-        if prop.get("x-notInFuture") and isinstance(value, str) and name not in errors:
-            try:
-                day = (
-                    datetime.fromisoformat(value).astimezone(BERLIN).date()
-                    if "T" in value
-                    else date.fromisoformat(value)
-                )
-                if day > today:
-                    add(name, "Das Datum darf nicht in der Zukunft liegen.")
-            except ValueError:
-                pass
-        if prop.get("x-immutable") and name in case_data and case_data[name] not in (None, "", value):
+        if prop.get("x-notInFuture") and isinstance(value, str) and name not in errors and _in_future(value, today):
+            add(name, "Das Datum darf nicht in der Zukunft liegen.")
+        if prop.get("x-immutable") and name in case_data and not _same_value(prop, case_data[name], value):
             add(name, "Dieser Wert ist bereits festgehalten und darf nicht geändert werden.")
     if errors:
         raise FormValidationError(errors)

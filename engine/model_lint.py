@@ -162,6 +162,15 @@ def _lint_services(model: ProcessModel) -> list[ModelError]:
 
 def _lint_properties(model: ProcessModel) -> list[ModelError]:
     problems: list[ModelError] = []
+    unknown_lanes = [lane for lane in model.start_lanes if lane not in WORK_GROUPS]
+    if unknown_lanes:
+        problems.append(
+            ModelError(
+                f"egsStartLanes nennt unbekannte Gruppen: {', '.join(unknown_lanes)}.",
+                filename=model.filename,
+                element_id=model.process_id,
+            )
+        )
     sites = model.sites or ()
     unknown_sites = [s for s in sites if s not in SITES]
     if unknown_sites:

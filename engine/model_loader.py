@@ -98,6 +98,13 @@ class ProcessModel:
     direct_start: bool = True
 
     @property
+    def start_lanes(self) -> tuple[str, ...]:
+        """Groups that may start the process: property ``egsStartLanes`` (comma list), else the start event's lane."""
+        value = self.properties.get("egsStartLanes", "").strip()
+        lanes = tuple(lane.strip() for lane in value.split(",") if lane.strip())
+        return lanes or ((self.start_lane,) if self.start_lane else ())
+
+    @property
     def sites(self) -> tuple[str, ...] | None:
         """Sites where this process may run (process property ``egsSites``); None = everywhere."""
         value = self.properties.get("egsSites", "").strip()

@@ -199,28 +199,19 @@ class Engine:
             return [(pid, name) for pid, name in rows]
 
     def startable_processes(self, actor: Actor) -> list[ProcessInfo]:
-        """Newest version of each process whose start lane the actor belongs to."""
+        """Newest version of each process the actor may start directly (a start group of theirs)."""
         with self.db.reading() as session:
-            newest = (
-                sa.select(ProcessVersion.process_id, sa.func.max(ProcessVersion.version).label("version"))
-                .group_by(ProcessVersion.process_id)
-                .subquery()
-            )
-            rows = session.scalars(
-                sa.select(ProcessVersion)
-                .join(
-                    newest,
-                    sa.and_(
-                        ProcessVersion.process_id == newest.c.process_id, ProcessVersion.version == newest.c.version
-                    ),
-                )
-                .order_by(ProcessVersion.name)
-            )
-            return [
-                ProcessInfo(row.process_id, row.name, row.version, row.start_lane)
-                for row in rows
-                if row.start_lane and actor.has_group(row.start_lane)
-            ]
+            newest = sa.select(sa.func.max(ProcessVersion.id)).group_by(ProcessVersion.process_id).scalar_subquery()
+            ids = session.scalars(
+                sa.select(ProcessVersion.id).where(ProcessVersion.id.in_(newest)).order_by(ProcessVersion.name)
+            ).all()
+            found = []
+            for version_id in ids:
+                version = self.specs.get(session, version_id)
+                lanes = version.model.start_lanes
+                if version.model.direct_start and any(actor.has_group(lane) for lane in lanes):
+                    found.append(ProcessInfo(version.process_id, version.name, version.version, lanes))
+            return found
 
     # --- runtime ---------------------------------------------------------------------------------------------
 
@@ -244,10 +235,10 @@ class Engine:
                 )
             with self.db.transaction() as session:
                 version = self.specs.latest(session, process_id)
-                start_lane = version.model.start_lane or ""
-                if not system and not actor.can_work(start_lane, site):
+                lanes = version.model.start_lanes
+                if not system and not any(actor.can_work(lane, site) for lane in lanes):
                     raise PermissionDeniedError(
-                        f"Nur die Gruppe {start_lane} am Standort {site} darf diesen Prozess starten."
+                        f"Nur {' / '.join(lanes) or 'niemand'} am Standort {site} darf diesen Prozess starten."
                     )
                 row = self.casework.start(
                     session, version, site=site, business_key=business_key, actor=actor.username, data=data
@@ -631,7 +622,7 @@ class Engine:
 
     def _may_view(self, actor: Actor, version: LoadedVersion, site: str) -> bool:
         lanes = {task.lane for task in version.model.tasks.values() if task.lane}
-        lanes.add(version.model.start_lane or "")
+        lanes.update(version.model.start_lanes)
         return any(actor.can_work(lane, site) for lane in lanes) or actor.has_group("AUDIT", site)
 
     def case_view(self, actor: Actor, instance_id: int) -> CaseView:

@@ -39,11 +39,15 @@ def _install_clock() -> None:
 _install_clock()
 
 
+# Pending events name their definition's class: TimeDateEventDefinition, DurationTimerEventDefinition, …
+TIMER_EVENT_TYPES = frozenset(cls.__name__ for cls in TimerEventDefinition.__subclasses__())
+
+
 def next_timer_due(workflow: BpmnWorkflow) -> datetime | None:
     """Return the earliest due time of the workflow's waiting timers (UTC), or None."""
     due: list[datetime] = []
     for event in workflow.waiting_events():
-        if "Timer" not in event.event_type or event.value is None:
+        if event.event_type not in TIMER_EVENT_TYPES or event.value is None:
             continue
         value = event.value["next"] if isinstance(event.value, dict) else event.value
         due.append(clock.parse_iso(str(value)))

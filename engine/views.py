@@ -21,7 +21,7 @@ class ProcessInfo:
     process_id: str
     name: str
     version: int
-    start_lane: str | None
+    start_lanes: tuple[str, ...]
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ class CaseDriver:
 
     def _starter(self, process_id: str) -> Actor:
         with self.engine.db.reading() as session:
-            lane = self.engine.specs.latest(session, process_id).model.start_lane or "EGS"
+            lane = (self.engine.specs.latest(session, process_id).model.start_lanes or ("EGS",))[0]
         return user_for(self.engine, lane, self.site)
 
     def open_tasks(self) -> list[TaskSummary]:

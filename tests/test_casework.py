@@ -146,3 +146,26 @@ def test_process_with_plain_and_message_start(cases: Engine) -> None:
 def test_message_only_process_cannot_be_started_directly(cases: Engine) -> None:
     with pytest.raises(RuleViolationError, match="nur durch eine Nachricht gestartet"):
         cases.start_case(cases.actor("fb50"), "test_started", site="56.6")
+
+
+def test_time_date_timer_is_scheduled_and_fires(cases: Engine) -> None:
+    from engine import clock
+
+    with clock.frozen(clock.parse_iso("2025-05-20T10:00:00+02:00")):
+        case = cases.start_case(cases.actor("egs"), "test_timedate")
+    assert case.next_timer_at == clock.parse_iso("2025-06-01T08:00:00+02:00")
+    assert cases.fire_due_timers(clock.parse_iso("2025-06-01T07:59:00+02:00")) == 0
+    assert cases.fire_due_timers(clock.parse_iso("2025-06-01T08:01:00+02:00")) == 1
+    assert [t.name for t in cases.open_tasks(cases.actor("egs"), case.instance_id)] == ["Nach dem Stichtag"]
+
+
+def test_several_groups_may_start_a_process(cases: Engine) -> None:
+    tl, lsb = cases.actor("tl"), cases.actor("lsb")
+    assert "test_konfig" in [p.process_id for p in cases.startable_processes(tl)]
+    assert "test_konfig" not in [p.process_id for p in cases.startable_processes(lsb)]
+    assert "test_started" not in [p.process_id for p in cases.startable_processes(cases.actor("fb50"))], (
+        "a process started only by message is not offered for a direct start"
+    )
+    assert cases.start_case(tl, "test_konfig").status == "running"
+    with pytest.raises(PermissionDeniedError, match="Nur EGS / TL am Standort 56.4"):
+        cases.start_case(lsb, "test_konfig")

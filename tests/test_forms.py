@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from engine import clock
 from engine.errors import FormValidationError
 from engine.forms import coerce_submission, form_fields, validate_submission
 
@@ -134,9 +135,21 @@ def test_check_digit_formats(field: str, good: str, bad: str) -> None:
 
 
 def test_amounts_have_at_most_two_decimals_and_are_not_negative() -> None:
-    assert validate_submission(CHECKS, {"betrag": 18.77}, {}, TODAY)
+    for amount in (18.77, 1234.56, 19.99, 0.07, 1.15, 276):
+        assert validate_submission(CHECKS, {"betrag": amount}, {}, TODAY), amount
     assert errors_of(CHECKS, {"betrag": -1})["betrag"] == ["Der Wert muss mindestens 0 sein."]
     assert errors_of(CHECKS, {"betrag": 1.234})["betrag"] == ["Der Wert muss ein Vielfaches von 0.01 sein."]
+
+
+def test_recorded_timestamp_survives_the_form_round_trip_to_the_minute() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"kenntnis": {"type": "string", "format": "date-time", "x-immutable": True}},
+    }
+    recorded = {"kenntnis": "2025-03-14T09:30:27+01:00"}
+    assert validate_submission(schema, {"kenntnis": "2025-03-14T09:30:00+01:00"}, recorded, TODAY)
+    assert validate_submission(schema, {"kenntnis": "2025-03-14T08:30:00+00:00"}, recorded, TODAY), "same instant"
+    assert "kenntnis" in errors_of(schema, {"kenntnis": "2025-03-14T09:31:00+01:00"}, recorded)
 
 
 def test_immutable_value_cannot_change_once_recorded() -> None:
@@ -172,9 +185,10 @@ def test_rentenversicherungsnummer_and_timestamps() -> None:
     assert "rvnr" in errors_of(schema, {"rvnr": "65170839J004"})
     data = coerce_submission(schema, {"kenntnis": ["14.03.2025 09:30"]})
     assert data == {"kenntnis": "2025-03-14T09:30:00+01:00"}
-    assert validate_submission(schema, data, {}, TODAY) == data
-    later = coerce_submission(schema, {"kenntnis": ["15.03.2025 00:10"]})
-    assert errors_of(schema, later) == {"kenntnis": ["Das Datum darf nicht in der Zukunft liegen."]}
+    with clock.frozen(clock.parse_iso("2025-03-14T10:00:00+01:00")):
+        assert validate_submission(schema, data, {}, TODAY) == data
+        later_today = coerce_submission(schema, {"kenntnis": ["14.03.2025 10:05"]})
+        assert errors_of(schema, later_today) == {"kenntnis": ["Das Datum darf nicht in der Zukunft liegen."]}
     with pytest.raises(FormValidationError) as caught:
         coerce_submission(schema, {"kenntnis": ["14.03.2025"]})
     assert caught.value.field_errors == {"kenntnis": ["Bitte Datum und Uhrzeit im Format TT.MM.JJJJ HH:MM eingeben."]}

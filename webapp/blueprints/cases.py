@@ -19,7 +19,7 @@ BUSINESS_KEY_MAX = 64  # the column's width
 
 def start_sites(actor: Actor, process: ProcessInfo) -> list[str]:
     """Sites where the actor may start ``process`` (the sites of its start-lane group)."""
-    return sorted({site for group, site in actor.work_pairs() if group == process.start_lane})
+    return sorted({site for group, site in actor.work_pairs() if group in process.start_lanes})
 
 
 def _check(
