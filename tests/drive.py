@@ -59,6 +59,22 @@ class CaseDriver:
         self.header: CaseHeader = engine.start_case(actor, process_id, site=site, business_key=business_key, data=data)
         self.instance_id = self.header.instance_id
 
+    @classmethod
+    def by_message(
+        cls, engine: Engine, process_id: str, message: str, payload: dict[str, Any], *, site: str = "56.4"
+    ) -> CaseDriver:
+        """A case of ``process_id`` started by ``message`` (as if another case had sent it)."""
+        driver = cls.__new__(cls)
+        driver.engine, driver.site = engine, site
+        with engine.db.transaction() as session:
+            version = engine.specs.latest(session, process_id)
+            row = engine.casework.start(
+                session, version, site=site, business_key=None, actor="test", message=(message, payload)
+            )
+            driver.instance_id = row.id
+        driver.header = engine.case_view(engine.actor("audit"), driver.instance_id).header
+        return driver
+
     def _starter(self, process_id: str) -> Actor:
         with self.engine.db.reading() as session:
             lane = (self.engine.specs.latest(session, process_id).model.start_lanes or ("EGS",))[0]
