@@ -40,7 +40,7 @@ from .forms import check_submission, form_fields, validate_submission
 from .inbox import LEAD_GROUPS, InboxPage, InboxQuery, TaskSummary, inbox_page, list_tasks, tasks_of_case
 from .konfiguration import load_konfiguration
 from .model_loader import ModelFile
-from .models import AuditEvent, HumanTask, ProcessInstance, ProcessVersion, TaskDraft
+from .models import AuditEvent, Grant, HumanTask, ProcessInstance, ProcessVersion, TaskDraft, User
 from .raci import RaciRow, raci_rows
 from .reports import MEASURE_TITLES, PaymentList, StaffingShares, payment_list, staffing_shares
 from .runtime import ERROR, RUNNING, CaseRuntime, case_data, waiting_timers
@@ -186,6 +186,27 @@ class Engine:
     def deploy_paths(self, paths: Sequence[Path], actor: Actor, forms_dir: Path | None = None) -> list[DeployedProcess]:
         """Deploy every .bpmn/.dmn file found in ``paths``."""
         return self.deploy_files(collect_model_files(paths), actor, forms_dir)
+
+    def colleagues(self, actor: Actor, task_uuid: str) -> list[tuple[str, str]]:
+        """(user name, display name) of the other people who may work this task (for delegation)."""
+        with self.db.reading() as session:
+            task = session.scalar(sa.select(HumanTask).where(HumanTask.task_uuid == task_uuid))
+            if task is None:
+                return []
+            rows = session.execute(
+                sa.select(User.username, User.display_name)
+                .join(Grant, Grant.user_id == User.id)
+                .where(
+                    User.active,
+                    Grant.group_code == task.lane,
+                    Grant.site.in_((task.site, "*")),
+                    sa.or_(Grant.valid_until.is_(None), Grant.valid_until > clock.now()),
+                    User.username != actor.username,
+                )
+                .distinct()
+                .order_by(User.display_name)
+            ).all()
+            return [(username, name) for username, name in rows]
 
     def process_names(self) -> list[tuple[str, str]]:
         """(process id, name) of the newest version of every deployed process, by name."""

@@ -6,10 +6,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
 
 from engine import clock
 from engine.auth import Actor
 from engine.errors import FormValidationError
+from engine.forms import parse_date_input
 from engine.service import TaskView
 
 from ..errors import status_for
@@ -19,7 +21,7 @@ from ..task_form import Submitted, build_fields, error_summary
 
 bp = Blueprint("tasks", __name__, url_prefix="/aufgaben")
 
-NOT_FORM_FIELDS = ("csrf_token", "lock_version")
+NOT_FORM_FIELDS = ("csrf_token", "lock_version", "aktion")
 
 
 def _render(
@@ -30,10 +32,13 @@ def _render(
     lock_version: int | None = None,
 ) -> str:
     errors = errors or {}
+    if submitted is None and view.draft is not None:
+        submitted = MultiDict([(key, value) for key, values in view.draft.items() for value in values])
     fields = build_fields(view.fields, view.data, clock.today_berlin(), submitted, errors)
     return render_template(
         "tasks/show.html",
         view=view,
+        colleagues=get_engine().colleagues(actor, view.task_uuid),
         fields=fields,
         summary=error_summary(fields, errors),
         held_by_other=view.assignee not in (None, actor.username),
@@ -66,6 +71,10 @@ def submit(task_uuid: str) -> Any:
     engine = get_engine()
     expected = _lock_version()
     raw = {key: request.form.getlist(key) for key in request.form if key not in NOT_FORM_FIELDS}
+    if request.form.get("aktion") == "speichern":
+        engine.save_draft(actor, task_uuid, raw)
+        flash("Entwurf gespeichert – die Aufgabe ist noch nicht abgeschlossen.", "success")
+        return redirect(url_for("tasks.show", task_uuid=task_uuid))
     try:
         engine.submit_form(actor, task_uuid, raw, expected)
     except FormValidationError as exc:
@@ -83,6 +92,41 @@ def claim(task_uuid: str) -> Any:
     get_engine().claim(require_actor(), task_uuid)
     flash("Aufgabe übernommen.", "success")
     return redirect(safe_next(request.form.get("zurueck")) or url_for("tasks.show", task_uuid=task_uuid))
+
+
+@bp.post("/<task_uuid>/weitergeben")
+@login_required
+def delegate(task_uuid: str) -> Any:
+    """Hand the task to a named colleague, with a reason (audited)."""
+    get_engine().delegate(require_actor(), task_uuid, request.form.get("an", ""), request.form.get("grund", "")[:500])
+    flash("Aufgabe weitergegeben.", "success")
+    return redirect(url_for("inbox.index"))
+
+
+@bp.post("/<task_uuid>/prioritaet")
+@login_required
+def set_priority(task_uuid: str) -> Any:
+    """TL/FDL: set the task's priority."""
+    value = request.form.get("prioritaet", "")
+    get_engine().set_priority(require_actor(), task_uuid, int(value) if value.isdigit() else -1)
+    flash("Priorität gesetzt.", "success")
+    return redirect(safe_next(request.form.get("zurueck")) or url_for("inbox.index"))
+
+
+@bp.post("/<task_uuid>/faelligkeit")
+@login_required
+def set_due(task_uuid: str) -> Any:
+    """TL/FDL: set or clear the task's due date (TT.MM.JJJJ, due at the end of that day)."""
+    text = request.form.get("faellig_am", "").strip()
+    due = None
+    if text:
+        iso = parse_date_input(text)
+        if iso is None:
+            raise FormValidationError({"faellig_am": ["Bitte ein Datum im Format TT.MM.JJJJ eingeben."]})
+        due = clock.parse_iso(iso + "T23:59:00")
+    get_engine().set_due(require_actor(), task_uuid, due)
+    flash("Fälligkeit gesetzt." if due else "Fälligkeit entfernt.", "success")
+    return redirect(safe_next(request.form.get("zurueck")) or url_for("inbox.index"))
 
 
 @bp.post("/<task_uuid>/freigeben")
