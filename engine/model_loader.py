@@ -155,7 +155,12 @@ def _read_models(files: Sequence[ModelFile], trees: dict[str, etree._ElementTree
                 )
             elements[process_id] = (model_file.name, process)
     texts = {f.name: f.content.decode("utf-8") for f in files}
-    dmn_files = {f.name for f in files if f.kind == "dmn"}
+    decision_files = {
+        str(decision_id): f.name
+        for f in files
+        if f.kind == "dmn"
+        for decision_id in trees[f.name].getroot().xpath("//*[local-name()='decision']/@id")
+    }
     models: dict[str, ProcessModel] = {}
     for process_id, (filename, element) in elements.items():
         if element.get("isExecutable", "true") == "false":
@@ -165,8 +170,11 @@ def _read_models(files: Sequence[ModelFile], trees: dict[str, etree._ElementTree
         for pid in [process_id, *sorted(called)]:
             tasks.update(read_tasks(elements[pid][1], elements[pid][0]))
         needed = {filename} | {elements[pid][0] for pid in called}
-        if any(t.tag == "businessRuleTask" for t in tasks.values()):
-            needed |= dmn_files
+        for pid in [process_id, *called]:
+            for ref in elements[pid][1].iterfind(".//spiffworkflow:calledDecisionId", NS):
+                decision = (ref.text or "").strip()
+                if decision in decision_files:
+                    needed.add(decision_files[decision])
         models[process_id] = ProcessModel(
             properties=_properties(element),
             start_messages=_start_messages(trees[filename], element),
@@ -422,5 +430,6 @@ def variables_set_by_models(trees: Iterable[etree._ElementTree]) -> set[str]:
     for tree in trees:
         root = tree.getroot()
         names |= {(v.text or "").strip() for v in root.iterfind(".//spiffworkflow:messageVariable", NS)}
+        names |= {str(n) for n in root.xpath("//*[local-name()='serviceTaskOperator']/@resultVariable")}
         names |= {str(n) for n in root.xpath("//*[local-name()='output']/@name")}
     return {n for n in names if n}
