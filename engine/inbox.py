@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, aliased
 
 from . import clock
 from .auth import SITES, Actor
-from .models import HumanTask, User
+from .models import NO_DUE_DATE, HumanTask, User
 
 INBOX_LIMIT = 200
 PAGE_SIZE = 50
@@ -29,7 +29,6 @@ Tab = Literal["meine", "gruppe", "ueberfaellig", "alle"]
 Due = Literal["heute", "woche", "ueberfaellig"]
 Sort = Literal["faellig", "prioritaet", "erstellt"]
 TABS: tuple[Tab, ...] = ("meine", "gruppe", "ueberfaellig", "alle")
-NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=UTC)  # sorts tasks without a due date last
 
 
 @dataclass(frozen=True)
@@ -107,7 +106,7 @@ def _tab_condition(actor: Actor, tab: Tab, now: datetime) -> sa.ColumnElement[bo
     if tab == "gruppe":
         return sa.and_(visible_to(actor), HumanTask.assignee_id.is_(None))
     if tab == "ueberfaellig":
-        return sa.and_(visible_to(actor), HumanTask.due_at < now)
+        return sa.and_(visible_to(actor), HumanTask.due_sort < now)
     sites = lead_sites(actor)
     return HumanTask.site.in_(sites) if sites else sa.false()
 
@@ -123,7 +122,7 @@ def _filters(query: InboxQuery, now: datetime) -> list[sa.ColumnElement[bool]]:
     if query.due:
         end_of_today = clock.parse_iso((now.astimezone(clock.BERLIN).date() + timedelta(days=1)).isoformat())
         limit = {"heute": end_of_today, "woche": end_of_today + timedelta(days=6), "ueberfaellig": now}[query.due]
-        conditions.append(HumanTask.due_at < limit)
+        conditions.append(HumanTask.due_sort < limit)
     if query.search and query.search.strip():
         term = query.search.strip().lower()
         conditions.append(
@@ -140,12 +139,7 @@ def _order(sort: Sort) -> list[Any]:
         return [HumanTask.priority.desc(), HumanTask.created_at, HumanTask.id]
     if sort == "erstellt":
         return [HumanTask.created_at, HumanTask.id]
-    return [_due_key(), HumanTask.created_at, HumanTask.id]
-
-
-def _due_key() -> sa.ColumnElement[Any]:
-    # Tasks without a due date come last; a far-future stand-in keeps the keyset comparison simple.
-    return sa.func.coalesce(HumanTask.due_at, sa.literal(NO_DUE_DATE, HumanTask.due_at.type))
+    return [HumanTask.due_sort, HumanTask.created_at, HumanTask.id]
 
 
 def _encode(row: HumanTask, sort: Sort) -> str:
@@ -175,7 +169,11 @@ def _after(cursor: str, sort: Sort) -> sa.ColumnElement[bool]:
         if sort == "erstellt":
             return sa.tuple_(HumanTask.created_at, HumanTask.id) > (clock.parse_iso(key[0]), int(key[1]))
         due = clock.parse_iso(key[0]) if key[0] else NO_DUE_DATE
-        return sa.tuple_(_due_key(), HumanTask.created_at, HumanTask.id) > (due, clock.parse_iso(key[1]), int(key[2]))
+        return sa.tuple_(HumanTask.due_sort, HumanTask.created_at, HumanTask.id) > (
+            due,
+            clock.parse_iso(key[1]),
+            int(key[2]),
+        )
     except (ValueError, TypeError, IndexError, json.JSONDecodeError):
         return sa.true()  # a broken cursor starts from the beginning instead of failing
 

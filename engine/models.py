@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
@@ -114,14 +114,21 @@ class ProcessInstance(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=UTC)  # sorts tasks without a due date last
+
+
 class HumanTask(Base):
-    """A READY user task, denormalised for the inbox; rewritten on every save of its case."""
+    """A READY user task, denormalised for the inbox; rewritten on every save of its case.
+
+    ``due_sort`` mirrors ``due_at`` (far future when there is none) so that "due first" is an index order.
+    """
 
     __tablename__ = "human_task"
     __table_args__ = (
-        sa.Index("ix_human_task_queue", "lane", "site", "created_at"),
-        sa.Index("ix_human_task_assignee", "assignee_id", "created_at"),
-        sa.Index("ix_human_task_due", "lane", "site", "due_at"),
+        sa.Index("ix_human_task_group_queue", "lane", "site", "assignee_id", "due_sort", "created_at", "id"),
+        sa.Index("ix_human_task_due_sort", "lane", "site", "due_sort"),
+        sa.Index("ix_human_task_mine", "assignee_id", "due_sort"),
+        sa.Index("ix_human_task_site_due", "site", "due_sort"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -139,8 +146,14 @@ class HumanTask(Base):
     applicant_name: Mapped[str | None] = mapped_column(sa.String(200))
     assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id", ondelete="SET NULL"))
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    due_sort: Mapped[datetime] = mapped_column(UTCDateTime(), default=NO_DUE_DATE)
     priority: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    @validates("due_at")
+    def _mirror_due(self, _key: str, value: datetime | None) -> datetime | None:
+        self.due_sort = value or NO_DUE_DATE
+        return value
 
 
 class AuditEvent(Base):
