@@ -124,14 +124,15 @@ def _filters(query: InboxQuery, now: datetime) -> list[sa.ColumnElement[bool]]:
         limit = {"heute": end_of_today, "woche": end_of_today + timedelta(days=6), "ueberfaellig": now}[query.due]
         conditions.append(HumanTask.due_sort < limit)
     if query.search and query.search.strip():
-        term = query.search.strip().lower()
-        conditions.append(
-            sa.or_(
-                sa.func.lower(HumanTask.business_key).contains(term, autoescape=True),
-                sa.func.lower(HumanTask.applicant_name).contains(term, autoescape=True),
-            )
-        )
+        conditions.append(search_text().contains(query.search.strip().lower(), autoescape=True))
     return conditions
+
+
+def search_text() -> sa.ColumnElement[str]:
+    """Business key and name in lower case: the expression the PostgreSQL trigram index is built on."""
+    key = sa.func.coalesce(HumanTask.business_key, "")
+    name = sa.func.coalesce(HumanTask.applicant_name, "")
+    return sa.func.lower(key + " " + name)
 
 
 def _order(sort: Sort) -> list[Any]:

@@ -125,7 +125,16 @@ class HumanTask(Base):
 
     __tablename__ = "human_task"
     __table_args__ = (
-        sa.Index("ix_human_task_group_queue", "lane", "site", "assignee_id", "due_sort", "created_at", "id"),
+        sa.Index(
+            "ix_human_task_group_queue",
+            "lane",
+            "site",
+            "due_sort",
+            "created_at",
+            "id",
+            postgresql_where=sa.text("assignee_id IS NULL"),
+            sqlite_where=sa.text("assignee_id IS NULL"),
+        ),
         sa.Index("ix_human_task_due_sort", "lane", "site", "due_sort"),
         sa.Index("ix_human_task_mine", "assignee_id", "due_sort"),
         sa.Index("ix_human_task_site_due", "site", "due_sort"),

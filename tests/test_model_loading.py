@@ -241,7 +241,7 @@ def test_form_key_cannot_escape_the_forms_directory(engine: Engine) -> None:
 
 @pytest.fixture
 def good_models() -> Iterator[list[ModelFile]]:
-    yield [ModelFile.from_path(p) for p in sorted(PROCESSES.glob("*.bpmn"))]
+    yield [ModelFile.from_path(p) for p in sorted([*PROCESSES.glob("*.bpmn"), *PROCESSES.glob("*.dmn")])]
 
 
 def test_real_models_deploy_cleanly(engine: Engine, good_models: list[ModelFile]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -33,46 +33,51 @@ def test_walk_from_registration_to_hand_over(deployed: Engine) -> None:
     assert case.status == "running" and case.lock_version == 1
     assert case.business_key and case.business_key.startswith("VG-")
 
-    pb.step(deployed, egs, case.instance_id, "Besucher anmelden und Anliegen erfassen", pb.anmeldung())
-    pb.step(deployed, egs, case.instance_id, "Antrag annehmen und Identität prüfen", pb.ANTRAGSANNAHME)
-    pb.step(deployed, egs, case.instance_id, "Vollständigkeit prüfen", pb.VOLLSTAENDIG)
+    pb.walk_to_completeness_check(deployed, egs, case.instance_id)
+    pb.step(deployed, egs, case.instance_id, pb.VOLLSTAENDIGKEIT_PRUEFEN, pb.VOLLSTAENDIG)
+    pb.step(deployed, egs, case.instance_id, pb.TERMINE_DOKUMENTIEREN, pb.termine())
     assert [t.name for t in deployed.inbox(egs) if t.instance_id == case.instance_id] == []
-    pb.step(deployed, tl, case.instance_id, "Fall in Verteilungsliste aufnehmen", pb.VERTEILUNG)
-    done = pb.step(deployed, lsb, case.instance_id, "Antrag übernehmen", pb.UEBERNAHME)
+    pb.step(deployed, tl, case.instance_id, pb.VERTEILEN, pb.VERTEILUNG)
+    done = pb.step(deployed, lsb, case.instance_id, pb.UEBERNEHMEN, pb.UEBERNAHME)
 
     assert done.status == "completed"
     assert done.applicant_name == "Probstfeld, Jana"
     assert done.claim_date == clock.today_berlin()
-    assert done.lock_version == 6
+    assert done.lock_version == 11
     view = deployed.case_view(egs, case.instance_id)
     assert view.open_tasks == []
     assert view.data["lsb_team"] == "team_a" and view.data["identitaet_geprueft"] is True
     steps = [(h.action, h.actor, h.task_name) for h in view.history]
     assert steps == [
         ("start", "egs", None),
-        ("complete", "egs", "Besucher anmelden und Anliegen erfassen"),
-        ("complete", "egs", "Antrag annehmen und Identität prüfen"),
-        ("complete", "egs", "Vollständigkeit prüfen"),
-        ("complete", "tl", "Fall in Verteilungsliste aufnehmen"),
-        ("complete", "lsb", "Antrag übernehmen"),
+        ("complete", "egs", pb.ANMELDEN),
+        ("complete", "egs", pb.ANNEHMEN),
+        ("complete", "egs", pb.BG_ERFASSEN),
+        ("complete", "egs", pb.VORRANG_HINWEISEN),
+        ("complete", "egs", pb.NEU_ANLEGEN),
+        ("complete", "egs", pb.PAPIERAKTE_ANLEGEN),
+        ("complete", "egs", pb.VOLLSTAENDIGKEIT_PRUEFEN),
+        ("complete", "egs", pb.TERMINE_DOKUMENTIEREN),
+        ("complete", "tl", pb.VERTEILEN),
+        ("complete", "lsb", pb.UEBERNEHMEN),
     ]
 
 
 def test_missing_documents_are_requested_and_rechecked(deployed: Engine) -> None:
     egs, tl, lsb = deployed.actor("egs"), deployed.actor("tl"), deployed.actor("lsb")
     case = deployed.start_case(egs, pb.PROCESS)
-    pb.step(deployed, egs, case.instance_id, "Besucher anmelden und Anliegen erfassen", pb.anmeldung())
-    pb.step(deployed, egs, case.instance_id, "Antrag annehmen und Identität prüfen", pb.ANTRAGSANNAHME)
-    pb.step(deployed, egs, case.instance_id, "Vollständigkeit prüfen", pb.UNVOLLSTAENDIG)
-    pb.step(deployed, egs, case.instance_id, "Fehlende Unterlagen anfordern", pb.anforderung(14))
+    pb.walk_to_documents_requested(deployed, egs, case.instance_id, frist_tage=14)
     waiting = pb.open_task(deployed, egs, case.instance_id)
-    assert waiting.name == "Eingang der Unterlagen erfassen"
+    assert waiting.name == pb.EINGANG_ERFASSEN
     assert waiting.due_at is not None
-    assert 13.9 < (waiting.due_at - clock.now()).total_seconds() / 86400 <= 14
-    pb.step(deployed, egs, case.instance_id, "Eingang der Unterlagen erfassen", pb.eingang())
-    pb.step(deployed, egs, case.instance_id, "Vollständigkeit prüfen", pb.VOLLSTAENDIG)
-    pb.step(deployed, tl, case.instance_id, "Fall in Verteilungsliste aufnehmen", pb.VERTEILUNG)
-    done = pb.step(deployed, lsb, case.instance_id, "Antrag übernehmen", pb.UEBERNAHME)
+    # The deadline is the end of the 14th day after the request was sent (the timer fires at 0:00 of the next day).
+    end_of_deadline = clock.parse_iso(f"{clock.today_berlin() + timedelta(days=15)}T00:00:00+01:00")
+    assert abs((waiting.due_at - end_of_deadline).total_seconds()) < 1
+    pb.step(deployed, egs, case.instance_id, pb.EINGANG_ERFASSEN, pb.eingang())
+    pb.step(deployed, egs, case.instance_id, pb.VOLLSTAENDIGKEIT_PRUEFEN, pb.VOLLSTAENDIG)
+    pb.step(deployed, egs, case.instance_id, pb.TERMINE_DOKUMENTIEREN, pb.termine())
+    pb.step(deployed, tl, case.instance_id, pb.VERTEILEN, pb.VERTEILUNG)
+    done = pb.step(deployed, lsb, case.instance_id, pb.UEBERNEHMEN, pb.UEBERNAHME)
     assert done.status == "completed"
     assert done.next_timer_at is None, "the deadline ended with the documents"
 
@@ -176,7 +181,7 @@ def test_tag_der_antragstellung_cannot_be_changed_later(deployed: Engine) -> Non
     egs = deployed.actor("egs")
     case = deployed.start_case(egs, pb.PROCESS)
     with clock.frozen(clock.parse_iso("2025-03-03T09:00:00+01:00")):
-        pb.step(deployed, egs, case.instance_id, "Besucher anmelden und Anliegen erfassen", pb.anmeldung())
+        pb.step(deployed, egs, case.instance_id, pb.ANMELDEN, pb.anmeldung())
     task = pb.open_task(deployed, egs, case.instance_id)
     view = deployed.task_view(egs, task.task_uuid)
     assert view.data["tag_der_antragstellung"] == "2025-03-03"
@@ -240,7 +245,7 @@ def test_unknown_task_is_not_found(deployed: Engine) -> None:
 def test_inbox_rows_follow_the_case(deployed: Engine) -> None:
     egs, tl = deployed.actor("egs"), deployed.actor("tl")
     case = deployed.start_case(egs, pb.PROCESS, business_key="07402//0094744")
-    pb.step(deployed, egs, case.instance_id, "Besucher anmelden und Anliegen erfassen", pb.anmeldung())
+    pb.step(deployed, egs, case.instance_id, pb.ANMELDEN, pb.anmeldung())
     row = pb.open_task(deployed, egs, case.instance_id)
     assert (row.business_key, row.applicant_name, row.site, row.lane) == (
         "07402//0094744",
@@ -249,8 +254,13 @@ def test_inbox_rows_follow_the_case(deployed: Engine) -> None:
         "EGS",
     )
     assert row.egs_role == "Durchführender"
-    pb.step(deployed, egs, case.instance_id, "Antrag annehmen und Identität prüfen", pb.ANTRAGSANNAHME)
-    pb.step(deployed, egs, case.instance_id, "Vollständigkeit prüfen", pb.VOLLSTAENDIG)
+    pb.step(deployed, egs, case.instance_id, pb.ANNEHMEN, pb.ANTRAGSANNAHME)
+    pb.step(deployed, egs, case.instance_id, pb.BG_ERFASSEN, pb.BEDARFSGEMEINSCHAFT)
+    pb.step(deployed, egs, case.instance_id, pb.VORRANG_HINWEISEN, pb.vorrang())
+    pb.step(deployed, egs, case.instance_id, pb.NEU_ANLEGEN, pb.neuanlage())
+    pb.step(deployed, egs, case.instance_id, pb.PAPIERAKTE_ANLEGEN, pb.papierakte())
+    pb.step(deployed, egs, case.instance_id, pb.VOLLSTAENDIGKEIT_PRUEFEN, pb.VOLLSTAENDIG)
+    pb.step(deployed, egs, case.instance_id, pb.TERMINE_DOKUMENTIEREN, pb.termine())
     tl_row = pb.open_task(deployed, tl, case.instance_id)
     assert (tl_row.lane, tl_row.egs_role) == ("TL", "Mitwirkender")
     with deployed.db.reading() as session:
@@ -265,12 +275,13 @@ def test_running_case_stays_on_its_version(deployed: Engine, tmp_path) -> None: 
     changed = (PROCESSES / "pb_antragsannahme.bpmn").read_text(encoding="utf-8")
     changed = changed.replace('name="Vollständigkeit prüfen"', 'name="Unterlagen auf Vollständigkeit prüfen"')
     (tmp_path / "pb_antragsannahme.bpmn").write_text(changed, encoding="utf-8")
+    for decision in PROCESSES.glob("umstellung*.dmn"):  # the decision tables PB calls
+        (tmp_path / decision.name).write_bytes(decision.read_bytes())
     [result] = deployed.deploy_paths([tmp_path], system_actor("test"), FORMS)
     assert (result.version, result.created) == (2, True)
     new = deployed.start_case(egs, pb.PROCESS)
     assert (old.version, new.version) == (1, 2)
     for case in (old, new):
-        pb.step(deployed, egs, case.instance_id, "Besucher anmelden und Anliegen erfassen", pb.anmeldung())
-        pb.step(deployed, egs, case.instance_id, "Antrag annehmen und Identität prüfen", pb.ANTRAGSANNAHME)
+        pb.walk_to_completeness_check(deployed, egs, case.instance_id)
     assert pb.open_task(deployed, egs, old.instance_id).name == "Vollständigkeit prüfen"
     assert pb.open_task(deployed, egs, new.instance_id).name == "Unterlagen auf Vollständigkeit prüfen"

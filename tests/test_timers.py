@@ -18,10 +18,7 @@ from .conftest import make_engine
 def case_waiting_for_documents(engine: Engine, frist_tage: int = 14) -> int:
     egs = engine.actor("egs")
     case = engine.start_case(egs, pb.PROCESS)
-    pb.step(engine, egs, case.instance_id, "Besucher anmelden und Anliegen erfassen", pb.anmeldung())
-    pb.step(engine, egs, case.instance_id, "Antrag annehmen und Identität prüfen", pb.ANTRAGSANNAHME)
-    pb.step(engine, egs, case.instance_id, "Vollständigkeit prüfen", pb.UNVOLLSTAENDIG)
-    pb.step(engine, egs, case.instance_id, "Fehlende Unterlagen anfordern", pb.anforderung(frist_tage))
+    pb.walk_to_documents_requested(engine, egs, case.instance_id, frist_tage)
     return case.instance_id
 
 
@@ -42,19 +39,31 @@ def test_deadline_fires_once_when_due(deployed: Engine) -> None:
         instance_id = case_waiting_for_documents(deployed, frist_tage=14)
     with deployed.db.reading() as session:
         due = session.get(ProcessInstance, instance_id).next_timer_at  # type: ignore[union-attr]
-    assert due == start + timedelta(days=14)
+    # 14 days from the request of 01.04.: the deadline ends with 15.04., the timer fires at 0:00 of 16.04.
+    assert due == clock.parse_iso("2025-04-16T00:00:00+01:00")
 
     assert deployed.fire_due_timers(due - timedelta(seconds=1)) == 0
-    assert pb.open_task(deployed, deployed.actor("egs"), instance_id).name == "Eingang der Unterlagen erfassen"
+    assert pb.open_task(deployed, deployed.actor("egs"), instance_id).name == pb.EINGANG_ERFASSEN
 
     assert deployed.fire_due_timers(due + timedelta(seconds=1)) == 1
     assert deployed.fire_due_timers(due + timedelta(days=1)) == 0
-    lsb_task = pb.open_task(deployed, deployed.actor("lsb"), instance_id)
-    assert lsb_task.name == "Versagung prüfen (§ 66 SGB I)"
-    assert [t for t in deployed.inbox(deployed.actor("egs")) if t.instance_id == instance_id] == []
+    egs_task = pb.open_task(deployed, deployed.actor("egs"), instance_id)
+    assert egs_task.name == pb.ERINNERN, "first the reminder with Rechtsfolgenbelehrung"
+    assert [t for t in deployed.inbox(deployed.actor("lsb")) if t.instance_id == instance_id] == []
     assert [e["timers"] for e in timer_events(deployed, instance_id)] == [["Frist abgelaufen"]]
     with deployed.db.reading() as session:
         assert session.get(ProcessInstance, instance_id).next_timer_at is None  # type: ignore[union-attr]
+
+    reminded = due + timedelta(hours=9)
+    with clock.frozen(reminded):
+        pb.step(deployed, deployed.actor("egs"), instance_id, pb.ERINNERN, pb.erinnerung(7))
+    second_due = clock.parse_iso("2025-04-24T00:00:00+02:00")  # end of 23.04. (timer at 0:00 CET = 1:00 CEST)
+    assert deployed.fire_due_timers(second_due) == 0
+    assert deployed.fire_due_timers(second_due + timedelta(hours=1, seconds=1)) == 1
+    lsb_task = pb.open_task(deployed, deployed.actor("lsb"), instance_id)
+    assert lsb_task.name == pb.VERSAGUNG_PRUEFEN
+    assert [t for t in deployed.inbox(deployed.actor("egs")) if t.instance_id == instance_id] == []
+    assert [e["timers"] for e in timer_events(deployed, instance_id)] == [["Frist abgelaufen"]] * 2
 
 
 def test_timer_due_after_worker_restart_fires_once(deployed: Engine, db_url: str) -> None:
@@ -68,10 +77,10 @@ def test_timer_due_after_worker_restart_fires_once(deployed: Engine, db_url: str
 
     restarted = make_engine(db_url)  # … and a new one starts with empty caches
     try:
-        assert restarted.fire_due_timers(start + timedelta(days=3, minutes=1)) == 1
+        assert restarted.fire_due_timers(start + timedelta(days=3, hours=15, minutes=1)) == 1  # 04.04. is over
         assert restarted.fire_due_timers(start + timedelta(days=4)) == 0
         assert len(timer_events(restarted, instance_id)) == 1
-        assert pb.open_task(restarted, restarted.actor("lsb"), instance_id).name == "Versagung prüfen (§ 66 SGB I)"
+        assert pb.open_task(restarted, restarted.actor("egs"), instance_id).name == pb.ERINNERN
     finally:
         restarted.close()
 
@@ -105,7 +114,7 @@ def test_documents_in_time_stop_the_deadline(deployed: Engine) -> None:
     with clock.frozen(start):
         instance_id = case_waiting_for_documents(deployed, frist_tage=14)
     with clock.frozen(start + timedelta(days=5)):
-        pb.step(deployed, deployed.actor("egs"), instance_id, "Eingang der Unterlagen erfassen", pb.eingang())
+        pb.step(deployed, deployed.actor("egs"), instance_id, pb.EINGANG_ERFASSEN, pb.eingang())
     assert deployed.fire_due_timers(start + timedelta(days=30)) == 0
     assert timer_events(deployed, instance_id) == []
-    assert pb.open_task(deployed, deployed.actor("egs"), instance_id).name == "Vollständigkeit prüfen"
+    assert pb.open_task(deployed, deployed.actor("egs"), instance_id).name == pb.VOLLSTAENDIGKEIT_PRUEFEN

@@ -225,7 +225,7 @@ def test_cli_serve_answers_http_and_fires_due_timers(tmp_path: Path) -> None:
     engine.deploy_paths([PROCESSES], system_actor("test"), FORMS)
     create_demo_users(engine)
     with clock.frozen(clock.now() - timedelta(days=20)):
-        instance_id = case_waiting_for_documents(engine, frist_tage=14)  # overdue by six days
+        instance_id = case_waiting_for_documents(engine, frist_tage=14)  # overdue by five days
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -252,7 +252,7 @@ def test_cli_serve_answers_http_and_fires_due_timers(tmp_path: Path) -> None:
             time.sleep(0.2)
         assert health == {"status": "ok", "database": "ok"}
         assert len(timer_events(engine, instance_id)) == 1
-        assert pb.open_task(engine, engine.actor("lsb"), instance_id).name == "Versagung prüfen (§ 66 SGB I)"
+        assert pb.open_task(engine, engine.actor("egs"), instance_id).name == pb.ERINNERN
     finally:
         server.terminate()
         output, _ = server.communicate(timeout=10)

@@ -6,6 +6,7 @@ import re
 from datetime import date
 
 from engine.service import Engine
+from tests import pb
 from tests.web.conftest import (
     ANMELDUNG,
     CLAIM_DAY,
@@ -54,9 +55,44 @@ def test_pb_antragsannahme_from_registration_to_handover(client_for, deployed: E
             "ausweisnummer": "L01X00T47",
             "ausweis_gueltig_bis": "31.12.2030",
             "identitaet_geprueft": "on",
+            "keine_ausweiskopie": "on",
+            "compass_stand": "nicht_erfasst",
         },
     )
+    inbox = _complete(
+        egs,
+        task_link(inbox, "Bedarfsgemeinschaft erfassen"),
+        {
+            "anzahl_personen_bg": "2",
+            "rollen_in_bg": ["antragsteller", "kind_unter_15"],
+            "anzahl_erwerbsfaehige": "1",
+            "anzahl_kinder_unter_15": "1",
+            "anzahl_kinder_15_bis_24": "0",
+            "weitere_personen_haushalt": "0",
+        },
+    )
+    vorrang = {k: "nicht_einschlaegig" for k in pb.VORRANGIGE_LEISTUNGEN_KEYS}
+    vorrang.update(vorrang_kindergeld="bezieht_bereits", vorrang_kinderzuschlag="hinweis_gegeben")
+    inbox = _complete(egs, task_link(inbox, pb.VORRANG_HINWEISEN), {**vorrang, "hinweise_erteilt_am": CLAIM_DAY})
+    inbox = _complete(
+        egs,
+        task_link(inbox, pb.NEU_ANLEGEN),
+        {"bg_nummer": "07402//0094744", "open_prosoz_angelegt_am": CLAIM_DAY, "open_prosoz_angelegt": "on"},
+    )
+    inbox = _complete(
+        egs, task_link(inbox, pb.PAPIERAKTE_ANLEGEN), {"papierakte_angelegt_am": CLAIM_DAY, "papierakte_angelegt": "on"}
+    )
     inbox = _complete(egs, task_link(inbox, "Vollständigkeit prüfen"), {"unterlagen_vollstaendig": "on"})
+    inbox = _complete(
+        egs,
+        task_link(inbox, pb.TERMINE_DOKUMENTIEREN),
+        {
+            "termine_egs": ["vorsprache", "antragsannahme"],
+            "letzter_termin_am": CLAIM_DAY,
+            "termine_vermerk": "Antrag angenommen.",
+            "termine_dokumentiert": "on",
+        },
+    )
     assert "07402//0094744" not in inbox, "the case has left the EGS inbox"
 
     tl = client_for("tl")
@@ -87,7 +123,12 @@ def test_pb_antragsannahme_from_registration_to_handover(client_for, deployed: E
         ("egs", "Vorgang gestartet", "Version 1, Standort 56.4"),
         ("egs", "Schritt abgeschlossen", "Besucher anmelden und Anliegen erfassen"),
         ("egs", "Schritt abgeschlossen", "Antrag annehmen und Identität prüfen"),
+        ("egs", "Schritt abgeschlossen", "Bedarfsgemeinschaft erfassen"),
+        ("egs", "Schritt abgeschlossen", pb.VORRANG_HINWEISEN),
+        ("egs", "Schritt abgeschlossen", pb.NEU_ANLEGEN),
+        ("egs", "Schritt abgeschlossen", pb.PAPIERAKTE_ANLEGEN),
         ("egs", "Schritt abgeschlossen", "Vollständigkeit prüfen"),
+        ("egs", "Schritt abgeschlossen", pb.TERMINE_DOKUMENTIEREN),
         ("tl", "Schritt abgeschlossen", "Fall in Verteilungsliste aufnehmen"),
         ("lsb", "Schritt abgeschlossen", "Antrag übernehmen"),
     ]
@@ -101,7 +142,7 @@ def test_pb_antragsannahme_from_registration_to_handover(client_for, deployed: E
     assert row.status == "completed"
     assert row.claim_date == date(2025, 2, 3)
     completes = audit_events(deployed, "complete")
-    assert [e.actor for e in completes] == ["egs", "egs", "egs", "tl", "lsb"]
+    assert [e.actor for e in completes] == ["egs"] * 8 + ["tl", "lsb"]
     assert completes[0].details["data"]["geburtsdatum"] == "1988-04-12", "dates are stored as ISO"
 
 
@@ -166,22 +207,19 @@ def test_overdue_deadline_is_marked_in_words_and_the_timer_shows_in_the_history(
 
     clerk = deployed.actor("egs")
     header = deployed.start_case(clerk, pb.PROCESS, site="56.4", business_key="07402//0090099")
-    pb.step(deployed, clerk, header.instance_id, "Besucher anmelden und Anliegen erfassen", pb.anmeldung())
-    pb.step(deployed, clerk, header.instance_id, "Antrag annehmen und Identität prüfen", pb.ANTRAGSANNAHME)
-    pb.step(deployed, clerk, header.instance_id, "Vollständigkeit prüfen", pb.UNVOLLSTAENDIG)
-    pb.step(deployed, clerk, header.instance_id, "Fehlende Unterlagen anfordern", pb.anforderung(14))
+    pb.walk_to_documents_requested(deployed, clerk, header.instance_id, frist_tage=14)
     egs = client_for("egs")
     assert '<strong class="markierung">überfällig</strong>' not in egs.get("/").get_data(as_text=True)
 
-    later = clock.now() + timedelta(days=15)
+    later = clock.now() + timedelta(days=16)  # the 14-day deadline ends with day 14; a day later it is overdue
     with clock.frozen(later):
         inbox = egs.get("/").get_data(as_text=True)
     row = re.search(r'<tr class="ueberfaellig">(.*?)</tr>', inbox, re.S)
-    assert row and "Eingang der Unterlagen erfassen" in row.group(1)
+    assert row and "Eingang der Unterlage erfassen" in row.group(1)
     assert '<strong class="markierung">überfällig</strong>' in row.group(1), "overdue is said in words"
 
     assert deployed.fire_due_timers(later) == 1
     history = _history(egs.get(f"/vorgaenge/{header.instance_id}").get_data(as_text=True))
     assert history[-1][1:4] == ["system", "Frist abgelaufen / Timer ausgelöst", "Frist abgelaufen"]
-    lsb_inbox = client_for("lsb").get("/").get_data(as_text=True)
-    assert "Versagung prüfen (§ 66 SGB I)" in lsb_inbox
+    egs_inbox = egs.get("/").get_data(as_text=True)
+    assert "Erinnerung mit Rechtsfolgenbelehrung versenden" in egs_inbox, "the deadline leads to the reminder"

@@ -6,7 +6,7 @@ Create Date: 2026-11-26
 
 "Due first" sorted on COALESCE(due_at, …) cannot use an index, so the inbox sorted every visible row.
 ``due_sort`` holds due_at or 9999-12-31 and the indexes match the tabs: the group queue (unclaimed, by
-group and site), overdue, mine, and a lead's sites.
+group and site), overdue, mine, and a lead's sites. On PostgreSQL a trigram index serves the search.
 """
 
 import sqlalchemy as sa
@@ -18,6 +18,7 @@ branch_labels = None
 depends_on = None
 
 NO_DUE_DATE = "9999-12-31 00:00:00"
+SEARCH_TEXT = "lower(coalesce(business_key, '') || ' ' || coalesce(applicant_name, ''))"
 
 
 def upgrade() -> None:
@@ -33,9 +34,14 @@ def upgrade() -> None:
         batch.create_index("ix_human_task_due_sort", ["lane", "site", "due_sort"])
         batch.create_index("ix_human_task_mine", ["assignee_id", "due_sort"])
         batch.create_index("ix_human_task_site_due", ["site", "due_sort"])
+    if op.get_bind().dialect.name == "postgresql":
+        # Trigram index for the inbox search (substring of business key or name).
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        op.execute(f"CREATE INDEX ix_human_task_search ON human_task USING gin (({SEARCH_TEXT}) gin_trgm_ops)")
 
 
 def downgrade() -> None:
+    op.execute("DROP INDEX IF EXISTS ix_human_task_search")
     with op.batch_alter_table("human_task") as batch:
         batch.drop_index("ix_human_task_site_due")
         batch.drop_index("ix_human_task_mine")

@@ -1,0 +1,235 @@
+"""Path tests for TP1 – Steuerung von Neuantragstellern im EGS (Konzept Ziffer 4.1, 4.2, 4.4).
+
+Every gateway flow and the appointment timer (fired / not fired) is walked through the engine API; the case is
+started directly by the EGS and by the message „Neuantrag zur Steuerung“ from PB (modelled by modeller A).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from engine import clock
+from engine.errors import FormValidationError, PermissionDeniedError
+from engine.service import Engine
+from tests.drive import CaseDriver
+
+PROCESS = "tp1_steuerung_neuantragsteller"
+NACHFRIST_TAGE = 7  # config/egs.toml fristen.erinnerung_tage
+
+
+def in_tagen(tage: float) -> str:
+    """An ISO timestamp (Europe/Berlin) ``tage`` days from now, as the date-time field stores it."""
+    moment = clock.now() + timedelta(days=tage)
+    return moment.astimezone(clock.BERLIN).replace(microsecond=0).isoformat()
+
+
+def heute() -> str:
+    return clock.today_berlin().isoformat()
+
+
+def einladung(tage: float = 3) -> dict[str, Any]:
+    return {
+        "termin_erstgespraech": in_tagen(tage),
+        "einladungsart": "schriftlich",
+        "einladung_versandt_am": heute(),
+        "rechtsfolgenbelehrung": True,
+    }
+
+
+def erstgespraech(**fields: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "erschienen": True,
+        "erstgespraech_am": heute(),
+        "aktivierung": "angezeigt",
+        "weg": "jobakademie",
+        "hinweise_erteilt": ["mitwirkung", "erreichbarkeit"],
+    }
+    data.update(fields)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def start_by_message(engine: Engine, site: str = "56.4") -> CaseDriver:
+    """Start TP1 as PB would, by the message „Neuantrag zur Steuerung“, and drive it on."""
+    payload = {"bezug": "VG-2025-000042", "vorname": "Jana", "nachname": "Probstfeld"}
+    with engine.db.transaction() as session:
+        version = engine.specs.latest(session, PROCESS)
+        row = engine.casework.start(
+            session, version, site=site, business_key=None, actor="test", message=("Neuantrag zur Steuerung", payload)
+        )
+        instance_id = row.id
+    case = CaseDriver.__new__(CaseDriver)
+    case.engine, case.site, case.instance_id = engine, site, instance_id
+    case.header = engine.case_view(engine.actor("audit"), instance_id).header
+    return case
+
+
+def start_direct(engine: Engine) -> CaseDriver:
+    case = CaseDriver(engine, PROCESS, site="56.4")
+    assert case.open_task_names() == ["Neuantragsteller erfassen"]
+    case.complete("Neuantragsteller erfassen", {"vorname": "Milan", "nachname": "Oberwiesner"})
+    return case
+
+
+def lanes(case: CaseDriver) -> list[tuple[str, str]]:
+    return sorted((t.name, t.lane) for t in case.open_tasks())
+
+
+def test_message_start_jobakademie_then_ifk_takes_over(deployed: Engine) -> None:
+    case = start_by_message(deployed)
+    assert lanes(case) == [("Zum Erstgespräch einladen", "EGS")]
+    assert case.data["vorname"] == "Jana" and case.data["nachname"] == "Probstfeld"
+    assert case.data["bezug_pb"] == "VG-2025-000042"
+    assert case.header.applicant_name == "Probstfeld, Jana"
+
+    case.complete("Zum Erstgespräch einladen", einladung())
+    [task] = case.open_tasks()
+    assert task.name == "Erstgespräch führen" and task.due_at is not None, "the appointment deadline is the due date"
+    case.complete("Erstgespräch führen", erstgespraech())
+    assert lanes(case) == [("Platz in der Verteilungsliste Jobakademie zuweisen", "TL")]
+    assert case.fire_timers(days=30) == 0, "the appointment timer ended with the Erstgespräch"
+
+    case.complete(
+        "Platz in der Verteilungsliste Jobakademie zuweisen",
+        {"jobakademie_gruppe": "JA-2025-03 Göttingen", "clearing_beginn": heute()},
+    )
+    assert lanes(case) == [("Neuantragsteller der Jobakademie zuteilen", "EGS")]
+    case.complete(
+        "Neuantragsteller der Jobakademie zuteilen",
+        {"zugeteilt_am": heute(), "einladung_jobakademie_versandt": True, "ifk_informiert": True},
+    )
+    [ifk] = case.open_tasks()
+    assert (ifk.lane, ifk.egs_role) == ("IFK", "informatorisch Beteiligter")
+    case.complete(
+        ifk.name,
+        {
+            "uebernommen_am": heute(),
+            "potenzialanalyse_am": heute(),
+            "kooperationsplan": "erstellt",
+            "kooperationsplan_am": heute(),
+        },
+    )
+    assert case.status == "completed"
+    assert case.data["jobakademie_gruppe"] == "JA-2025-03 Göttingen"
+
+
+def test_direct_start_and_direct_ifk_take_over(deployed: Engine) -> None:
+    case = start_direct(deployed)
+    case.complete("Zum Erstgespräch einladen", einladung())
+    case.complete(
+        "Erstgespräch führen",
+        erstgespraech(weg="ifk_direkt", begruendung_ifk_direkt="Arbeitsaufnahme zum Monatsersten in Aussicht"),
+    )
+    assert lanes(case) == [("Neuantragsteller übernehmen (Potenzialanalyse, Kooperationsplan)", "IFK")]
+    with pytest.raises(FormValidationError) as caught:
+        case.complete(
+            "Neuantragsteller übernehmen (Potenzialanalyse, Kooperationsplan)",
+            {"uebernommen_am": heute(), "kooperationsplan": "termin_vereinbart"},
+        )
+    assert "kooperationsplan_termin" in caught.value.field_errors
+    case.complete(
+        "Neuantragsteller übernehmen (Potenzialanalyse, Kooperationsplan)",
+        {
+            "uebernommen_am": heute(),
+            "kooperationsplan": "termin_vereinbart",
+            "kooperationsplan_termin": (clock.today_berlin() + timedelta(days=7)).isoformat(),
+        },
+    )
+    assert case.status == "completed"
+    assert case.header.applicant_name == "Oberwiesner, Milan"
+
+
+def test_no_activation_ends_with_a_note(deployed: Engine) -> None:
+    case = start_direct(deployed)
+    case.complete("Zum Erstgespräch einladen", einladung())
+    case.complete("Erstgespräch führen", erstgespraech(aktivierung="keine", weg=None))
+    assert lanes(case) == [("Vermerk ohne Aktivierung fertigen", "EGS")]
+    case.complete(
+        "Vermerk ohne Aktivierung fertigen",
+        {
+            "grund_keine_aktivierung": "kinderbetreuung",
+            "vermerk": "Tochter (1 Jahr) wird zu Hause betreut; keine Betreuungsmöglichkeit.",
+            "wiedervorlage_am": (clock.today_berlin() + timedelta(days=400)).isoformat(),
+        },
+    )
+    assert case.status == "completed"
+    assert case.data["aktivierung"] == "keine" and case.data["grund_keine_aktivierung"] == "kinderbetreuung"
+
+
+def test_no_show_reminder_then_deadline_then_ifk_checks_meldeversaeumnis(deployed: Engine) -> None:
+    case = start_direct(deployed)
+    case.complete("Zum Erstgespräch einladen", einladung(tage=2))
+
+    # 1st appointment: the clerk records the no-show herself
+    case.complete("Erstgespräch führen", {"erschienen": False})
+    assert lanes(case) == [("Nichterscheinen nachfassen", "EGS")]
+    with pytest.raises(FormValidationError) as caught:
+        case.complete(
+            "Nichterscheinen nachfassen", {"grund_nichterscheinen": "unbekannt", "nachfassen": "neuer_termin"}
+        )
+    assert set(caught.value.field_errors) == {"termin_erstgespraech", "erinnerung_versandt_am"}
+    case.complete(
+        "Nichterscheinen nachfassen",
+        {
+            "grund_nichterscheinen": "unbekannt",
+            "nachfassen": "neuer_termin",
+            "termin_erstgespraech": in_tagen(5),
+            "erinnerung_versandt_am": heute(),
+        },
+    )
+    [task] = case.open_tasks()
+    assert task.name == "Erstgespräch führen", "the reminder leads back to a new appointment"
+
+    # 2nd appointment: nobody documents anything; the timer fires after the grace period
+    assert case.fire_timers(days=5 + NACHFRIST_TAGE - 0.5) == 0
+    assert case.open_task_names() == ["Erstgespräch führen"]
+    assert case.fire_timers(days=5 + NACHFRIST_TAGE + 0.5) == 1
+    assert lanes(case) == [("Nichterscheinen nachfassen", "EGS")]
+    case.complete(
+        "Nichterscheinen nachfassen",
+        {"grund_nichterscheinen": "nicht_erreichbar", "nachfassen": "abgabe_ifk", "kontaktversuche": "2 Anrufe"},
+    )
+    [ifk] = case.open_tasks()
+    assert (ifk.name, ifk.lane, ifk.egs_role) == ("Meldeversäumnis prüfen (§ 32 SGB II)", "IFK", "Mitwirkender")
+    case.complete(
+        ifk.name,
+        {"ergebnis_meldeversaeumnis": "anhoerung", "begruendung_meldeversaeumnis": "Zweimal ohne Grund ferngeblieben."},
+    )
+    assert case.status == "completed"
+    assert case.data["rechtsfolgenbelehrung"] is True
+
+
+def test_appointment_timer_due_date_comes_from_the_appointment_and_configuration(deployed: Engine) -> None:
+    case = start_direct(deployed)
+    termin = in_tagen(10)
+    case.complete("Zum Erstgespräch einladen", {**einladung(), "termin_erstgespraech": termin})
+    [task] = case.open_tasks()
+    assert task.due_at is not None
+    assert abs(task.due_at - (clock.parse_iso(termin) + timedelta(days=NACHFRIST_TAGE))) < timedelta(seconds=1)
+    assert case.fire_timers(days=10 + NACHFRIST_TAGE - 1) == 0
+    case.complete("Erstgespräch führen", erstgespraech())
+    assert case.fire_timers(days=60) == 0
+    assert case.open_task_names() == ["Platz in der Verteilungsliste Jobakademie zuweisen"]
+
+
+def test_refusals_store_nothing(deployed: Engine) -> None:
+    with pytest.raises(PermissionDeniedError):
+        CaseDriver(deployed, PROCESS, site="56.4", starter="ifk")
+    case = start_direct(deployed)
+    case.complete("Zum Erstgespräch einladen", einladung())
+    [task] = case.open_tasks()
+    before = case.header.lock_version
+    with pytest.raises(FormValidationError) as caught:
+        case.complete("Erstgespräch führen", {"erschienen": True})
+    assert set(caught.value.field_errors) == {"erstgespraech_am", "aktivierung"}
+    with pytest.raises(FormValidationError) as caught:
+        case.complete("Erstgespräch führen", erstgespraech(weg="ifk_direkt"))
+    assert set(caught.value.field_errors) == {"begruendung_ifk_direkt"}
+    with pytest.raises(FormValidationError):
+        morgen = (clock.today_berlin() + timedelta(days=1)).isoformat()
+        case.complete("Erstgespräch führen", erstgespraech(erstgespraech_am=morgen))
+    [still] = case.open_tasks()
+    assert still.task_uuid == task.task_uuid
+    assert case.engine.case_view(case.engine.actor("audit"), case.instance_id).header.lock_version == before

@@ -1,0 +1,76 @@
+"""Helpers for the path tests of the general administration processes (Konzept Ziffer 4.2)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from engine.models import AuditEvent, ProcessInstance
+from engine.service import Engine
+from tests.conftest import ROOT, make_engine
+from tests.drive import CaseDriver
+
+
+def faelle(engine: Engine, process_id: str) -> list[ProcessInstance]:
+    """All cases of a process, oldest first."""
+    with engine.db.reading() as session:
+        query = sa.select(ProcessInstance).where(ProcessInstance.process_id == process_id)
+        return list(session.scalars(query.order_by(ProcessInstance.id)))
+
+
+def alle_faelle(engine: Engine) -> int:
+    with engine.db.reading() as session:
+        return session.scalar(sa.select(sa.func.count()).select_from(ProcessInstance)) or 0
+
+
+def aktionen(engine: Engine, instance_id: int) -> list[str]:
+    """The audit actions of a case in order."""
+    with engine.db.reading() as session:
+        query = sa.select(AuditEvent.action).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.id)
+        return list(session.scalars(query))
+
+
+@contextmanager
+def engine_mit_konfig(db_url: str, tmp_path: Path, **werte: str) -> Iterator[Engine]:
+    """A second engine on the same database whose config/egs.toml has ``schlüssel = wert`` replaced.
+
+    ``werte`` maps a key that occurs once in the file to a TOML literal, e.g. ``doxis_start='"2025-01-01"'``.
+    The models are those already deployed by the ``deployed`` fixture; its cases count for the coverage report.
+    """
+    text = (ROOT / "config" / "egs.toml").read_text(encoding="utf-8")
+    for key, literal in werte.items():
+        line = f"{key} = {literal}"
+        text, count = re.subn(rf"(?m)^{re.escape(key)} = .*$", lambda _match, line=line: line, text)
+        assert count == 1, f"{key} kommt nicht genau einmal in config/egs.toml vor"
+    path = tmp_path / "egs-test.toml"
+    path.write_text(text, encoding="utf-8")
+    engine = make_engine(db_url, config_file=path)
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def vorhandener_fall(engine: Engine, instance_id: int) -> CaseDriver:
+    """A CaseDriver for a case that was started elsewhere (e.g. by a message from another case)."""
+    case = CaseDriver.__new__(CaseDriver)
+    case.engine = engine
+    case.instance_id = instance_id
+    case.header = engine.case_view(engine.actor("audit"), instance_id).header
+    case.site = case.header.site
+    return case
+
+
+def nachrichten(engine: Engine, instance_id: int) -> list[dict]:
+    """The payloads of the messages a case received, from its audit trail."""
+    with engine.db.reading() as session:
+        query = (
+            sa.select(AuditEvent.details)
+            .where(AuditEvent.instance_id == instance_id, AuditEvent.action == "message")
+            .order_by(AuditEvent.id)
+        )
+        return [details.get("payload") for details in session.scalars(query)]
