@@ -40,6 +40,20 @@ def live_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
 
 
 @pytest.fixture
+def make_live_user(live_engine: Engine):  # type: ignore[no-untyped-def]
+    """Factory: a user with password 'pw' and (group, site) grants on the live server's database."""
+    from engine.auth import create_user, hash_password
+
+    password_hash = hash_password("pw")
+
+    def factory(username: str, *grants: tuple[str, str]) -> None:
+        with live_engine.db.transaction() as session:
+            create_user(session, username, username.title(), "pw", list(grants), password_hash=password_hash)
+
+    return factory
+
+
+@pytest.fixture
 def live_server(live_engine: Engine) -> Iterator[str]:
     app = create_app(engine=live_engine)
     server = make_server("127.0.0.1", 0, app, threaded=True)

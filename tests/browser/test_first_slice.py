@@ -11,10 +11,10 @@ from engine import clock
 pytestmark = pytest.mark.browser
 
 
-def log_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
+def log_in(page, username: str, password: str = "demo") -> None:  # type: ignore[no-untyped-def]
     page.goto("/anmelden")
     page.get_by_label("Benutzername").fill(username)
-    page.get_by_label("Passwort").fill("demo")
+    page.get_by_label("Passwort").fill(password)
     page.get_by_role("button", name="Anmelden").click()
     page.wait_for_url(re.compile(r"/$"))
 
