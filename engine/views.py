@@ -88,9 +88,20 @@ class TaskView:
     draft_saved_at: datetime | None = None
 
 
+START_DATA_LABELS = {
+    "vorgangsnummer": ("Vorgangsnummer", {"type": "string"}),
+    "standort": ("Standort", {"type": "string"}),
+    "gestartet_am": ("Vorgang begonnen am", {"type": "string", "format": "date"}),
+    "bezugsvorgang": ("Bezugsvorgang", {"type": "string"}),
+}
+
+
 def labels_of(forms: Mapping[str, Any]) -> dict[str, FieldSpec]:
-    """Field specs of all forms of a version by field name (for showing case data with labels)."""
-    labels: dict[str, FieldSpec] = {}
+    """Field specs of all forms of a version by field name, plus the start data every case has."""
+    labels: dict[str, FieldSpec] = {
+        name: FieldSpec(name=name, title=title, type="string", widget="text", required=False, schema=schema)
+        for name, (title, schema) in START_DATA_LABELS.items()
+    }
     for schema_ in forms.values():
         for spec in form_fields(schema_):
             labels.setdefault(spec.name, spec)

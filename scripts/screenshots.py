@@ -51,6 +51,7 @@ def main() -> None:
         page.screenshot(path=OUT / "task-form.png", full_page=True)
         page.goto("/")
         page.get_by_role("link", name="07402//0090003").click()
+        page.wait_for_selector("#diagramm[data-geladen='ja']")
         page.screenshot(path=OUT / "case.png", full_page=True)
         browser.close()
     server.shutdown()
