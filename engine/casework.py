@@ -66,6 +66,8 @@ class Casework:
                 f"„{version.name}“ wird am Standort {site} nicht angeboten (nur {', '.join(sites)})."
             )
         row = self.runtime.create_row(session, version, site=site, business_key=business_key, actor=actor)
+        related = (data or {}).get("bezugsvorgang")
+        row.related_key = str(related)[:64] if related else None
         initial = {
             "vorgangsnummer": row.business_key,
             "standort": site,

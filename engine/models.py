@@ -99,6 +99,7 @@ class ProcessInstance(Base):
     version_id: Mapped[int] = mapped_column(sa.ForeignKey("process_version.id"), index=True)
     process_id: Mapped[str] = mapped_column(sa.String(100))
     business_key: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    related_key: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     site: Mapped[str] = mapped_column(sa.String(16))
     status: Mapped[str] = mapped_column(sa.String(16))
     state: Mapped[str] = mapped_column(sa.Text)

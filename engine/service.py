@@ -46,7 +46,18 @@ from .reports import MEASURE_TITLES, PaymentList, StaffingShares, payment_list, 
 from .runtime import ERROR, RUNNING, CaseRuntime, case_data, waiting_timers
 from .scripting import create_script_engine
 from .serialization import StateCodec
-from .views import CaseHeader, CaseView, HistoryEntry, ProcessInfo, TaskView, header_of, labels_of
+from .timers import timer_deadlines
+from .views import (
+    CaseHeader,
+    CaseView,
+    Deadline,
+    HistoryEntry,
+    ProcessInfo,
+    RelatedCase,
+    TaskView,
+    header_of,
+    labels_of,
+)
 
 log = logging.getLogger("egs.engine")
 
@@ -672,7 +683,27 @@ class Engine:
                 data=case_data(workflow),
                 labels=labels_of(version.forms),
                 path=case_path(workflow, version.model),
+                deadlines=[Deadline(name, due) for name, due in timer_deadlines(workflow)],
+                related=self._related(session, actor, row),
             )
+
+    def _related(self, session: Session, actor: Actor, row: ProcessInstance) -> list[RelatedCase]:
+        """Cases linked by message starts, limited to those the actor may see."""
+        conditions = [ProcessInstance.related_key == row.business_key]
+        if row.related_key:
+            conditions.append(ProcessInstance.business_key == row.related_key)
+        found: list[RelatedCase] = []
+        for other in session.scalars(
+            sa.select(ProcessInstance).where(sa.or_(*conditions)).order_by(ProcessInstance.id)
+        ):
+            if other.id == row.id:
+                continue
+            version = self.specs.get(session, other.version_id)
+            if not self._may_view(actor, version, other.site):
+                continue
+            relation = "Ausgangsvorgang" if other.business_key == row.related_key else "daraus gestartet"
+            found.append(RelatedCase(other.id, other.business_key, version.name, other.status, relation))
+        return found
 
     def task_view(self, actor: Actor, task_uuid: str) -> TaskView:
         """Show a task with its form and the case data so far; audited.

@@ -14,6 +14,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
 
 from . import clock
 
@@ -54,20 +55,31 @@ def next_timer_due(workflow: BpmnWorkflow) -> datetime | None:
     return min(due) if due else None
 
 
+def timer_due(task: Any) -> datetime | None:
+    """When a (waiting) timer event task fires, or None if it is no timer or not armed yet."""
+    if not isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
+        return None
+    value = task._get_internal_data("event_value")
+    if isinstance(value, dict):
+        value = value.get("next")
+    return clock.parse_iso(str(value)) if value else None
+
+
 def boundary_timer_due(task: Any) -> datetime | None:
     """Return the due time of a timer boundary event attached to a READY user task, if any."""
     parent = task.parent
     if parent is None:
         return None
-    due: list[datetime] = []
-    for sibling in parent.children:
-        if sibling is task:
-            continue
-        definition = getattr(sibling.task_spec, "event_definition", None)
-        if isinstance(definition, TimerEventDefinition):
-            value = sibling._get_internal_data("event_value")
-            if isinstance(value, dict):
-                value = value.get("next")
-            if value:
-                due.append(clock.parse_iso(str(value)))
+    due = [d for sibling in parent.children if sibling is not task and (d := timer_due(sibling)) is not None]
     return min(due) if due else None
+
+
+def timer_deadlines(workflow: BpmnWorkflow) -> list[tuple[str, datetime]]:
+    """(timer name, due time) of the case's waiting timers, earliest first."""
+    found: list[tuple[str, datetime]] = []
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        due = timer_due(task)
+        if due is not None:
+            spec = task.task_spec
+            found.append((str(spec.event_definition.name or spec.bpmn_name or spec.bpmn_id), due))
+    return sorted(found, key=lambda item: item[1])

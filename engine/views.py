@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -56,6 +56,25 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True)
+class Deadline:
+    """A waiting timer of a case."""
+
+    name: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class RelatedCase:
+    """A case this one started by message, or the case that started this one."""
+
+    instance_id: int
+    business_key: str | None
+    process_name: str
+    status: str
+    relation: str
+
+
+@dataclass(frozen=True)
 class CaseView:
     """Everything the case page shows."""
 
@@ -65,6 +84,8 @@ class CaseView:
     data: dict[str, Any]
     labels: dict[str, FieldSpec]
     path: CasePath | None = None
+    deadlines: list[Deadline] = field(default_factory=list)
+    related: list[RelatedCase] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

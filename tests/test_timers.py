@@ -118,3 +118,13 @@ def test_documents_in_time_stop_the_deadline(deployed: Engine) -> None:
     assert deployed.fire_due_timers(start + timedelta(days=30)) == 0
     assert timer_events(deployed, instance_id) == []
     assert pb.open_task(deployed, deployed.actor("egs"), instance_id).name == pb.VOLLSTAENDIGKEIT_PRUEFEN
+
+
+def test_case_view_lists_open_deadlines(deployed: Engine) -> None:
+    start = clock.parse_iso("2025-04-01T10:00:00+02:00")
+    with clock.frozen(start):
+        instance_id = case_waiting_for_documents(deployed, frist_tage=14)
+    view = deployed.case_view(deployed.actor("egs"), instance_id)
+    assert view.deadlines, "the document deadline is listed"
+    assert all(d.due_at > start for d in view.deadlines)
+    assert view.deadlines == sorted(view.deadlines, key=lambda d: d.due_at)

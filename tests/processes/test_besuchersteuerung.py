@@ -238,6 +238,11 @@ def test_antrag_startet_die_antragsannahme(deployed: Engine) -> None:
         "tag_der_antragstellung": "2025-03-04",
     }
     assert {t.lane for t in antrag.open_tasks()} == {"EGS"}
+    egs = deployed.actor("egs")
+    [ausgang] = deployed.case_view(egs, row.id).related
+    assert (ausgang.business_key, ausgang.relation) == (case.header.business_key, "Ausgangsvorgang")
+    [daraus] = deployed.case_view(egs, case.instance_id).related
+    assert (daraus.instance_id, daraus.relation) == (row.id, "daraus gestartet")
 
 
 def test_antrag_bleibt_erhalten_wenn_der_besucher_gegangen_ist(deployed: Engine) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from engine import clock
 from engine.auth import Actor
 from engine.service import ProcessInfo
 
@@ -74,4 +75,4 @@ def show(instance_id: int) -> Any:
     """Show a case: header, open tasks, data so far and history (the view is audited)."""
     actor = require_actor()
     view = get_engine().case_view(actor, instance_id)
-    return render_template("cases/show.html", view=view, actor=actor)
+    return render_template("cases/show.html", view=view, actor=actor, now=clock.now())
