@@ -219,6 +219,26 @@ class Engine:
             ).all()
             return [(username, name) for username, name in rows]
 
+    def inbox_choices(self, actor: Actor) -> tuple[list[str], list[tuple[str, str]]]:
+        """Choices for the inbox filters: names of the user tasks of the actor's groups (from the models)
+        and the people working in the actor's groups at the actor's sites (user name, display name)."""
+        groups = {group for group, _ in actor.work_pairs()}
+        sites = {site for _, site in actor.work_pairs()}
+        with self.db.reading() as session:
+            newest = sa.select(sa.func.max(ProcessVersion.id)).group_by(ProcessVersion.process_id).scalar_subquery()
+            names: set[str] = set()
+            for version_id in session.scalars(sa.select(ProcessVersion.id).where(ProcessVersion.id.in_(newest))):
+                model = self.specs.get(session, version_id).model
+                names |= {t.name for t in model.tasks.values() if t.is_user_task and t.lane in groups}
+            people = session.execute(
+                sa.select(User.username, User.display_name)
+                .join(Grant, Grant.user_id == User.id)
+                .where(User.active, Grant.group_code.in_(groups), Grant.site.in_(sites | {"*"}))
+                .distinct()
+                .order_by(User.display_name)
+            ).all()
+        return sorted(names), [(username, name) for username, name in people]
+
     def process_names(self) -> list[tuple[str, str]]:
         """(process id, name) of the newest version of every deployed process, by name."""
         with self.db.reading() as session:

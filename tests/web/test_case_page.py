@@ -25,3 +25,19 @@ def test_linked_cases_are_shown_only_to_those_who_may_see_them(client_for, deplo
     assert "Verbundene Vorgänge" in html and f'href="/vorgaenge/{visit.instance_id}"' in html
     other_site = client_for("fb50").get(f"/vorgaenge/{visit.instance_id}")
     assert other_site.status_code == 403
+
+
+def test_inbox_filters_by_task_and_assignee_from_the_url(client_for, deployed: Engine) -> None:
+    egs = deployed.actor("egs")
+    first = deployed.start_case(egs, pb.PROCESS, business_key="07402//0097001")
+    deployed.start_case(egs, pb.PROCESS, business_key="07402//0097002")
+    [task] = deployed.open_tasks(egs, first.instance_id)
+    deployed.claim(egs, task.task_uuid)
+    client = client_for("egs")
+    page = client.get("/").get_data(as_text=True)
+    assert f'<option value="{pb.ANMELDEN}">' in page and '<option value="egs">' in page
+    mine = client.get("/?tab=meine&bearbeiter=egs").get_data(as_text=True)
+    assert "07402//0097001" in mine and "07402//0097002" not in mine
+    by_task = client.get(f"/?aufgabe={pb.ANMELDEN}").get_data(as_text=True)
+    assert "07402//0097002" in by_task
+    assert "07402//0097002" not in client.get(f"/?aufgabe={pb.ANNEHMEN}").get_data(as_text=True)

@@ -60,6 +60,7 @@ def index() -> Any:
         "due_titles": DUE_TITLES,
         "sort_titles": SORT_TITLES,
         "processes": engine.process_names(),
+        "choices": engine.inbox_choices(actor),
         "sites": sorted(actor.sites - {"*"}) or None,
         "can_start": bool(engine.startable_processes(actor)),
         "actor": actor,
