@@ -41,3 +41,15 @@ def test_inbox_filters_by_task_and_assignee_from_the_url(client_for, deployed: E
     by_task = client.get(f"/?aufgabe={pb.ANMELDEN}").get_data(as_text=True)
     assert "07402//0097002" in by_task
     assert "07402//0097002" not in client.get(f"/?aufgabe={pb.ANNEHMEN}").get_data(as_text=True)
+
+
+def test_documents_of_the_case_are_listed_on_task_and_case_page(client_for, deployed: Engine) -> None:
+    egs = deployed.actor("egs")
+    case = deployed.start_case(egs, pb.PROCESS)
+    pb.walk_to_completeness_check(deployed, egs, case.instance_id)
+    [task] = deployed.open_tasks(egs, case.instance_id)
+    client = client_for("egs")
+    for url in (f"/aufgaben/{task.task_uuid}", f"/vorgaenge/{case.instance_id}"):
+        html = client.get(url).get_data(as_text=True)
+        assert '<h2 id="unterlagen-titel">Unterlagen</h2>' in html
+        assert "<dt>Angenommene Anlagen</dt>" in html
