@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,27 @@ def make_engine(db_url: str, **overrides: object) -> Engine:
         }
     )
     return Engine(settings)
+
+
+@contextmanager
+def engine_with_config(db_url: str, tmp_path: Path, **literals: str) -> Iterator[Engine]:
+    """A second engine on the same database whose config/egs.toml has ``key = literal`` replaced.
+
+    Each key must occur once in the file; values are TOML literals, e.g. ``doxis_start='"2025-07-01"'``.
+    Cases it runs count for the element coverage report (the ``deployed`` engine records them).
+    """
+    text = (ROOT / "config" / "egs.toml").read_text(encoding="utf-8")
+    for key, literal in literals.items():
+        line = f"{key} = {literal}"
+        text, count = re.subn(rf"(?m)^{re.escape(key)} = .*$", lambda _match, line=line: line, text)
+        assert count == 1, f"{key} kommt nicht genau einmal in config/egs.toml vor"
+    path = tmp_path / "egs-test.toml"
+    path.write_text(text, encoding="utf-8")
+    changed = make_engine(db_url, config_file=path)
+    try:
+        yield changed
+    finally:
+        changed.close()
 
 
 @pytest.fixture

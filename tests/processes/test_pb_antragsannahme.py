@@ -10,9 +10,6 @@ message "Neuantrag zur Steuerung" to TP1 for first claims.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +23,7 @@ from engine.inbox import TaskSummary
 from engine.models import AuditEvent, ProcessInstance
 from engine.service import Engine
 from tests import pb
-from tests.conftest import ROOT, make_engine
+from tests.conftest import engine_with_config
 from tests.drive import CaseDriver, user_for
 
 TP1 = "tp1_steuerung_neuantragsteller"
@@ -120,21 +117,6 @@ def waiting_for(engine: Engine, fehlende: list[str], frist_tage: int = 14, **ext
     case.complete(pb.VOLLSTAENDIGKEIT_PRUEFEN, {**pb.UNVOLLSTAENDIG, "fehlende_unterlagen": fehlende, **extra})
     case.complete(pb.ANFORDERN, pb.anforderung(frist_tage))
     return case
-
-
-@contextmanager
-def engine_with_config(db_url: str, tmp_path: Path, key: str, literal: str) -> Iterator[Engine]:
-    """A second engine on the same database whose config/egs.toml has ``key = literal`` (coverage counts)."""
-    text = (ROOT / "config" / "egs.toml").read_text(encoding="utf-8")
-    text, count = re.subn(rf"(?m)^{re.escape(key)} = .*$", lambda _m: f"{key} = {literal}", text)
-    assert count == 1
-    path = tmp_path / "egs-doxis.toml"
-    path.write_text(text, encoding="utf-8")
-    engine = make_engine(db_url, config_file=path)
-    try:
-        yield engine
-    finally:
-        engine.close()
 
 
 # --- first claim, complete, handed over ------------------------------------------------------------------------------
@@ -316,7 +298,7 @@ def test_neuanlage_in_open_prosoz_nach_stand_in_compass(
 def test_akte_ab_dem_konfigurierten_doxis_start(
     deployed: Engine, db_url: str, tmp_path: Path, heute: str, akte: str
 ) -> None:
-    with engine_with_config(db_url, tmp_path, "doxis_start", '"2025-07-01"') as doxis, clock.frozen(at(heute)):
+    with engine_with_config(db_url, tmp_path, doxis_start='"2025-07-01"') as doxis, clock.frozen(at(heute)):
         case = registered(doxis)
         case.complete(pb.ANNEHMEN, pb.ANTRAGSANNAHME)
         case.complete(pb.BG_ERFASSEN, pb.BEDARFSGEMEINSCHAFT)

@@ -19,7 +19,7 @@ from engine.demo import create_demo_users
 from engine.errors import ModelError
 from engine.model_loader import ModelFile
 from engine.service import Engine
-from tests.conftest import PROCESSES, ROOT, make_engine
+from tests.conftest import PROCESSES, engine_with_config
 from tests.drive import CaseDriver
 
 HERE = Path(__file__).resolve().parent / "umstellung"
@@ -54,16 +54,6 @@ def decide(engine: Engine, stichtag: str, compass_stand: str = "nicht_erfasst") 
         "neuanlage_grund",
     )
     return {k: data[k] for k in keys}
-
-
-def engine_with(db_url: str, tmp_path: Path, **values: str) -> Engine:
-    text = (ROOT / "config" / "egs.toml").read_text(encoding="utf-8")
-    for key, literal in values.items():
-        text, count = re.subn(rf"(?m)^{key} = .*$", lambda _m, line=f"{key} = {literal}": line, text)
-        assert count == 1
-    path = tmp_path / "egs-umstellung.toml"
-    path.write_text(text, encoding="utf-8")
-    return make_engine(db_url, config_file=path)
 
 
 def test_entscheidungstabellen_sind_gueltiges_dmn_1_3_mit_einer_entscheidung_je_datei() -> None:
@@ -155,28 +145,22 @@ def test_e_akte_ab_dem_konfigurierten_doxis_start(
 ) -> None:
     deploy_probe(engine)
     assert decide(engine, stichtag)["aktenfuehrung"] == "papier", "open start date: paper file"
-    doxis = engine_with(db_url, tmp_path, doxis_start='"2025-07-01"')
-    try:
+    with engine_with_config(db_url, tmp_path, doxis_start='"2025-07-01"') as doxis:
         assert decide(doxis, stichtag)["aktenfuehrung"] == akte
-    finally:
-        doxis.close()
 
 
 def test_stichtage_kommen_aus_der_konfiguration(engine: Engine, db_url: str, tmp_path: Path) -> None:
     deploy_probe(engine)
     assert decide(engine, "2025-03-21")["zahlungssystem"] == "open_prosoz"
-    moved = engine_with(
+    with engine_with_config(
         db_url,
         tmp_path,
         zahlfaelle_compass_bis='"2025-03-25"',
         ifk_unterstuetzung_neu_ab='"2025-03-15"',
         parallelbetrieb_beginn='"2025-03-22"',
         migration_stichtag='"2025-02-14"',
-    )
-    try:
+    ) as moved:
         result = decide(moved, "2025-03-21", "erfasst_mit_lsb")
-    finally:
-        moved.close()
     assert result["zahlungssystem"] == "compass"
     assert result["ifk_unterstuetzung_neu"] is True
     assert result["umstellung_phase"] == "vor_parallelbetrieb"

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-
 import sqlalchemy as sa
 
 from engine.models import AuditEvent, ProcessInstance
 from engine.service import Engine
-from tests.conftest import ROOT, make_engine
+from tests.conftest import engine_with_config
 from tests.drive import CaseDriver
 
 
@@ -34,25 +29,7 @@ def aktionen(engine: Engine, instance_id: int) -> list[str]:
         return list(session.scalars(query))
 
 
-@contextmanager
-def engine_mit_konfig(db_url: str, tmp_path: Path, **werte: str) -> Iterator[Engine]:
-    """A second engine on the same database whose config/egs.toml has ``schlüssel = wert`` replaced.
-
-    ``werte`` maps a key that occurs once in the file to a TOML literal, e.g. ``doxis_start='"2025-01-01"'``.
-    The models are those already deployed by the ``deployed`` fixture; its cases count for the coverage report.
-    """
-    text = (ROOT / "config" / "egs.toml").read_text(encoding="utf-8")
-    for key, literal in werte.items():
-        line = f"{key} = {literal}"
-        text, count = re.subn(rf"(?m)^{re.escape(key)} = .*$", lambda _match, line=line: line, text)
-        assert count == 1, f"{key} kommt nicht genau einmal in config/egs.toml vor"
-    path = tmp_path / "egs-test.toml"
-    path.write_text(text, encoding="utf-8")
-    engine = make_engine(db_url, config_file=path)
-    try:
-        yield engine
-    finally:
-        engine.close()
+engine_mit_konfig = engine_with_config  # German name used by the administration tests
 
 
 def vorhandener_fall(engine: Engine, instance_id: int) -> CaseDriver:
