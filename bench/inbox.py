@@ -38,7 +38,7 @@ from engine.auth import SITES, system_actor  # noqa: E402
 from engine.config import load_settings  # noqa: E402
 from engine.demo import create_demo_users  # noqa: E402
 from engine.inbox import InboxQuery, _base, _filters, _order, _tab_condition  # noqa: E402
-from engine.models import NO_DUE_DATE, HumanTask, ProcessInstance, User  # noqa: E402
+from engine.models import NO_DUE_DATE, HumanTask, ProcessInstance, User, search_text_of  # noqa: E402
 from engine.service import Engine  # noqa: E402
 
 LANES = ("EGS", "TL", "LSB")
@@ -102,6 +102,7 @@ def build(engine: Engine, cases: int) -> None:
                             "site": site,
                             "business_key": key,
                             "applicant_name": name,
+                            "search_text": search_text_of(key, name),
                             "assignee_id": egs_id
                             if lane == "EGS" and site == "56.4" and instance_id % 50 == 0
                             else None,
@@ -140,7 +141,7 @@ def plan(engine: Engine, query: InboxQuery) -> str:
     now = clock.now()
     statement = (
         _base()
-        .where(_tab_condition(actor, query.tab, now), *_filters(query, now))
+        .where(_tab_condition(actor, query.tab, now), *_filters(query, now, engine.db.engine.dialect.name))
         .order_by(*_order(query.sort))
         .limit(51)
     )

@@ -111,7 +111,7 @@ def _tab_condition(actor: Actor, tab: Tab, now: datetime) -> sa.ColumnElement[bo
     return HumanTask.site.in_(sites) if sites else sa.false()
 
 
-def _filters(query: InboxQuery, now: datetime) -> list[sa.ColumnElement[bool]]:
+def _filters(query: InboxQuery, now: datetime, dialect: str) -> list[sa.ColumnElement[bool]]:
     conditions: list[sa.ColumnElement[bool]] = []
     if query.process_id:
         conditions.append(HumanTask.process_id == query.process_id)
@@ -124,15 +124,23 @@ def _filters(query: InboxQuery, now: datetime) -> list[sa.ColumnElement[bool]]:
         limit = {"heute": end_of_today, "woche": end_of_today + timedelta(days=6), "ueberfaellig": now}[query.due]
         conditions.append(HumanTask.due_sort < limit)
     if query.search and query.search.strip():
-        conditions.append(search_text().contains(query.search.strip().lower(), autoescape=True))
+        conditions.append(_search(query.search.strip().lower(), dialect))
     return conditions
 
 
-def search_text() -> sa.ColumnElement[str]:
-    """Business key and name in lower case: the expression the PostgreSQL trigram index is built on."""
-    key = sa.func.coalesce(HumanTask.business_key, "")
-    name = sa.func.coalesce(HumanTask.applicant_name, "")
-    return sa.func.lower(key + " " + name)
+def _search(term: str, dialect: str) -> sa.ColumnElement[bool]:
+    """Substring search in business key and name: PostgreSQL uses its trigram index for LIKE; SQLite its
+    FTS5 trigram table (for terms of three characters or more; shorter ones are matched by LIKE)."""
+    like = HumanTask.search_text.contains(term, autoescape=True)
+    if dialect != "sqlite" or len(term) < 3:
+        return like
+    phrase = '"' + term.replace('"', '""') + '"'
+    matching: Any = (
+        sa.select(sa.column("rowid"))
+        .select_from(sa.table("human_task_fts"))
+        .where(sa.text("human_task_fts MATCH :phrase").bindparams(phrase=phrase))
+    )
+    return sa.and_(HumanTask.id.in_(matching), like)
 
 
 def _order(sort: Sort) -> list[Any]:
@@ -219,7 +227,7 @@ def inbox_page(session: Session, actor: Actor, query: InboxQuery) -> InboxPage:
     if tab == "alle" and not is_lead(actor):
         tab = "gruppe"
     query = replace(query, tab=tab, limit=max(1, min(query.limit, INBOX_LIMIT)))
-    filters = _filters(query, now)
+    filters = _filters(query, now, session.get_bind().dialect.name)
     if query.assignee:
         assignee_ids = sa.select(User.id).where(User.username == query.assignee).scalar_subquery()
         filters.append(HumanTask.assignee_id == assignee_ids)

@@ -118,6 +118,11 @@ class ProcessInstance(Base):
 NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=UTC)  # sorts tasks without a due date last
 
 
+def search_text_of(business_key: str | None, applicant_name: str | None) -> str:
+    """What the inbox search looks in: business key and name, lower case."""
+    return f"{business_key or ''} {applicant_name or ''}".lower()
+
+
 class HumanTask(Base):
     """A READY user task, denormalised for the inbox; rewritten on every save of its case.
 
@@ -154,6 +159,7 @@ class HumanTask(Base):
     site: Mapped[str] = mapped_column(sa.String(16))
     business_key: Mapped[str | None] = mapped_column(sa.String(64))
     applicant_name: Mapped[str | None] = mapped_column(sa.String(200))
+    search_text: Mapped[str] = mapped_column(sa.String(270), default="")
     assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id", ondelete="SET NULL"))
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     due_sort: Mapped[datetime] = mapped_column(UTCDateTime(), default=NO_DUE_DATE)
@@ -163,6 +169,12 @@ class HumanTask(Base):
     @validates("due_at")
     def _mirror_due(self, _key: str, value: datetime | None) -> datetime | None:
         self.due_sort = value or NO_DUE_DATE
+        return value
+
+    @validates("business_key", "applicant_name")
+    def _mirror_search(self, key: str, value: str | None) -> str | None:
+        parts = {"business_key": self.business_key, "applicant_name": self.applicant_name, key: value}
+        self.search_text = search_text_of(parts["business_key"], parts["applicant_name"])
         return value
 
 

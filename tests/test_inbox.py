@@ -52,11 +52,20 @@ def test_search_and_filters(deployed: Engine) -> None:
     assert names(deployed.inbox_page(egs, InboxQuery(search="celik"))) == ["Celik, Cem"]
     assert names(deployed.inbox_page(egs, InboxQuery(search="0090004"))) == ["Dietz, Dora"]
     assert names(deployed.inbox_page(egs, InboxQuery(search="%"))) == [], "LIKE wildcards are not special"
+    assert names(deployed.inbox_page(egs, InboxQuery(search='"elik'))) == [], "quotes are no search syntax"
+    assert names(deployed.inbox_page(egs, InboxQuery(search="ELIK, c"))) == ["Celik, Cem"]
+    assert names(deployed.inbox_page(egs, InboxQuery(search="ce"))) == ["Celik, Cem"], "short terms work too"
     assert len(deployed.inbox_page(egs, InboxQuery(process_id=pb.PROCESS)).rows) == 5
     assert deployed.inbox_page(egs, InboxQuery(process_id="gibt_es_nicht")).rows == []
     assert len(deployed.inbox_page(egs, InboxQuery(task="Antrag annehmen und Identität prüfen")).rows) == 5
     assert deployed.inbox_page(egs, InboxQuery(site="56.5")).rows == []
     assert deployed.inbox_page(egs, InboxQuery(due="heute")).rows == [], "no deadlines yet"
+    # The search index follows claims and completions.
+    first = deployed.inbox_page(egs, InboxQuery(search="adler")).rows[0]
+    deployed.claim(egs, first.task_uuid)
+    assert names(deployed.inbox_page(egs, InboxQuery(tab="meine", search="adler"))) == ["Adler, Anna"]
+    deployed.complete_task(egs, first.task_uuid, pb.ANTRAGSANNAHME)
+    assert names(deployed.inbox_page(egs, InboxQuery(tab="meine", search="adler"))) == []
 
 
 def test_due_dates_sort_and_overdue_tab(deployed: Engine) -> None:
