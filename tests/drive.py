@@ -60,20 +60,26 @@ class CaseDriver:
         self.instance_id = self.header.instance_id
 
     @classmethod
+    def existing(cls, engine: Engine, instance_id: int) -> CaseDriver:
+        """A driver for a case that was started elsewhere (e.g. by a message from another case)."""
+        driver = cls.__new__(cls)
+        driver.engine, driver.instance_id = engine, instance_id
+        driver.header = engine.case_view(engine.actor("audit"), instance_id).header
+        driver.site = driver.header.site
+        return driver
+
+    @classmethod
     def by_message(
         cls, engine: Engine, process_id: str, message: str, payload: dict[str, Any], *, site: str = "56.4"
     ) -> CaseDriver:
         """A case of ``process_id`` started by ``message`` (as if another case had sent it)."""
-        driver = cls.__new__(cls)
-        driver.engine, driver.site = engine, site
         with engine.db.transaction() as session:
             version = engine.specs.latest(session, process_id)
             row = engine.casework.start(
                 session, version, site=site, business_key=None, actor="test", message=(message, payload)
             )
-            driver.instance_id = row.id
-        driver.header = engine.case_view(engine.actor("audit"), driver.instance_id).header
-        return driver
+            instance_id = row.id
+        return cls.existing(engine, instance_id)
 
     def _starter(self, process_id: str) -> Actor:
         with self.engine.db.reading() as session:

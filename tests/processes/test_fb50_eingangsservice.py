@@ -47,16 +47,7 @@ def minute(timestamp: str) -> str:
 
 
 def start_by_message(engine: Engine, site: str, payload: dict[str, Any]) -> CaseDriver:
-    with engine.db.transaction() as session:
-        version = engine.specs.latest(session, PROCESS)
-        row = engine.casework.start(
-            session, version, site=site, business_key=None, actor="test", message=("Anliegen FB 50", payload)
-        )
-        instance_id = row.id
-    case = CaseDriver.__new__(CaseDriver)
-    case.engine, case.site, case.instance_id = engine, site, instance_id
-    case.header = engine.case_view(engine.actor("audit"), instance_id).header
-    return case
+    return CaseDriver.by_message(engine, PROCESS, "Anliegen FB 50", payload, site=site)
 
 
 def aufnahme(**fields: Any) -> dict[str, Any]:

@@ -54,16 +54,7 @@ def erstgespraech(**fields: Any) -> dict[str, Any]:
 def start_by_message(engine: Engine, site: str = "56.4") -> CaseDriver:
     """Start TP1 as PB would, by the message „Neuantrag zur Steuerung“, and drive it on."""
     payload = {"bezug": "VG-2025-000042", "vorname": "Jana", "nachname": "Probstfeld"}
-    with engine.db.transaction() as session:
-        version = engine.specs.latest(session, PROCESS)
-        row = engine.casework.start(
-            session, version, site=site, business_key=None, actor="test", message=("Neuantrag zur Steuerung", payload)
-        )
-        instance_id = row.id
-    case = CaseDriver.__new__(CaseDriver)
-    case.engine, case.site, case.instance_id = engine, site, instance_id
-    case.header = engine.case_view(engine.actor("audit"), instance_id).header
-    return case
+    return CaseDriver.by_message(engine, PROCESS, "Neuantrag zur Steuerung", payload, site=site)
 
 
 def start_direct(engine: Engine) -> CaseDriver:
