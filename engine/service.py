@@ -56,7 +56,10 @@ from .views import (
     RelatedCase,
     TaskView,
     header_of,
+    history_details,
     labels_of,
+    restricted_fields,
+    without,
 )
 
 log = logging.getLogger("egs.engine")
@@ -691,8 +694,12 @@ class Engine:
                 raise PermissionDeniedError("Für diesen Vorgang fehlt die Berechtigung (Gruppe/Standort).")
             audit.record(session, Action.CASE_VIEWED, actor.username, instance_id=row.id, process_id=row.process_id)
             events = audit.events_for_instance(session, row.id)
+            labels = labels_of(version.forms)
+            hidden = restricted_fields(labels, actor, row.site)
             history = [
-                HistoryEntry(e.occurred_at, e.actor, e.action, e.details.get("task"), e.details)
+                HistoryEntry(
+                    e.occurred_at, e.actor, e.action, e.details.get("task"), history_details(e.details, hidden)
+                )
                 for e in events
                 if e.action not in (Action.CASE_VIEWED, Action.TASK_VIEWED)
             ]
@@ -700,8 +707,8 @@ class Engine:
                 header=header_of(row, version),
                 open_tasks=tasks_of_case(session, row.id),
                 history=history,
-                data=case_data(workflow),
-                labels=labels_of(version.forms),
+                data=without(case_data(workflow), hidden),
+                labels=labels,
                 path=case_path(workflow, version.model),
                 deadlines=[Deadline(name, due) for name, due in timer_deadlines(workflow)],
                 related=self._related(session, actor, row),
@@ -749,6 +756,7 @@ class Engine:
             draft = session.scalar(
                 sa.select(TaskDraft).where(TaskDraft.task_uuid == task_uuid, TaskDraft.user_id == actor.user_id)
             )
+            labels = labels_of(version.forms)
             return TaskView(
                 draft=dict(draft.values) if draft else None,
                 draft_saved_at=draft.saved_at if draft else None,
@@ -763,8 +771,8 @@ class Engine:
                 assignee=assignee,
                 due_at=task_row.due_at,
                 header=header_of(row, version),
-                data=dict(task.data),
-                labels=labels_of(version.forms),
+                data=without(task.data, restricted_fields(labels, actor, row.site)),
+                labels=labels,
             )
 
 

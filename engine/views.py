@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from .auth import Actor
 from .case_path import CasePath
 from .deployments import LoadedVersion
 from .forms import FieldSpec, form_fields
@@ -127,6 +128,36 @@ def labels_of(forms: Mapping[str, Any]) -> dict[str, FieldSpec]:
         for spec in form_fields(schema_):
             labels.setdefault(spec.name, spec)
     return labels
+
+
+def restricted_fields(labels: Mapping[str, FieldSpec], actor: Actor, site: str) -> set[str]:
+    """Fields marked ``x-sichtbarFuer`` (groups) that the actor may not see at ``site``."""
+    hidden: set[str] = set()
+    for name, spec in labels.items():
+        groups = spec.schema.get("x-sichtbarFuer")
+        if groups and not any(actor.has_group(group, site) for group in groups):
+            hidden.add(name)
+    return hidden
+
+
+def without(values: Mapping[str, Any], hidden: set[str]) -> dict[str, Any]:
+    """A copy of ``values`` without the hidden keys."""
+    return {key: value for key, value in values.items() if key not in hidden}
+
+
+def history_details(details: Mapping[str, Any], hidden: set[str]) -> dict[str, Any]:
+    """Audit details as a viewer may see them: hidden fields left out of data and changes, and counted."""
+    if not hidden:
+        return dict(details)
+    shown = dict(details)
+    left_out = 0
+    for key in ("data", "changes", "payload"):
+        if isinstance(details.get(key), Mapping):
+            shown[key] = without(details[key], hidden)
+            left_out = max(left_out, len(details[key]) - len(shown[key]))
+    if left_out:
+        shown["verborgen"] = left_out
+    return shown
 
 
 def header_of(row: ProcessInstance, version: LoadedVersion) -> CaseHeader:

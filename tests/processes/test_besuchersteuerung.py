@@ -11,7 +11,7 @@ from engine import clock
 from engine.errors import FormValidationError, PermissionDeniedError, RuleViolationError
 from engine.service import Engine
 from tests import pb
-from tests.drive import CaseDriver
+from tests.drive import CaseDriver, user_for
 
 from .verwaltung import aktionen, alle_faelle, engine_mit_konfig, faelle, nachrichten, vorhandener_fall
 
@@ -126,7 +126,7 @@ def test_lange_wartezeit_wird_der_fachdienstleitung_gemeldet(deployed: Engine) -
 def test_fb50_anliegen_an_standort_ohne_fb50_wird_verwiesen(deployed: Engine) -> None:
     assert "56.4" not in deployed.konfig.get("standorte.fb50")
     with clock.frozen(ANKUNFT):
-        case = aufgerufen(deployed, "fb50", anliegen_text="Grundsicherung im Alter")
+        case = aufgerufen(deployed, "fb50", fb50_stichwort="Grundsicherung im Alter")
         assert [(t.name, t.lane) for t in case.open_tasks()] == [(VERWEISEN, "EGS")]
         with pytest.raises(FormValidationError):
             case.complete(VERWEISEN, {"verweisart": "antrag_weitergeleitet"})
@@ -138,7 +138,7 @@ def test_fb50_anliegen_an_standort_ohne_fb50_wird_verwiesen(deployed: Engine) ->
 def test_fb50_anliegen_geht_an_standorten_mit_fb50_an_das_sozialamt(deployed: Engine) -> None:
     assert "56.6" in deployed.konfig.get("standorte.fb50")
     with clock.frozen(ANKUNFT):
-        case = aufgerufen(deployed, "fb50", site="56.6", anliegen_text="Hilfe zum Lebensunterhalt nach dem SGB XII")
+        case = aufgerufen(deployed, "fb50", site="56.6", fb50_stichwort="Hilfe zum Lebensunterhalt nach dem SGB XII")
     assert case.status == "completed"
     [row] = faelle(deployed, "fb50_eingangsservice")
     fb50 = vorhandener_fall(deployed, row.id)
@@ -149,7 +149,14 @@ def test_fb50_anliegen_geht_an_standorten_mit_fb50_an_das_sozialamt(deployed: En
         "anliegen_text": "Hilfe zum Lebensunterhalt nach dem SGB XII",
         "kenntnis_am": "2025-03-04T08:15:00+01:00",
     }, "Kenntnis (§ 18 SGB XII) = Zeitpunkt der Anmeldung"
-    assert "anliegen_text" not in case.data, "SGB-XII-Angaben bleiben nicht im Besuchervorgang (Datentrennung)"
+    assert "fb50_stichwort" not in case.data, "SGB-XII-Angaben bleiben nicht im Besuchervorgang (Datentrennung)"
+    # The registration step's history keeps the keyword – visible to EGS, hidden from LSB/IFK/FDL at the site.
+    lsb_view = deployed.case_view(user_for(deployed, "LSB", "56.6"), case.instance_id)
+    [anmeldung] = [h for h in lsb_view.history if h.task_name == ANMELDEN]
+    assert "fb50_stichwort" not in anmeldung.details["data"] and anmeldung.details["verborgen"] == 1
+    egs_view = deployed.case_view(user_for(deployed, "EGS", "56.6"), case.instance_id)
+    [anmeldung] = [h for h in egs_view.history if h.task_name == ANMELDEN]
+    assert anmeldung.details["data"]["fb50_stichwort"] == "Hilfe zum Lebensunterhalt nach dem SGB XII"
     assert case.data["an_fb50_uebergeben"] is True
     assert faelle(deployed, "pb_antragsannahme") == []
 
@@ -205,6 +212,9 @@ def test_anmeldung_prueft_pflichtangaben_je_anliegen(deployed: Engine) -> None:
         assert list(refused.value.field_errors) == ["tag_der_antragstellung"], "nicht in der Zukunft"
         with pytest.raises(FormValidationError) as refused:
             case.complete(ANMELDEN, {**PERSON, "anliegen": "fb50"})
+        assert list(refused.value.field_errors) == ["fb50_stichwort"]
+        with pytest.raises(FormValidationError) as refused:
+            case.complete(ANMELDEN, {**PERSON, "anliegen": "frage"})
         assert list(refused.value.field_errors) == ["anliegen_text"]
         assert case.open_task_names() == [ANMELDEN]
 
@@ -213,7 +223,7 @@ def test_fb50_standorte_kommen_aus_der_konfiguration(deployed: Engine, db_url: s
     """Wrongly configured as an FB 50 site, 56.4 tries to send – and the engine refuses: nothing is stored."""
     with engine_mit_konfig(db_url, tmp_path, fb50='["56.4", "56.6", "56.7", "56.8"]') as engine:
         with clock.frozen(ANKUNFT):
-            case = angemeldet(engine, "fb50", anliegen_text="Hilfe zur Pflege")
+            case = angemeldet(engine, "fb50", fb50_stichwort="Hilfe zur Pflege")
             with pytest.raises(RuleViolationError, match="wird am Standort 56.4 nicht angeboten"):
                 case.complete(AUFRUFEN, {"besucher_anwesend": True})
         assert case.open_task_names() == [AUFRUFEN]
