@@ -156,9 +156,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
         terminalreporter._session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-@pytest.fixture
-def make_user(engine: Engine):  # type: ignore[no-untyped-def]
-    """Factory: create a user with (group, site) grants and return the Actor."""
+def user_factory(engine: Engine):  # type: ignore[no-untyped-def]
+    """A function creating users with password 'pw' and (group, site) grants; it returns their Actor."""
     password_hash = hash_password("pw")
 
     def factory(username: str, *grants: tuple[str, str]) -> Actor:
@@ -167,6 +166,12 @@ def make_user(engine: Engine):  # type: ignore[no-untyped-def]
         return engine.actor(username)
 
     return factory
+
+
+@pytest.fixture
+def make_user(engine: Engine):  # type: ignore[no-untyped-def]
+    """Factory: create a user with (group, site) grants and return the Actor."""
+    return user_factory(engine)
 
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

@@ -13,7 +13,7 @@ from werkzeug.serving import make_server
 from engine.auth import system_actor
 from engine.demo import create_demo_users
 from engine.service import Engine
-from tests.conftest import PROCESSES, make_engine
+from tests.conftest import PROCESSES, make_engine, user_factory
 from webapp import create_app
 
 CHROMIUM = "/usr/bin/chromium"
@@ -42,15 +42,7 @@ def live_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
 @pytest.fixture
 def make_live_user(live_engine: Engine):  # type: ignore[no-untyped-def]
     """Factory: a user with password 'pw' and (group, site) grants on the live server's database."""
-    from engine.auth import create_user, hash_password
-
-    password_hash = hash_password("pw")
-
-    def factory(username: str, *grants: tuple[str, str]) -> None:
-        with live_engine.db.transaction() as session:
-            create_user(session, username, username.title(), "pw", list(grants), password_hash=password_hash)
-
-    return factory
+    return user_factory(live_engine)
 
 
 @pytest.fixture

@@ -55,6 +55,11 @@ def _lock_version() -> int:
     return int(raw)
 
 
+def _back_to(default: str) -> Any:
+    """Redirect to the page the form came from (field ``zurueck``, this site only), else ``default``."""
+    return redirect(safe_next(request.form.get("zurueck")) or default)
+
+
 @bp.get("/<task_uuid>")
 @login_required
 def show(task_uuid: str) -> Any:
@@ -91,7 +96,7 @@ def claim(task_uuid: str) -> Any:
     """Take the task so that colleagues see who works on it."""
     get_engine().claim(require_actor(), task_uuid)
     flash("Aufgabe übernommen.", "success")
-    return redirect(safe_next(request.form.get("zurueck")) or url_for("tasks.show", task_uuid=task_uuid))
+    return _back_to(url_for("tasks.show", task_uuid=task_uuid))
 
 
 @bp.post("/<task_uuid>/weitergeben")
@@ -110,7 +115,7 @@ def set_priority(task_uuid: str) -> Any:
     value = request.form.get("prioritaet", "")
     get_engine().set_priority(require_actor(), task_uuid, int(value) if value.isdigit() else -1)
     flash("Priorität gesetzt.", "success")
-    return redirect(safe_next(request.form.get("zurueck")) or url_for("inbox.index"))
+    return _back_to(url_for("inbox.index"))
 
 
 @bp.post("/<task_uuid>/faelligkeit")
@@ -126,7 +131,7 @@ def set_due(task_uuid: str) -> Any:
         due = clock.parse_iso(iso + "T23:59:00")
     get_engine().set_due(require_actor(), task_uuid, due)
     flash("Fälligkeit gesetzt." if due else "Fälligkeit entfernt.", "success")
-    return redirect(safe_next(request.form.get("zurueck")) or url_for("inbox.index"))
+    return _back_to(url_for("inbox.index"))
 
 
 @bp.post("/<task_uuid>/freigeben")
@@ -135,4 +140,4 @@ def unclaim(task_uuid: str) -> Any:
     """Give the task back to the group."""
     get_engine().unclaim(require_actor(), task_uuid)
     flash("Aufgabe freigegeben.", "success")
-    return redirect(safe_next(request.form.get("zurueck")) or url_for("tasks.show", task_uuid=task_uuid))
+    return _back_to(url_for("tasks.show", task_uuid=task_uuid))
