@@ -13,6 +13,7 @@ BUNDLE := webapp/static/dist/app.js
 FRONTEND := $(wildcard frontend/*.js frontend/*.mjs frontend/*.css)
 HOST ?= 127.0.0.1
 PORT ?= 5000
+TEST_WORKERS ?= auto
 
 .PHONY: run test lint setup browser worker clean
 
@@ -23,7 +24,7 @@ run: setup
 	$(BIN)/egs serve --host $(HOST) --port $(PORT)
 
 test: setup browser
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(PY_STAMP)
 	$(BIN)/ruff check .

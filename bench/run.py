@@ -44,7 +44,7 @@ from engine.demo import create_demo_users  # noqa: E402
 from engine.konfiguration import load_konfiguration  # noqa: E402
 from engine.scripting import HELPERS  # noqa: E402
 from engine.service import Engine  # noqa: E402
-from tests import pb  # noqa: E402
+from tests.support import pb  # noqa: E402
 
 # The main path of a first claim with complete documents: every step with the data a clerk enters.
 STEP_DATA: dict[str, dict[str, Any]] = {

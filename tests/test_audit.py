@@ -9,8 +9,7 @@ from sqlalchemy.exc import DBAPIError
 from engine import audit
 from engine.models import AuditEvent
 from engine.service import Engine
-
-from . import pb
+from tests.support import pb
 
 
 def walked_case(engine: Engine) -> int:

@@ -10,8 +10,7 @@ from engine.demo import create_demo_users
 from engine.errors import FourEyesError, NotFoundError, PermissionDeniedError, RuleViolationError
 from engine.models import AuditEvent, ProcessInstance
 from engine.service import Engine
-
-from .conftest import DATA
+from tests.support.engines import DATA
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ from click.testing import CliRunner, Result
 
 from engine.cli import cli
 from engine.db import Database
-
-from .conftest import DATA, FORMS, PROCESSES
+from tests.support.engines import DATA, FORMS, PROCESSES
 
 
 def run(db_url: str, *args: str, env: dict[str, str] | None = None) -> Result:

@@ -10,8 +10,7 @@ import pytest
 from engine import clock
 from engine.errors import FormValidationError
 from engine.forms import coerce_submission, form_fields, validate_submission
-
-from .conftest import FORMS
+from tests.support.engines import FORMS
 
 ANMELDUNG = json.loads((FORMS / "pb_anmeldung.json").read_text(encoding="utf-8"))
 ANNAHME = json.loads((FORMS / "pb_antragsannahme.json").read_text(encoding="utf-8"))

@@ -10,8 +10,7 @@ from engine import clock
 from engine.inbox import InboxQuery, mask_name
 from engine.models import HumanTask
 from engine.service import Engine
-
-from . import pb
+from tests.support import pb
 
 PEOPLE = [("Anna", "Adler"), ("Bert", "Brandt"), ("Cem", "Celik"), ("Dora", "Dietz"), ("Emil", "Ernst")]
 

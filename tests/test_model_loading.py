@@ -19,8 +19,7 @@ from engine.model_lint import ModelLintError
 from engine.model_loader import ModelFile
 from engine.models import AuditEvent, ProcessVersion
 from engine.service import Engine
-
-from .conftest import DATA, PROCESSES
+from tests.support.engines import DATA, PROCESSES
 
 PB = (PROCESSES / "pb_antragsannahme.bpmn").read_text(encoding="utf-8")
 
@@ -114,7 +113,7 @@ def test_doctype_with_external_dtd_makes_no_network_request(engine: Engine) -> N
 
 
 def test_oversized_file_is_refused_before_parsing(db_url: str) -> None:
-    from .conftest import make_engine
+    from tests.support.engines import make_engine
 
     small = make_engine(db_url, max_model_bytes=10_000)
     try:

@@ -13,8 +13,7 @@ from engine.auth import system_actor
 from engine.errors import ConflictError, FormValidationError, NotFoundError, PermissionDeniedError
 from engine.models import AuditEvent, HumanTask, ProcessInstance
 from engine.service import Engine
-
-from . import pb
+from tests.support import pb
 
 
 def audit_actions(engine: Engine, instance_id: int) -> list[tuple[str, str]]:
@@ -268,7 +267,7 @@ def test_inbox_rows_follow_the_case(deployed: Engine) -> None:
 
 
 def test_running_case_stays_on_its_version(deployed: Engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from .conftest import FORMS, PROCESSES
+    from tests.support.engines import FORMS, PROCESSES
 
     egs = deployed.actor("egs")
     old = deployed.start_case(egs, pb.PROCESS)

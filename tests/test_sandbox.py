@@ -15,8 +15,7 @@ from engine.errors import ScriptError
 from engine.models import AuditEvent, ProcessInstance
 from engine.scripting import Sandbox
 from engine.service import Engine
-
-from .conftest import DATA
+from tests.support.engines import DATA
 
 ESCAPES = [
     ("import os\nos.system('touch /tmp/egs-pwned')", "'import' ist in Skripten nicht erlaubt"),

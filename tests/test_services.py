@@ -14,8 +14,7 @@ from engine.model_lint import ModelLintError
 from engine.model_loader import ModelFile
 from engine.models import CashEntry, CashRegister, HumanTask, PaymentListEntry
 from engine.service import Engine
-
-from .conftest import DATA
+from tests.support.engines import DATA
 
 
 @pytest.fixture

@@ -11,8 +11,7 @@ from engine import clock
 from engine.errors import ConflictError, FormValidationError, NotFoundError, PermissionDeniedError, RuleViolationError
 from engine.models import AuditEvent, TaskDraft
 from engine.service import Engine
-
-from . import pb
+from tests.support import pb
 
 
 def first_task(engine: Engine) -> tuple[int, str]:

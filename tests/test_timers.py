@@ -5,32 +5,13 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-import sqlalchemy as sa
-
 from engine import clock
-from engine.models import AuditEvent, ProcessInstance
+from engine.models import ProcessInstance
 from engine.service import Engine
-
-from . import pb
-from .conftest import make_engine
-
-
-def case_waiting_for_documents(engine: Engine, frist_tage: int = 14) -> int:
-    egs = engine.actor("egs")
-    case = engine.start_case(egs, pb.PROCESS)
-    pb.walk_to_documents_requested(engine, egs, case.instance_id, frist_tage)
-    return case.instance_id
-
-
-def timer_events(engine: Engine, instance_id: int) -> list[dict[str, object]]:
-    with engine.db.reading() as session:
-        return list(
-            session.scalars(
-                sa.select(AuditEvent.details).where(
-                    AuditEvent.instance_id == instance_id, AuditEvent.action == "timer_fired"
-                )
-            )
-        )
+from tests.support import pb
+from tests.support.engines import make_engine
+from tests.support.pb import case_waiting_for_documents
+from tests.support.records import timer_events
 
 
 def test_deadline_fires_once_when_due(deployed: Engine) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,31 +9,18 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from engine.auth import system_actor
-from engine.demo import create_demo_users
 from engine.service import Engine
-from tests.conftest import PROCESSES, make_engine, user_factory
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.databases import SqliteTemplates
+from tests.support.engines import make_engine
+from tests.support.users import user_factory
 from webapp import create_app
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture
-def live_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
-    path = tmp_path / "browser.sqlite3"
-    shutil.copy(sqlite_template, path)
-    engine = make_engine(f"sqlite:///{path}")
-    engine.deploy_paths([PROCESSES], system_actor("test"))
-    create_demo_users(engine)
+def live_engine(tmp_path: Path, sqlite_templates: SqliteTemplates) -> Iterator[Engine]:
+    """An engine on a copy of the deployed template (models and demo users in place)."""
+    engine = make_engine(sqlite_templates.copy(tmp_path / "browser.sqlite3", deployed=True))
     yield engine
     engine.close()
 
@@ -56,8 +42,9 @@ def live_server(live_engine: Engine) -> Iterator[str]:
     server.server_close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def browser():  # type: ignore[no-untyped-def]
+    """One Chromium per session (per worker); every test gets its own context."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} fehlt: 'scripts/ensure-chromium.sh' (Teil von 'make test') installiert es")
     from playwright.sync_api import sync_playwright

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests import pb
-from tests.browser.test_first_slice import log_in
-from tests.drive import CaseDriver
+from tests.support import pb
+from tests.support.browser import log_in
+from tests.support.cases import CaseDriver
 
 pytestmark = pytest.mark.browser
 

@@ -7,16 +7,9 @@ import re
 import pytest
 
 from engine import clock
+from tests.support.browser import log_in
 
 pytestmark = pytest.mark.browser
-
-
-def log_in(page, username: str, password: str = "demo") -> None:  # type: ignore[no-untyped-def]
-    page.goto("/anmelden")
-    page.get_by_label("Benutzername").fill(username)
-    page.get_by_label("Passwort").fill(password)
-    page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_url(re.compile(r"/$"))
 
 
 def test_clerk_starts_a_case_fixes_an_error_and_completes_the_step(page) -> None:  # type: ignore[no-untyped-def]
@@ -55,8 +48,8 @@ def test_clerk_starts_a_case_fixes_an_error_and_completes_the_step(page) -> None
 
 
 def test_case_page_shows_the_diagram_with_the_path(page, live_engine) -> None:  # type: ignore[no-untyped-def]
-    from tests import pb
-    from tests.drive import CaseDriver
+    from tests.support import pb
+    from tests.support.cases import CaseDriver
 
     case = CaseDriver(live_engine, "pb_antragsannahme")
     case.complete("Besucher anmelden und Anliegen erfassen", pb.anmeldung())

@@ -9,9 +9,9 @@ import pytest
 from engine import clock
 from engine.errors import FormValidationError
 from engine.service import Engine
-from tests.drive import CaseDriver
-
-from .verwaltung import engine_mit_konfig, faelle, vorhandener_fall
+from tests.support.cases import CaseDriver
+from tests.support.engines import engine_with_config
+from tests.support.records import faelle
 
 PROCESS = "akten_zuarbeit"
 ERFASSEN = "Schriftstück erfassen"
@@ -52,7 +52,7 @@ def test_ohne_doxis_starttermin_bleibt_es_bei_der_papierakte(deployed: Engine) -
 
 
 def test_nach_dem_doxis_start_wird_gescannt(deployed: Engine, db_url: str, tmp_path: Path) -> None:
-    with engine_mit_konfig(db_url, tmp_path, doxis_start='"2025-06-02"') as engine:
+    with engine_with_config(db_url, tmp_path, doxis_start='"2025-06-02"') as engine:
         with clock.frozen(clock.parse_iso(HEUTE)):
             case = erfasst(engine)
             assert case.open_task_names() == [SCANNEN], "Stichtag selbst zählt schon zur E-Akte"
@@ -64,7 +64,7 @@ def test_nach_dem_doxis_start_wird_gescannt(deployed: Engine, db_url: str, tmp_p
 
 
 def test_vor_dem_doxis_start_noch_papierakte(deployed: Engine, db_url: str, tmp_path: Path) -> None:
-    with engine_mit_konfig(db_url, tmp_path, doxis_start='"2025-06-03"') as engine:
+    with engine_with_config(db_url, tmp_path, doxis_start='"2025-06-03"') as engine:
         with clock.frozen(clock.parse_iso(HEUTE)):
             case = erfasst(engine)
             assert case.open_task_names() == [PAPIER]
@@ -87,7 +87,7 @@ def test_start_durch_nachricht_uebernimmt_die_angaben(deployed: Engine) -> None:
             },
         )
     [akte] = faelle(deployed, PROCESS)
-    case = vorhandener_fall(deployed, akte.id)
+    case = CaseDriver.existing(deployed, akte.id)
     assert case.site == "56.5", "gestartet am Standort des Posteingangs"
     assert [(t.name, t.site) for t in case.open_tasks()] == [(PAPIER, "56.5")]
     data = case.data

@@ -10,10 +10,11 @@ import pytest
 from engine import clock
 from engine.errors import FormValidationError, PermissionDeniedError, RuleViolationError
 from engine.service import Engine
-from tests import pb
-from tests.drive import CaseDriver, user_for
-
-from .verwaltung import aktionen, alle_faelle, engine_mit_konfig, faelle, nachrichten, vorhandener_fall
+from tests.support import pb
+from tests.support.cases import CaseDriver
+from tests.support.engines import engine_with_config
+from tests.support.records import aktionen, alle_faelle, faelle, nachrichten
+from tests.support.users import user_for
 
 PROCESS = "besuchersteuerung"
 ANMELDEN = "Besucher anmelden und Anliegen einordnen"
@@ -141,7 +142,7 @@ def test_fb50_anliegen_geht_an_standorten_mit_fb50_an_das_sozialamt(deployed: En
         case = aufgerufen(deployed, "fb50", site="56.6", fb50_stichwort="Hilfe zum Lebensunterhalt nach dem SGB XII")
     assert case.status == "completed"
     [row] = faelle(deployed, "fb50_eingangsservice")
-    fb50 = vorhandener_fall(deployed, row.id)
+    fb50 = CaseDriver.existing(deployed, row.id)
     assert (fb50.site, fb50.data["bezugsvorgang"]) == ("56.6", case.header.business_key)
     assert fb50.data["besuch"] == {
         "vorname": "Mira",
@@ -177,7 +178,7 @@ def test_unterlagen_zur_akte(deployed: Engine) -> None:
         )
     assert case.status == "completed"
     [akte] = faelle(deployed, "akten_zuarbeit")
-    zuarbeit = vorhandener_fall(deployed, akte.id)
+    zuarbeit = CaseDriver.existing(deployed, akte.id)
     assert zuarbeit.data["bezugsvorgang"] == case.header.business_key
     assert zuarbeit.data["schriftstueck"] == "Lohnabrechnung Februar 2025"
 
@@ -221,7 +222,7 @@ def test_anmeldung_prueft_pflichtangaben_je_anliegen(deployed: Engine) -> None:
 
 def test_fb50_standorte_kommen_aus_der_konfiguration(deployed: Engine, db_url: str, tmp_path: Path) -> None:
     """Wrongly configured as an FB 50 site, 56.4 tries to send – and the engine refuses: nothing is stored."""
-    with engine_mit_konfig(db_url, tmp_path, fb50='["56.4", "56.6", "56.7", "56.8"]') as engine:
+    with engine_with_config(db_url, tmp_path, fb50='["56.4", "56.6", "56.7", "56.8"]') as engine:
         with clock.frozen(ANKUNFT):
             case = angemeldet(engine, "fb50", fb50_stichwort="Hilfe zur Pflege")
             with pytest.raises(RuleViolationError, match="wird am Standort 56.4 nicht angeboten"):
@@ -238,7 +239,7 @@ def test_antrag_startet_die_antragsannahme(deployed: Engine) -> None:
         case = aufgerufen(deployed, "erstantrag", geburtsdatum="1985-07-01", tag_der_antragstellung="2025-03-04")
     assert case.status == "completed"
     [row] = faelle(deployed, "pb_antragsannahme")
-    antrag = vorhandener_fall(deployed, row.id)
+    antrag = CaseDriver.existing(deployed, row.id)
     assert (antrag.site, antrag.data["bezugsvorgang"]) == ("56.4", case.header.business_key)
     assert antrag.data["besuch"] == {
         "vorname": "Mira",
@@ -264,7 +265,7 @@ def test_antrag_bleibt_erhalten_wenn_der_besucher_gegangen_ist(deployed: Engine)
         )  # fmt: skip
     assert case.status == "completed"
     [row] = faelle(deployed, "pb_antragsannahme")
-    antrag = vorhandener_fall(deployed, row.id)
+    antrag = CaseDriver.existing(deployed, row.id)
     assert antrag.site == "56.7"
     assert antrag.data["besuch"]["tag_der_antragstellung"] == "2025-03-03"
     assert antrag.data["besuch"]["anliegen"] == "sonstiger_antrag"
@@ -294,4 +295,4 @@ def test_unterlagen_gehen_an_den_wartenden_antrag(deployed: Engine) -> None:
             "eingang_am": heute,
         }
     ]
-    assert pb.EINGANG_ERFASSEN not in vorhandener_fall(deployed, antrag.instance_id).open_task_names()
+    assert pb.EINGANG_ERFASSEN not in CaseDriver.existing(deployed, antrag.instance_id).open_task_names()

@@ -8,9 +8,9 @@ import pytest
 
 from engine.errors import FormValidationError, FourEyesError
 from engine.service import Engine
-from tests.drive import CaseDriver
-
-from .verwaltung import aktionen, engine_mit_konfig
+from tests.support.cases import CaseDriver
+from tests.support.engines import engine_with_config
+from tests.support.records import aktionen
 
 PROCESS = "bueromaterial"
 ANFORDERN = "Büromaterial anfordern"
@@ -68,7 +68,7 @@ def test_ueber_der_wertgrenze_gibt_die_fachdienstleitung_frei(deployed: Engine) 
 
 
 def test_wertgrenze_kommt_aus_der_konfiguration(deployed: Engine, db_url: str, tmp_path: Path) -> None:
-    with engine_mit_konfig(db_url, tmp_path, freigabe_tl_bis="100.00") as engine:
+    with engine_with_config(db_url, tmp_path, freigabe_tl_bis="100.00") as engine:
         case = angefordert(engine, 120.0)
         assert case.open_task_names() == [FREIGABE_FDL]
 

@@ -16,7 +16,8 @@ from engine import clock
 from engine.errors import FormValidationError, PermissionDeniedError, RuleViolationError
 from engine.models import AuditEvent, HumanTask, ProcessInstance
 from engine.service import Engine
-from tests.drive import CaseDriver, user_for
+from tests.support.cases import CaseDriver
+from tests.support.users import user_for
 
 PROCESS = "fb50_eingangsservice"
 AUFNEHMEN = "Anliegen nach SGB XII / AsylbLG aufnehmen"

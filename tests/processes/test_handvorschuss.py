@@ -14,17 +14,15 @@ import sqlalchemy as sa
 from engine.errors import FormValidationError, PermissionDeniedError, RuleViolationError
 from engine.models import CashEntry, CashRegister
 from engine.service import Engine
-from tests.drive import CaseDriver
+from tests.support.cases import CaseDriver
+from tests.support.engines import engine_with_config
+from tests.support.handvorschuss import BESTIMMEN, ERFASSEN, buchung, verantwortliche_bestimmen
+from tests.support.records import aktionen
 
-from .verwaltung import aktionen, engine_mit_konfig
-
-BESTIMMEN = "Kassenverwaltung und Vertretung bestimmen"
 UEBERNAHME = "Übernahme der Kasse bestätigen"
-ERFASSEN = "Buchung erfassen"
 ANORDNEN = "Auszahlung aus dem Handvorschuss anordnen"
 AUSZAHLEN = "Identität prüfen und Auszahlung auslösen"
 QUITTUNG = "Bargeld aushändigen und quittieren lassen"
-KUNDE = {"empfaenger": "Jonas Wiesenthal", "bezug_vorgangsnummer": "07402//0094744"}
 
 
 @pytest.fixture
@@ -34,14 +32,6 @@ def kasse(deployed: Engine, make_user) -> Engine:  # type: ignore[no-untyped-def
     make_user("egs.kollege", ("EGS", "56.4"))
     verantwortliche_bestimmen(deployed, "egs", "egs.vertretung")
     return deployed
-
-
-def verantwortliche_bestimmen(engine: Engine, verwalter: str, vertretung: str, site: str = "56.4") -> CaseDriver:
-    case = CaseDriver(engine, "handvorschuss_verantwortliche", site=site)
-    heute = case.data["gestartet_am"]
-    daten = {"verwalter": verwalter, "vertretung": vertretung, "bestimmt_ab": heute, "anlass": "ersteinrichtung"}
-    case.complete(BESTIMMEN, daten)
-    return case
 
 
 def register(engine: Engine, site: str = "56.4") -> CashRegister | None:
@@ -59,15 +49,6 @@ def buchungen(engine: Engine) -> list[tuple[str, int, int, str]]:
     with engine.db.reading() as session:
         rows = session.scalars(sa.select(CashEntry).order_by(CashEntry.id))
         return [(r.kind, r.amount_cents, r.balance_after_cents, r.actor) for r in rows]
-
-
-def buchung(engine: Engine, art: str, betrag: float, als: str = "egs", **extra: object) -> CaseDriver:
-    case = CaseDriver(engine, "handvorschuss", starter=als)
-    daten = {"art": art, "betrag": betrag, "zweck": "Notlage bis zur Zahlung", **extra}
-    if art != "einzahlung":
-        daten = {**KUNDE, **daten}
-    case.complete(ERFASSEN, daten, as_user=als)
-    return case
 
 
 def auszahlung_angeordnet(engine: Engine, betrag: float) -> CaseDriver:
@@ -169,7 +150,7 @@ def test_obergrenze_des_standorts(kasse: Engine) -> None:
 
 def test_obergrenze_kommt_aus_der_konfiguration(kasse: Engine, db_url: str, tmp_path: Path) -> None:
     grenzen = '{ "56.4" = 200.00, "56.5" = 1000.00, "56.6" = 1000.00, "56.7" = 1000.00, "56.8" = 1000.00 }'
-    with engine_mit_konfig(db_url, tmp_path, obergrenze=grenzen) as engine:
+    with engine_with_config(db_url, tmp_path, obergrenze=grenzen) as engine:
         with pytest.raises(RuleViolationError, match="Obergrenze von 200,00"):
             buchung(engine, "einzahlung", 250.0)
         buchung(engine, "einzahlung", 200.0)

@@ -8,9 +8,8 @@ import sqlalchemy as sa
 from engine.errors import PermissionDeniedError, RuleViolationError
 from engine.models import CashEntry
 from engine.service import Engine
-from tests.drive import CaseDriver
-
-from .test_handvorschuss import buchung, verantwortliche_bestimmen
+from tests.support.cases import CaseDriver
+from tests.support.handvorschuss import buchung, verantwortliche_bestimmen
 
 PROCESS = "handvorschuss_tagesabschluss"
 ZAEHLEN = "Kassenbestand zählen"

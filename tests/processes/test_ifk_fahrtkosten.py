@@ -17,7 +17,7 @@ from engine import clock
 from engine.errors import FormValidationError, FourEyesError
 from engine.models import AuditEvent
 from engine.service import Engine
-from tests.drive import CaseDriver
+from tests.support.cases import CaseDriver
 
 PROCESS = "ifk_fahrtkosten"
 ERFASSEN = "Fahrtkostenantrag erfassen"

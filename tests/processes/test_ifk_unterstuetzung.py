@@ -18,7 +18,7 @@ from engine.errors import FormValidationError, FourEyesError
 from engine.models import AuditEvent, PaymentListEntry
 from engine.reports import payment_list
 from engine.service import Engine
-from tests.drive import CaseDriver
+from tests.support.cases import CaseDriver
 
 PROCESS = "ifk_unterstuetzung"
 ERFASSEN = "Förderentscheidung an den EGS übergeben"

@@ -11,13 +11,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from engine import clock
 from engine.errors import FormValidationError
-from engine.models import AuditEvent
 from engine.service import Engine
-from tests.drive import CaseDriver
+from tests.support.cases import CaseDriver
+from tests.support.records import timer_events
 
 PROCESS = "jobakademie_zuteilung"
 NEUFALL = "Neufall für die Jobakademie erfassen"
@@ -57,17 +56,6 @@ EINLADUNG_DATEN = {"einladung_versandt_am": "2025-04-15", "einladungsweg": "post
 
 def tasks_by_lane(case: CaseDriver) -> list[tuple[str, str]]:
     return sorted((t.lane, t.name) for t in case.open_tasks())
-
-
-def timer_events(engine: Engine, instance_id: int) -> list[dict[str, Any]]:
-    with engine.db.reading() as session:
-        return list(
-            session.scalars(
-                sa.select(AuditEvent.details).where(
-                    AuditEvent.instance_id == instance_id, AuditEvent.action == "timer_fired"
-                )
-            )
-        )
 
 
 def bis_zur_zuteilung(deployed: Engine) -> CaseDriver:

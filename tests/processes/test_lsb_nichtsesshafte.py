@@ -15,7 +15,7 @@ from engine import clock
 from engine.errors import FormValidationError, FourEyesError, ScriptError
 from engine.models import AuditEvent
 from engine.service import Engine
-from tests.drive import CaseDriver
+from tests.support.cases import CaseDriver
 
 PROCESS = "lsb_nichtsesshafte"
 AUFNAHME = "Person aufnehmen und Antrag entgegennehmen"

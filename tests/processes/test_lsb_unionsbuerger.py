@@ -14,7 +14,7 @@ import pytest
 from engine import clock
 from engine.errors import FormValidationError, PermissionDeniedError
 from engine.service import Engine
-from tests.drive import CaseDriver
+from tests.support.cases import CaseDriver
 
 PROCESS = "lsb_unionsbuerger"
 ERFASSEN = "Person und Beschäftigung erfassen"

@@ -22,9 +22,10 @@ from engine.errors import FormValidationError, NotFoundError, PermissionDeniedEr
 from engine.inbox import TaskSummary
 from engine.models import AuditEvent, ProcessInstance
 from engine.service import Engine
-from tests import pb
-from tests.conftest import engine_with_config
-from tests.drive import CaseDriver, user_for
+from tests.support import pb
+from tests.support.cases import CaseDriver
+from tests.support.engines import engine_with_config
+from tests.support.users import user_for
 
 TP1 = "tp1_steuerung_neuantragsteller"
 BERLIN_MITTERNACHT = "T00:00:00+01:00"  # deadlines end with their last day; the timer fires at 0:00 CET after it

@@ -6,7 +6,7 @@ import pytest
 
 from engine.errors import FormValidationError
 from engine.service import Engine
-from tests.drive import CaseDriver
+from tests.support.cases import CaseDriver
 
 PROCESS = "postausgang"
 VERSENDEN = "Ausgangspost versenden"

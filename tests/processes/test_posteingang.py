@@ -6,10 +6,9 @@ import pytest
 
 from engine.errors import FormValidationError, RuleViolationError
 from engine.service import Engine
-from tests import pb
-from tests.drive import CaseDriver
-
-from .verwaltung import aktionen, alle_faelle, faelle, nachrichten, vorhandener_fall
+from tests.support import pb
+from tests.support.cases import CaseDriver
+from tests.support.records import aktionen, alle_faelle, faelle, nachrichten
 
 PROCESS = "posteingang"
 ERFASSEN = "Posteingang erfassen und zuordnen"
@@ -55,7 +54,7 @@ def test_zur_akte_startet_die_zuarbeit_zur_aktenfuehrung(deployed: Engine) -> No
                                  akte="ifk_akte", zustaendig="IFK"))  # fmt: skip
     assert case.status == "completed"
     [akte] = faelle(deployed, "akten_zuarbeit")
-    zuarbeit = vorhandener_fall(deployed, akte.id)
+    zuarbeit = CaseDriver.existing(deployed, akte.id)
     assert zuarbeit.data["zuarbeit"] == {
         "akte_vorgangsnummer": "VG-2025-000017",
         "akte": "ifk_akte",
@@ -104,4 +103,4 @@ def test_angeforderte_unterlagen_gehen_an_den_wartenden_antrag(deployed: Engine)
     assert nachrichten(deployed, antrag.instance_id) == [
         {"vorgangsnummer": antrag.business_key, "dokumente": ["Kontoauszüge Januar 2025"], "eingang_am": heute}
     ]
-    assert pb.EINGANG_ERFASSEN not in vorhandener_fall(deployed, antrag.instance_id).open_task_names()
+    assert pb.EINGANG_ERFASSEN not in CaseDriver.existing(deployed, antrag.instance_id).open_task_names()

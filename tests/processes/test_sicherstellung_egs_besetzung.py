@@ -17,8 +17,8 @@ from engine.auth import system_actor
 from engine.demo import create_demo_users
 from engine.errors import FormValidationError, PermissionDeniedError
 from engine.service import Engine
-from tests.conftest import PROCESSES, ROOT, make_engine
-from tests.drive import CaseDriver
+from tests.support.cases import CaseDriver
+from tests.support.engines import PROCESSES, ROOT, make_engine
 
 PROCESS = "sicherstellung_egs_besetzung"
 KENNZAHLEN = "Kennzahlen zur Besetzung erfassen"

@@ -14,7 +14,7 @@ import pytest
 from engine import clock
 from engine.errors import FormValidationError, PermissionDeniedError
 from engine.service import Engine
-from tests.drive import CaseDriver
+from tests.support.cases import CaseDriver
 
 PROCESS = "tp1_steuerung_neuantragsteller"
 NACHFRIST_TAGE = 7  # config/egs.toml fristen.erinnerung_tage

@@ -19,8 +19,8 @@ from engine.demo import create_demo_users
 from engine.errors import ModelError
 from engine.model_loader import ModelFile
 from engine.service import Engine
-from tests.conftest import PROCESSES, engine_with_config
-from tests.drive import CaseDriver
+from tests.support.cases import CaseDriver
+from tests.support.engines import PROCESSES, engine_with_config
 
 HERE = Path(__file__).resolve().parent / "umstellung"
 DECISIONS = sorted(PROCESSES.glob("umstellung_*.dmn"))

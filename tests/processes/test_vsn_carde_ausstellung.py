@@ -9,9 +9,8 @@ import pytest
 from engine import clock
 from engine.errors import FormValidationError, PermissionDeniedError
 from engine.service import Engine
-from tests.drive import CaseDriver
-
-from .verwaltung import engine_mit_konfig
+from tests.support.cases import CaseDriver
+from tests.support.engines import engine_with_config
 
 PROCESS = "vsn_carde_ausstellung"
 ANTRAG_AUFNEHMEN = "Antrag aufnehmen und Identität prüfen"
@@ -63,7 +62,7 @@ def test_berechtigte_person_erhaelt_karte_mit_konfigurierter_gueltigkeit(deploye
 def test_gueltigkeit_folgt_der_konfiguration_und_endet_am_monatsende(
     deployed: Engine, db_url: str, tmp_path: Path
 ) -> None:
-    with engine_mit_konfig(db_url, tmp_path, gueltigkeit_monate="1") as engine:
+    with engine_with_config(db_url, tmp_path, gueltigkeit_monate="1") as engine:
         with clock.frozen(clock.parse_iso(STICHTAG)):
             case = geprueft(engine, ANTRAG, BEWILLIGT)
         assert case.data["gueltig_bis"] == "2025-02-28", "31.01. + 1 Monat = letzter Tag im Februar"

@@ -32,8 +32,8 @@ from engine.errors import (
     ScriptError,
 )
 from engine.service import Engine
-from tests.conftest import FORMS, PROCESSES, make_engine
-from tests.web.conftest import start_case
+from tests.support.engines import FORMS, PROCESSES, make_engine
+from tests.support.web import start_case
 from webapp import create_app
 from webapp.cli import main
 from webapp.security import CONTENT_SECURITY_POLICY
@@ -85,7 +85,7 @@ def test_pages_have_no_inline_script_or_style(client_for, deployed: Engine) -> N
 
 
 def test_session_cookie_is_http_only_and_same_site(client, app: Flask) -> None:
-    from tests.web.conftest import login
+    from tests.support.web import login
 
     login(client, "egs")
     cookie = client.get_cookie("egs_session")
@@ -216,8 +216,9 @@ def test_cli_serve_refuses_an_outdated_schema(tmp_path: Path) -> None:
 def test_cli_serve_answers_http_and_fires_due_timers(tmp_path: Path) -> None:
     """The real `egs serve` process: the web app answers and the embedded worker fires a due timer."""
     from engine import clock
-    from tests import pb
-    from tests.test_timers import case_waiting_for_documents, timer_events
+    from tests.support import pb
+    from tests.support.pb import case_waiting_for_documents
+    from tests.support.records import timer_events
 
     url = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
     engine = make_engine(url)

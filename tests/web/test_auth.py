@@ -7,8 +7,8 @@ import sqlalchemy as sa
 
 from engine.models import User
 from engine.service import Engine
-from tests.conftest import csrf_token
-from tests.web.conftest import audit_events, login, start_case
+from tests.support.records import audit_events
+from tests.support.web import csrf_token, login, start_case
 
 WRONG = "Benutzername oder Passwort ist falsch."
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from engine import clock
 from engine.service import Engine
-from tests import pb
+from tests.support import pb
 
 
 def test_open_deadlines_are_listed(client_for, deployed: Engine) -> None:

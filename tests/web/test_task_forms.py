@@ -9,18 +9,8 @@ import pytest
 
 from engine.auth import system_actor
 from engine.service import Engine
-from tests.conftest import csrf_token
-from tests.web.conftest import (
-    ANMELDUNG,
-    audit_events,
-    case_row,
-    field_error,
-    instance_of,
-    lock_version,
-    open_task,
-    post_form,
-    start_case,
-)
+from tests.support.records import audit_events, case_row, open_task
+from tests.support.web import ANMELDUNG, csrf_token, field_error, instance_of, lock_version, post_form, start_case
 
 DATA = Path(__file__).resolve().parent / "data"
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from engine.service import Engine
-from tests.web.conftest import audit_events, instance_of, open_task, post_form, start_case
+from tests.support.records import audit_events, open_task
+from tests.support.web import instance_of, post_form, start_case
 
 
 def test_saved_draft_is_shown_again_after_logging_in_anew(client_for, deployed: Engine) -> None:

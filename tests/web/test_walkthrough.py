@@ -6,17 +6,9 @@ import re
 from datetime import date
 
 from engine.service import Engine
-from tests import pb
-from tests.web.conftest import (
-    ANMELDUNG,
-    CLAIM_DAY,
-    audit_events,
-    case_row,
-    instance_of,
-    post_form,
-    start_case,
-    task_link,
-)
+from tests.support import pb
+from tests.support.records import audit_events, case_row
+from tests.support.web import ANMELDUNG, CLAIM_DAY, instance_of, post_form, start_case, task_link
 
 
 def _history(html: str) -> list[list[str]]:
@@ -174,7 +166,7 @@ def test_case_page_lists_open_task_with_link_for_those_who_may_work_it(client_fo
 
 
 def test_new_case_form_refuses_a_site_the_clerk_has_no_grant_for(client_for, deployed: Engine) -> None:
-    from tests.conftest import csrf_token
+    from tests.support.web import csrf_token
 
     egs = client_for("egs")
     html = egs.get("/vorgaenge/neu").get_data(as_text=True)
@@ -203,7 +195,7 @@ def test_overdue_deadline_is_marked_in_words_and_the_timer_shows_in_the_history(
     from datetime import timedelta
 
     from engine import clock
-    from tests import pb
+    from tests.support import pb
 
     clerk = deployed.actor("egs")
     header = deployed.start_case(clerk, pb.PROCESS, site="56.4", business_key="07402//0090099")

@@ -16,28 +16,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from engine import clock
-from engine.auth import Actor, create_user, hash_password
-from engine.errors import AuthenticationError
-from engine.inbox import TaskSummary
+from engine.auth import Actor, system_actor
+from engine.inbox import TaskSummary, tasks_of_case
 from engine.service import CaseHeader, Engine
 
-DEMO_BY_LANE = {"EGS": "egs", "LSB": "lsb", "IFK": "ifk", "TL": "tl", "FDL": "fdl"}
-_HASH = hash_password("pw")
-
-
-def user_for(engine: Engine, lane: str, site: str) -> Actor:
-    """A user who works ``lane`` at ``site`` (demo user at 56.4, else created on first use)."""
-    if site == "56.4" and lane in DEMO_BY_LANE:
-        return engine.actor(DEMO_BY_LANE[lane])
-    if lane == "FB50" and site == "56.6":
-        return engine.actor("fb50")
-    username = f"{lane.lower()}_{site}"
-    try:
-        return engine.actor(username)
-    except AuthenticationError:
-        with engine.db.transaction() as session:
-            create_user(session, username, f"{lane} {site}", "pw", [(lane, site)], password_hash=_HASH)
-        return engine.actor(username)
+from .users import user_for
 
 
 class CaseDriver:
@@ -88,8 +71,6 @@ class CaseDriver:
 
     def open_tasks(self) -> list[TaskSummary]:
         """All open tasks of the case, whoever may work them."""
-        from engine.inbox import tasks_of_case
-
         with self.engine.db.reading() as session:
             return tasks_of_case(session, self.instance_id)
 
@@ -116,8 +97,6 @@ class CaseDriver:
 
     def send(self, message: str, payload: dict[str, Any] | None = None) -> int:
         """Deliver a message to this case from outside (as the system)."""
-        from engine.auth import system_actor
-
         assert self.header.business_key
         return self.engine.send_message(system_actor(), message, self.header.business_key, payload, system=True)
 

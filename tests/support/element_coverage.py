@@ -7,6 +7,7 @@ what no test reached; with EGS_REQUIRE_ELEMENT_COVERAGE=1 (CI) anything unreache
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,8 +67,22 @@ class ModelUniverse:
 
 @dataclass
 class Reached:
+    """What the tests executed; pytest-xdist workers send theirs to the controller as JSON."""
+
     nodes: set[tuple[str, str]] = field(default_factory=set)
     steps: set[tuple[str, str, str]] = field(default_factory=set)  # (process, from node, to node)
+
+    def to_json(self) -> str:
+        return json.dumps({"nodes": sorted(self.nodes), "steps": sorted(self.steps)})
+
+    @classmethod
+    def from_json(cls, text: str) -> Reached:
+        data = json.loads(text)
+        return cls({(p, n) for p, n in data["nodes"]}, {(p, a, b) for p, a, b in data["steps"]})
+
+    def merge(self, other: Reached) -> None:
+        self.nodes |= other.nodes
+        self.steps |= other.steps
 
 
 def record_engine(engine: Engine, universe: ModelUniverse, reached: Reached) -> None:

@@ -143,6 +143,14 @@ def step(engine: Engine, actor: Actor, instance_id: int, expected_task: str, dat
     return engine.complete_task(actor, task.task_uuid, data)
 
 
+def case_waiting_for_documents(engine: Engine, frist_tage: int = 14) -> int:
+    """A first claim whose missing document was requested: its deadline timer is waiting."""
+    egs = engine.actor("egs")
+    case = engine.start_case(egs, PROCESS)
+    walk_to_documents_requested(engine, egs, case.instance_id, frist_tage)
+    return case.instance_id
+
+
 def walk_to_completeness_check(engine: Engine, actor: Actor, instance_id: int, **anmeldung_overrides: Any) -> None:
     """From the registration of a first claim up to the open task 'Vollständigkeit prüfen' (paper file)."""
     step(engine, actor, instance_id, ANMELDEN, anmeldung(**anmeldung_overrides))

@@ -1,0 +1,65 @@
+"""Engines for tests: the project's folders, an engine on a database URL, and one with changed configuration."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from engine.auth import system_actor
+from engine.config import load_settings
+from engine.demo import create_demo_users
+from engine.service import Engine
+
+ROOT = Path(__file__).resolve().parents[2]
+PROCESSES = ROOT / "processes"
+FORMS = ROOT / "forms"
+CONFIG = ROOT / "config" / "egs.toml"
+DATA = ROOT / "tests" / "data"
+
+
+def make_engine(db_url: str, **overrides: object) -> Engine:
+    """An engine in the test environment on ``db_url`` (settings may be overridden)."""
+    settings = load_settings(
+        {
+            "database_url": db_url,
+            "env": "test",
+            "secret_key": "test-secret",
+            "forms_dir": FORMS,
+            "processes_dir": PROCESSES,
+            "config_file": CONFIG,
+            **overrides,
+        }
+    )
+    return Engine(settings)
+
+
+def deploy_models(db_url: str) -> None:
+    """Deploy processes/ and create the demo users: the starting point of the ``deployed`` fixture."""
+    engine = make_engine(db_url)
+    try:
+        engine.deploy_paths([PROCESSES], system_actor("test"))
+        create_demo_users(engine)
+    finally:
+        engine.close()
+
+
+@contextmanager
+def engine_with_config(db_url: str, tmp_path: Path, **literals: str) -> Iterator[Engine]:
+    """A second engine on the same database whose config/egs.toml has ``key = literal`` replaced.
+
+    Each key must occur once in the file; values are TOML literals, e.g. ``doxis_start='"2025-07-01"'``.
+    """
+    text = CONFIG.read_text(encoding="utf-8")
+    for key, literal in literals.items():
+        line = f"{key} = {literal}"
+        text, count = re.subn(rf"(?m)^{re.escape(key)} = .*$", lambda _match, line=line: line, text)
+        assert count == 1, f"{key} kommt nicht genau einmal in config/egs.toml vor"
+    path = tmp_path / "egs-test.toml"
+    path.write_text(text, encoding="utf-8")
+    changed = make_engine(db_url, config_file=path)
+    try:
+        yield changed
+    finally:
+        changed.close()
