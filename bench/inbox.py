@@ -34,12 +34,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from engine import clock  # noqa: E402
-from engine.auth import SITES, system_actor  # noqa: E402
+from engine.api import Engine  # noqa: E402
+from engine.auth import system_actor  # noqa: E402
 from engine.config import load_settings  # noqa: E402
 from engine.demo import create_demo_users  # noqa: E402
 from engine.inbox import InboxQuery, _base, _filters, _order, _tab_condition  # noqa: E402
 from engine.models import NO_DUE_DATE, HumanTask, ProcessInstance, User, search_text_of  # noqa: E402
-from engine.service import Engine  # noqa: E402
+from engine.vocabulary import SITES  # noqa: E402
 
 LANES = ("EGS", "TL", "LSB")
 SURNAMES = ("Adler", "Brandt", "Celik", "Dietz", "Ernst", "Fuchs", "Graf", "Hahn", "Iwanow", "Jung")

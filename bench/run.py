@@ -38,12 +38,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 TODAY = date.today().isoformat()
 
+from engine.api import Engine  # noqa: E402
 from engine.auth import system_actor  # noqa: E402
 from engine.config import load_settings  # noqa: E402
 from engine.demo import create_demo_users  # noqa: E402
 from engine.konfiguration import load_konfiguration  # noqa: E402
 from engine.scripting import HELPERS  # noqa: E402
-from engine.service import Engine  # noqa: E402
 from tests.support import pb  # noqa: E402
 
 # The main path of a first claim with complete documents: every step with the data a clerk enters.

@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,31 +23,55 @@ from .models import AuditEvent
 GENESIS = "0" * 64
 
 
-class Action:
-    """Audit action names (stable identifiers; the UI translates them)."""
+class Action(StrEnum):
+    """Every audit action, declared once: the stable code stored in the trail and the German label people read."""
 
-    DEPLOY = "deploy"
-    START = "start"
-    CLAIM = "claim"
-    DELEGATE = "delegate"
-    PRIORITY = "priority"
-    DUE = "due"
-    DRAFT_SAVED = "draft_saved"
-    UNCLAIM = "unclaim"
-    COMPLETE = "complete"
-    TIMER_FIRED = "timer_fired"
-    MESSAGE = "message"
-    CONFLICT = "conflict"
-    ACCESS_DENIED = "access_denied"
-    SCRIPT_ERROR = "script_error"
-    RULE_VIOLATION = "rule_violation"
-    CASE_VIEWED = "case_viewed"
-    EXPORT = "export"
-    TASK_VIEWED = "task_viewed"
-    LOGIN = "login"
-    LOGIN_FAILED = "login_failed"
-    LOGIN_THROTTLED = "login_throttled"
-    LOGOUT = "logout"
+    label: str
+
+    def __new__(cls, code: str, label: str) -> Action:
+        member = str.__new__(cls, code)
+        member._value_ = code
+        member.label = label
+        return member
+
+    # models and cases
+    DEPLOY = "deploy", "Prozessmodell bereitgestellt"
+    START = "start", "Vorgang gestartet"
+    MESSAGE = "message", "Nachricht eingegangen"
+    TIMER_FIRED = "timer_fired", "Frist abgelaufen / Timer ausgelöst"
+    # tasks
+    CLAIM = "claim", "Übernommen"
+    UNCLAIM = "unclaim", "Freigegeben"
+    DELEGATE = "delegate", "Weitergegeben"
+    PRIORITY = "priority", "Priorität geändert"
+    DUE = "due", "Fälligkeit geändert"
+    DRAFT_SAVED = "draft_saved", "Entwurf gespeichert"
+    COMPLETE = "complete", "Schritt abgeschlossen"
+    # refusals and failures
+    CONFLICT = "conflict", "Konflikt: Vorgang war zwischenzeitlich geändert"
+    ACCESS_DENIED = "access_denied", "Zugriff verweigert"
+    RULE_VIOLATION = "rule_violation", "Abgewiesen: Geschäftsregel verletzt"
+    SCRIPT_ERROR = "script_error", "Fehler im Prozessmodell"
+    # reading
+    CASE_VIEWED = "case_viewed", "Vorgang angesehen"
+    TASK_VIEWED = "task_viewed", "Aufgabe angesehen"
+    EXPORT = "export", "Export erstellt"
+    AUDIT_VERIFIED = "audit_verified", "Audit-Trail geprüft"
+    # people
+    LOGIN = "login", "Angemeldet"
+    LOGIN_FAILED = "login_failed", "Anmeldung fehlgeschlagen"
+    LOGIN_THROTTLED = "login_throttled", "Anmeldung abgewiesen (zu viele Fehlversuche)"
+    LOGOUT = "logout", "Abgemeldet"
+    USER_CREATED = "user_created", "Benutzer angelegt"
+    GRANT_ADDED = "grant_added", "Berechtigung erteilt"
+
+
+LABELS = {action.value: action.label for action in Action}
+
+
+def label(code: str) -> str:
+    """The German label of an action code (an unknown code, e.g. from a newer version, is shown as it is)."""
+    return LABELS.get(code, code)
 
 
 def _chain_of(instance_id: int | None) -> str:
@@ -75,7 +100,7 @@ def _digest(event: AuditEvent) -> str:
 
 def record(
     session: Session,
-    action: str,
+    action: Action,
     actor: str,
     *,
     instance_id: int | None = None,
@@ -94,7 +119,7 @@ def record(
     event = AuditEvent(
         occurred_at=clock.now(),
         actor=actor,
-        action=action,
+        action=action.value,
         instance_id=instance_id,
         task_uuid=task_uuid,
         process_id=process_id,

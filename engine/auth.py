@@ -1,7 +1,7 @@
-"""Users, groups × sites, password hashing and the permission checks the engine API applies.
+"""Users and their grants, password hashing, login: who is acting (the rules of what they may do are in
+``engine.permissions``).
 
-Work groups (lanes) are EGS, LSB, IFK, TL, FDL, FB50; staff functions MODELLER, AUDIT and ADMIN do
-not work cases. A grant gives one group at one site ('*' = all sites) and may expire.
+A grant gives one group (``engine.vocabulary.GROUPS``) at one site ('*' = all sites) and may expire.
 """
 
 from __future__ import annotations
@@ -17,15 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from . import clock
-from .errors import AuthenticationError
+from .errors import AuthenticationError, ConflictError, RuleViolationError
 from .models import Grant, User
-
-WORK_GROUPS = ("EGS", "LSB", "IFK", "TL", "FDL", "FB50")
-STAFF_FUNCTIONS = ("MODELLER", "AUDIT", "ADMIN")
-GROUPS = WORK_GROUPS + STAFF_FUNCTIONS
-SITES = ("56.4", "56.5", "56.6", "56.7", "56.8")
-FB50_SITES = ("56.6", "56.7", "56.8")
-ALL_SITES = "*"
+from .vocabulary import ALL_SITES, GROUPS, SITES, WORK_GROUPS
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
@@ -58,12 +52,13 @@ _DUMMY_HASH = hash_password(secrets.token_hex(8))
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting: a user with their current grants, or the system (timers, CLI)."""
+    """Who is acting: a user with their current grants, or the system (timers, CLI on the server)."""
 
     username: str
     display_name: str
     grants: frozenset[tuple[str, str]]
     user_id: int | None = None
+    system: bool = False
 
     @property
     def groups(self) -> frozenset[str]:
@@ -74,12 +69,8 @@ class Actor:
         return frozenset(site for _, site in self.grants)
 
     def has_group(self, group: str, site: str | None = None) -> bool:
-        """True if the actor holds ``group`` (at ``site``, when given)."""
+        """True if the actor holds ``group`` (at ``site``, when given). Permission rules build on this."""
         return any(g == group and (site is None or s in (site, ALL_SITES)) for g, s in self.grants)
-
-    def can_work(self, lane: str, site: str) -> bool:
-        """True if the actor may see and work tasks of ``lane`` at ``site``."""
-        return self.has_group(lane, site)
 
     def work_pairs(self) -> list[tuple[str, str]]:
         """(group, site) pairs with '*' expanded, for inbox queries."""
@@ -94,7 +85,7 @@ class Actor:
 
 def system_actor(name: str = "system") -> Actor:
     """The actor for engine-internal work (timer worker, CLI maintenance)."""
-    return Actor(username=name, display_name="System", grants=frozenset(), user_id=None)
+    return Actor(username=name, display_name="System", grants=frozenset(), user_id=None, system=True)
 
 
 def create_user(
@@ -110,15 +101,15 @@ def create_user(
 
     ``password_hash`` may carry a precomputed hash of ``password`` (bulk creation of demo users).
 
-    :raises ValueError: on unknown group/site codes or a taken user name.
+    :raises RuleViolationError: unknown group or site code. :raises ConflictError: the user name is taken.
     """
     for group, site in grants:
         if group not in GROUPS:
-            raise ValueError(f"Unbekannte Gruppe: {group}")
+            raise RuleViolationError(f"Unbekannte Gruppe: {group} (bekannt: {', '.join(GROUPS)})")
         if site != ALL_SITES and site not in SITES:
-            raise ValueError(f"Unbekannter Standort: {site}")
+            raise RuleViolationError(f"Unbekannter Standort: {site} (bekannt: {', '.join(SITES)} oder *)")
     if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
-        raise ValueError(f"Benutzername bereits vergeben: {username}")
+        raise ConflictError(f"Benutzername bereits vergeben: {username}")
     now = clock.now()
     user = User(
         username=username,

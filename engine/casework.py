@@ -16,15 +16,17 @@ import sqlalchemy as sa
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy.orm import Session
 
-from . import audit, clock, services
+from . import audit, clock, permissions, service_tasks, versions
 from .audit import Action
 from .auth import Actor
-from .deployments import LoadedVersion, SpecCache
-from .errors import FourEyesError, RuleViolationError
+from .errors import FormValidationError, NotFoundError, PermissionDeniedError, RuleViolationError
 from .konfiguration import Konfiguration
-from .models import ProcessInstance, ProcessVersion
-from .runtime import RUNNING, CaseRuntime, thrown_messages
-from .services import ServiceContext
+from .models import ProcessInstance
+from .read_models import CaseHeader, header_of
+from .runtime import CaseRuntime, thrown_messages
+from .service_tasks import ServiceContext
+from .versions import LoadedVersion, SpecCache
+from .vocabulary import BUSINESS_KEY_MAX, RUNNING, SITES
 
 MAX_MESSAGE_DEPTH = 5
 
@@ -40,7 +42,63 @@ class Casework:
     def acting_for(self, session: Session, row: ProcessInstance, actor: str) -> AbstractContextManager[None]:
         """Bind the case and user for service tasks that run in the following block."""
         context = ServiceContext(session, row.id, row.business_key, row.site, actor, self.konfig)
-        return services.bound(context)
+        return service_tasks.bound(context)
+
+    def start_for(
+        self,
+        session: Session,
+        actor: Actor,
+        process_id: str,
+        *,
+        site: str,
+        business_key: str | None = None,
+        system: bool = False,
+        data: Mapping[str, Any] | None = None,
+    ) -> CaseHeader:
+        """Start a case of the newest version of a process at a site, for ``actor`` (``data``: initial case data).
+
+        :raises NotFoundError: unknown process or site. :raises FormValidationError: business key too long.
+            :raises PermissionDeniedError: actor not in a start lane at that site (unless ``system``).
+            :raises RuleViolationError: process not offered at that site. :raises ScriptError:
+        """
+        if site not in SITES:
+            raise NotFoundError(f"Unbekannter Standort: {site}")
+        if business_key is not None and not 0 < len(business_key) <= BUSINESS_KEY_MAX:
+            raise FormValidationError(
+                {"business_key": [f"Das Geschäftszeichen muss 1 bis {BUSINESS_KEY_MAX} Zeichen lang sein."]}
+            )
+        version = self.specs.latest(session, process_id)
+        lanes = version.model.start_lanes
+        if not system and not permissions.may_start(actor, lanes, site):
+            raise PermissionDeniedError(
+                f"Nur {' / '.join(lanes) or 'niemand'} am Standort {site} darf diesen Prozess starten."
+            )
+        row = self.start(session, version, site=site, business_key=business_key, actor=actor.username, data=data)
+        return header_of(row, version)
+
+    def send_for(
+        self, session: Session, actor: Actor, name: str, business_key: str, payload: Mapping[str, Any] | None,
+        system: bool = False,
+    ) -> int:  # fmt: skip
+        """Deliver a message to the running cases with ``business_key`` that wait for it; how many took it.
+
+        :raises NotFoundError: no such case waits for it. :raises PermissionDeniedError: the actor may not
+            view one of those cases (unless ``system``).
+        """
+        rows = session.scalars(
+            sa.select(ProcessInstance).where(
+                ProcessInstance.business_key == business_key, ProcessInstance.status == RUNNING
+            )
+        ).all()
+        if not system:
+            for row in rows:
+                version = self.specs.get(session, row.version_id)
+                if not permissions.may_view_case(actor, version.lanes, row.site):
+                    raise PermissionDeniedError(f"Für den Vorgang {business_key} fehlt die Berechtigung.")
+        delivered = self.deliver(session, name, business_key, dict(payload or {}), actor.username)
+        if not delivered:
+            raise NotFoundError(f"Kein offener Vorgang {business_key} wartet auf die Nachricht „{name}“.")
+        return len(delivered)
 
     def start(
         self,
@@ -65,9 +123,11 @@ class Casework:
             raise RuleViolationError(
                 f"„{version.name}“ wird am Standort {site} nicht angeboten (nur {', '.join(sites)})."
             )
-        row = self.runtime.create_row(session, version, site=site, business_key=business_key, actor=actor)
         related = (data or {}).get("bezugsvorgang")
-        row.related_key = str(related)[:64] if related else None
+        row = self.runtime.create_row(
+            session, version, site=site, business_key=business_key, actor=actor,
+            related_key=str(related)[:BUSINESS_KEY_MAX] if related else None,
+        )  # fmt: skip
         initial = {
             "vorgangsnummer": row.business_key,
             "standort": site,
@@ -101,29 +161,6 @@ class Casework:
         """Deliver what the case sent, then save it (optimistic lock on ``expected``)."""
         self._route(session, row, workflow, actor, depth)
         self.runtime.save(session, row, version, workflow, expected)
-
-    def check_four_eyes(
-        self, session: Session, actor: Actor, instance_id: int, version: LoadedVersion, task_id: str
-    ) -> None:
-        """Refuse a step whose property ``egsFourEyes`` names a step this actor completed in the case.
-
-        :raises FourEyesError:
-        """
-        info = version.model.tasks.get(task_id)
-        checked = info.properties.get("egsFourEyes") if info else None
-        if not checked:
-            return
-        done_by = {
-            event.actor
-            for event in audit.events_for_instance(session, instance_id)
-            if event.action == Action.COMPLETE and event.details.get("task_id") == checked
-        }
-        if actor.username in done_by:
-            other = version.model.tasks.get(checked)
-            raise FourEyesError(
-                f"Vier-Augen-Prinzip: Wer „{other.name if other else checked}“ erledigt hat, "
-                f"darf „{info.name if info else task_id}“ nicht selbst erledigen."
-            )
 
     def deliver(
         self,
@@ -173,7 +210,7 @@ class Casework:
             target = payload.get("vorgangsnummer") if isinstance(payload, dict) else None
             if self.deliver(session, name, target, payload, actor, exclude=row.id, depth=depth):
                 continue
-            starter = self._process_started_by(session, name)
+            starter = versions.started_by_message(session, self.specs, name)
             if starter is None:
                 raise RuleViolationError(
                     f"Die Nachricht „{name}“ kann nicht zugestellt werden: kein offener Vorgang "
@@ -184,15 +221,3 @@ class Casework:
                 session, starter, site=row.site, business_key=None, actor=actor, data=data,
                 message=(name, payload), depth=depth + 1,
             )  # fmt: skip
-
-    def _process_started_by(self, session: Session, message: str) -> LoadedVersion | None:
-        newest = (
-            sa.select(ProcessVersion.process_id, sa.func.max(ProcessVersion.id).label("id"))
-            .group_by(ProcessVersion.process_id)
-            .subquery()
-        )
-        for version_id in session.scalars(sa.select(newest.c.id).order_by(newest.c.id)):
-            version = self.specs.get(session, version_id)
-            if message in version.model.start_messages:
-                return version
-        return None

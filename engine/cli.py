@@ -12,14 +12,16 @@ from pathlib import Path
 
 import click
 
-from . import audit
-from .auth import system_actor
+from .api import Engine
+from .auth import Actor, system_actor
 from .clock import BERLIN
 from .config import load_settings
-from .errors import EngineError
+from .errors import EngineError, FormValidationError
 from .logs import configure_logging
 from .model_lint import ModelLintError
-from .service import Engine
+from .vocabulary import SITES, WORK_GROUPS
+
+CLI = system_actor("cli")  # the command line runs on the server, as the system
 
 
 @contextmanager
@@ -30,6 +32,12 @@ def _friendly_errors() -> Iterator[None]:
         click.echo(f"Fehler: {len(exc.problems)} Problem(e) in den Modellen:", err=True)
         for problem in exc.problems:
             click.echo(f"  - {problem.message}", err=True)
+        sys.exit(2)
+    except FormValidationError as exc:
+        click.echo(f"Fehler: {exc.message}", err=True)
+        for messages in exc.field_errors.values():
+            for message in messages:
+                click.echo(f"  - {message}", err=True)
         sys.exit(2)
     except EngineError as exc:
         click.echo(f"Fehler: {exc.message}", err=True)
@@ -78,7 +86,7 @@ def init_db() -> None:
 @click.option("--forms", "forms_dir", type=click.Path(path_type=Path), help="Formularverzeichnis (Standard: forms)")
 def deploy(paths: tuple[Path, ...], forms_dir: Path | None) -> None:
     with _engine() as engine:
-        results = engine.deploy_paths(list(paths), system_actor("cli"), forms_dir)
+        results = engine.deploy_paths(list(paths), CLI, forms_dir)
         for result in results:
             state = "neu" if result.created else "unverändert"
             click.echo(f"{result.process_id}\tVersion {result.version}\t({state})\t{result.name}")
@@ -90,15 +98,13 @@ def deploy(paths: tuple[Path, ...], forms_dir: Path | None) -> None:
 @click.option("--site", help="Standort (56.4 … 56.8)")
 def start(process_id: str, business_key: str | None, site: str | None) -> None:
     with _engine() as engine:
-        header = engine.start_case(system_actor("cli"), process_id, site=site, business_key=business_key, system=True)
+        header = engine.start_case(CLI, process_id, site=site, business_key=business_key, system=True)
         click.echo(f"Vorgang {header.instance_id} gestartet: {header.business_key} (Standort {header.site})")
 
 
 @cli.command(help="Offene Aufgaben auflisten (alle oder die eines Benutzers).")
 @click.option("--user", "username", help="nur Aufgaben, die dieser Benutzer sehen darf")
 def tasks(username: str | None) -> None:
-    from .auth import SITES, WORK_GROUPS, Actor
-
     with _engine() as engine:
         if username:
             actor = engine.actor(username)
@@ -126,11 +132,10 @@ def worker(interval: float | None, once: bool) -> None:
 
 @cli.command(help="Demo-Benutzer (Passwort 'demo') und Demo-Vorgänge anlegen; nicht in Produktion.")
 def demo() -> None:
-    from .demo import DEMO_PASSWORD, create_demo_cases, create_demo_users
+    from .demo import DEMO_PASSWORD
 
     with _engine() as engine:
-        users = create_demo_users(engine)
-        cases = create_demo_cases(engine)
+        users, cases = engine.seed_demo()
         click.echo(
             f"Demo-Benutzer angelegt: {', '.join(users) or 'keine (schon vorhanden)'}; Passwort: {DEMO_PASSWORD}"
         )
@@ -140,8 +145,7 @@ def demo() -> None:
 @cli.command("verify-audit", help="Hash-Ketten des Audit-Trails prüfen (Exit-Code 1 bei Manipulation).")
 def verify_audit() -> None:
     with _engine() as engine:
-        with engine.db.reading() as session:
-            problems = audit.verify_chains(session)
+        problems = engine.verify_audit(CLI)
         for problem in problems:
             click.echo(f"Kette {problem.chain}, Ereignis {problem.event_id}: {problem.problem}", err=True)
         if problems:
@@ -155,37 +159,50 @@ def verify_audit() -> None:
 @click.option("--grant", "grants", multiple=True, required=True, help="GRUPPE@STANDORT, z. B. LSB@56.5 oder AUDIT@*")
 @click.password_option("--password", prompt="Passwort", help="Passwort (wird sonst abgefragt)")
 def add_user(username: str, display_name: str, grants: tuple[str, ...], password: str) -> None:
-    from .auth import create_user
-
     pairs: list[tuple[str, str]] = []
     for grant in grants:
         group, _, site = grant.partition("@")
         if not site:
             raise click.BadParameter(f"'{grant}' hat nicht die Form GRUPPE@STANDORT", param_hint="--grant")
         pairs.append((group.upper(), site))
-    if len(password) < 12:
-        raise click.BadParameter("mindestens 12 Zeichen", param_hint="--password")
     with _engine() as engine:
-        try:
-            with engine.db.transaction() as session:
-                create_user(session, username, display_name, password, pairs)
-        except ValueError as exc:
-            raise EngineError(str(exc)) from exc
+        engine.create_user(CLI, username, display_name, password, pairs)
         click.echo(f"Benutzer {username} angelegt: {', '.join(f'{g}@{s}' for g, s in pairs)}")
 
 
 @cli.command(help="RACI-Matrix der bereitgestellten Modelle: Prozess × Schritt × Einheit × Rolle des EGS.")
 @click.option("--csv", "as_csv_output", is_flag=True, help="als CSV (Semikolon) statt als Tabelle")
 def raci(as_csv_output: bool) -> None:
-    from .raci import as_csv, as_table, raci_rows
+    from .raci import as_table
 
     with _engine() as engine:
-        with engine.db.reading() as session:
-            rows = raci_rows(session, engine.specs)
+        rows = engine.raci()
         if not rows:
             click.echo("Keine Prozesse bereitgestellt.")
-            return
-        click.echo(as_csv(rows) if as_csv_output else as_table(rows), nl=not as_csv_output)
+        elif as_csv_output:
+            click.echo(engine.export(CLI, "raci", {}).content.lstrip("\ufeff"), nl=False)
+        else:
+            click.echo(as_table(rows))
+
+
+@cli.command("export", help="Einen Export erzeugen, z. B. egs export sammelliste standort=56.4 art=EGZ monat=2025-05")
+@click.argument("name")
+@click.argument("parameters", nargs=-1)
+@click.option("--datei", type=click.Path(path_type=Path), help="in diese Datei schreiben (sonst Standardausgabe)")
+def export(name: str, parameters: tuple[str, ...], datei: Path | None) -> None:
+    values: dict[str, str] = {}
+    for parameter in parameters:
+        key, sep, value = parameter.partition("=")
+        if not sep:
+            raise click.BadParameter(f"'{parameter}' hat nicht die Form NAME=WERT", param_hint="PARAMETERS")
+        values[key] = value
+    with _engine() as engine:
+        result = engine.export(CLI, name, values)
+        if datei is None:
+            click.echo(result.content, nl=False)
+        else:
+            datei.write_text(result.content, encoding="utf-8")
+            click.echo(f"{result.rows} Zeile(n) nach {datei} geschrieben ({result.filename}).", err=True)
 
 
 @cli.command(help="Fachliche Konfiguration anzeigen (Version, Datei, Warnungen).")

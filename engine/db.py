@@ -7,6 +7,7 @@ instead of failing half-way with a stale snapshot; PostgreSQL relies on row lock
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -16,6 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 _WRITE = "egs_write"
+log = logging.getLogger("egs.engine")
 
 
 def is_sqlite(url: str) -> bool:
@@ -77,6 +79,15 @@ class Database:
         """
         with self._read_sessions() as session:
             yield session
+
+    def ping(self) -> bool:
+        """True if the database answers (False on any database error, which is logged by type only)."""
+        try:
+            with self.engine.connect() as connection:
+                return connection.execute(sa.text("SELECT 1")).scalar() == 1
+        except sa.exc.SQLAlchemyError as exc:
+            log.warning("database unreachable (%s)", type(exc).__name__)
+            return False
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from .auth import ALL_SITES, create_user, hash_password, system_actor
+from .accounts import create_account
+from .api import Engine
+from .auth import hash_password, system_actor
 from .errors import ConfigurationError
 from .models import ProcessInstance, User
-from .service import Engine
+from .vocabulary import ALL_SITES
 
 DEMO_PASSWORD = "demo"
 
@@ -72,11 +74,12 @@ def create_demo_users(engine: Engine) -> list[str]:
         raise ConfigurationError("Demo-Benutzer werden in Produktion (EGS_ENV=production) nicht angelegt.")
     created: list[str] = []
     shared_hash = hash_password(DEMO_PASSWORD)  # one scrypt run for all demo accounts (same known password)
+    demo = system_actor("demo")
     with engine.db.transaction() as session:
         existing = set(session.scalars(sa.select(User.username)))
         for username, display_name, grants in DEMO_USERS:
             if username not in existing:
-                create_user(session, username, display_name, DEMO_PASSWORD, grants, password_hash=shared_hash)
+                create_account(session, demo, username, display_name, DEMO_PASSWORD, grants, password_hash=shared_hash)
                 created.append(username)
     return created
 

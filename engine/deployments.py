@@ -1,11 +1,10 @@
-"""Versioned deployments: immutable process versions with their files and forms, and a parsed-spec cache."""
+"""Deploying models: check a set of BPMN/DMN files with their forms and store new immutable versions."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from . import audit, clock
-from .errors import ModelError, NotFoundError
+from .errors import ModelError
 from .forms import load_form
 from .model_lint import ModelLintError, lint_process
 from .model_loader import ModelFile, ProcessModel, load_processes
@@ -33,18 +32,6 @@ class DeployedProcess:
     version: int
     version_id: int
     created: bool
-
-
-@dataclass(frozen=True)
-class LoadedVersion:
-    """A deployed version with its parsed model, ready to run."""
-
-    id: int
-    process_id: str
-    version: int
-    name: str
-    forms: dict[str, Any]
-    model: ProcessModel
 
 
 def collect_model_files(paths: Iterable[Path]) -> list[ModelFile]:
@@ -167,57 +154,3 @@ def deploy(
         )
         results.append(DeployedProcess(process_id, row.name, row.version, row.id, created=True))
     return results
-
-
-# Parsed models by (process id, content hash), shared by every engine in this process: a version's
-# content never changes, so a second engine (worker, test) need not parse the same files again.
-_PARSED: dict[tuple[str, str], ProcessModel] = {}
-_PARSED_LOCK = threading.Lock()
-
-
-class SpecCache:
-    """Parsed specs per deployed version, kept in memory (versions are immutable)."""
-
-    def __init__(self, max_model_bytes: int) -> None:
-        self.max_model_bytes = max_model_bytes
-        self._versions: dict[int, LoadedVersion] = {}
-        self._lock = threading.Lock()
-
-    def get(self, session: Session, version_id: int) -> LoadedVersion:
-        """Return the parsed version, parsing its stored files on first use.
-
-        :raises NotFoundError: if the version does not exist.
-        """
-        cached = self._versions.get(version_id)
-        if cached is not None:
-            return cached
-        row = session.get(ProcessVersion, version_id)
-        if row is None:
-            raise NotFoundError("Prozessversion nicht gefunden.")
-        with self._lock:
-            cached = self._versions.get(version_id)
-            if cached is None:
-                key = (row.process_id, row.content_hash)
-                with _PARSED_LOCK:
-                    model = _PARSED.get(key)
-                    if model is None:
-                        files = [ModelFile(name, text.encode("utf-8")) for name, text in row.resources.items()]
-                        model = _PARSED[key] = load_processes(files, self.max_model_bytes)[row.process_id]
-                cached = LoadedVersion(row.id, row.process_id, row.version, row.name, dict(row.forms), model)
-                self._versions[version_id] = cached
-        return cached
-
-    def latest(self, session: Session, process_id: str) -> LoadedVersion:
-        """Return the newest deployed version of a process.
-
-        :raises NotFoundError: if the process was never deployed.
-        """
-        version_id = session.scalar(
-            sa.select(ProcessVersion.id)
-            .where(ProcessVersion.process_id == process_id)
-            .order_by(ProcessVersion.version.desc())
-            .limit(1)
-        )
-        if version_id is None:
-            raise NotFoundError(f"Prozess '{process_id}' ist nicht bereitgestellt.")
-        return self.get(session, version_id)

@@ -17,13 +17,13 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
-from . import clock
-from .auth import SITES, Actor
-from .models import NO_DUE_DATE, HumanTask, User
+from . import clock, permissions
+from .auth import Actor
+from .models import NO_DUE_DATE, Grant, HumanTask, User
+from .versions import SpecCache, newest_versions
 
 INBOX_LIMIT = 200
 PAGE_SIZE = 50
-LEAD_GROUPS = ("TL", "FDL")
 
 Tab = Literal["meine", "gruppe", "ueberfaellig", "alle"]
 Due = Literal["heute", "woche", "ueberfaellig"]
@@ -50,6 +50,8 @@ class TaskSummary:
     priority: int
     assignee: str | None
     masked: bool = False
+    may_work: bool = False  # the viewer may open and work it (permissions.may_work)
+    may_lead: bool = False  # the viewer leads its site: may set priority and due date
 
 
 @dataclass(frozen=True)
@@ -79,36 +81,15 @@ class InboxPage:
     tabs: tuple[Tab, ...] = field(default=TABS)
 
 
-def is_lead(actor: Actor) -> bool:
-    return any(group in LEAD_GROUPS for group in actor.groups)
-
-
-def lead_sites(actor: Actor) -> list[str]:
-    """Sites where the actor is TL or FDL (every site for a '*' grant)."""
-    sites: set[str] = set()
-    for group, site in actor.grants:
-        if group in LEAD_GROUPS:
-            sites |= set(SITES) if site == "*" else {site}
-    return sorted(sites)
-
-
-def visible_to(actor: Actor) -> sa.ColumnElement[bool]:
-    """SQL condition: tasks of the actor's groups at the actor's sites."""
-    pairs = actor.work_pairs()
-    if not pairs:
-        return sa.false()
-    return sa.or_(*(sa.and_(HumanTask.lane == lane, HumanTask.site == site) for lane, site in pairs))
-
-
 def _tab_condition(actor: Actor, tab: Tab, now: datetime) -> sa.ColumnElement[bool]:
+    workable = permissions.workable_tasks(actor)
     if tab == "meine":
-        return sa.and_(HumanTask.assignee_id == actor.user_id, visible_to(actor)) if actor.user_id else sa.false()
+        return sa.and_(HumanTask.assignee_id == actor.user_id, workable) if actor.user_id else sa.false()
     if tab == "gruppe":
-        return sa.and_(visible_to(actor), HumanTask.assignee_id.is_(None))
+        return sa.and_(workable, HumanTask.assignee_id.is_(None))
     if tab == "ueberfaellig":
-        return sa.and_(visible_to(actor), HumanTask.due_sort < now)
-    sites = lead_sites(actor)
-    return HumanTask.site.in_(sites) if sites else sa.false()
+        return sa.and_(workable, HumanTask.due_sort < now)
+    return permissions.led_tasks(actor)
 
 
 def _filters(query: InboxQuery, now: datetime, dialect: str) -> list[sa.ColumnElement[bool]]:
@@ -194,8 +175,11 @@ def mask_name(name: str | None) -> str | None:
     return ", ".join(part.strip()[:1] + "." for part in name.split(",") if part.strip())
 
 
-def _summary(task: HumanTask, assignee: str | None, actor: Actor | None) -> TaskSummary:
-    masked = actor is not None and not actor.can_work(task.lane, task.site)
+def _summary(task: HumanTask, assignee: str | None, viewer: Actor | None, *, mask: bool = True) -> TaskSummary:
+    """An inbox row as ``viewer`` sees it: flags for what they may do, the name masked where they may not work
+    the task (with ``mask``)."""
+    may_work = viewer is not None and permissions.may_work(viewer, task.lane, task.site)
+    masked = mask and viewer is not None and not permissions.sees_full_name(viewer, task.lane, task.site)
     return TaskSummary(
         task_uuid=task.task_uuid,
         instance_id=task.instance_id,
@@ -212,6 +196,8 @@ def _summary(task: HumanTask, assignee: str | None, actor: Actor | None) -> Task
         priority=task.priority,
         assignee=assignee,
         masked=masked,
+        may_work=may_work,
+        may_lead=viewer is not None and permissions.may_steer_task(viewer, task.site),
     )
 
 
@@ -224,7 +210,8 @@ def inbox_page(session: Session, actor: Actor, query: InboxQuery) -> InboxPage:
     """One page of the actor's inbox with counts per tab."""
     now = clock.now()
     tab: Tab = query.tab if query.tab in TABS else "gruppe"
-    if tab == "alle" and not is_lead(actor):
+    leads = permissions.leads_somewhere(actor)
+    if tab == "alle" and not leads:
         tab = "gruppe"
     query = replace(query, tab=tab, limit=max(1, min(query.limit, INBOX_LIMIT)))
     filters = _filters(query, now, session.get_bind().dialect.name)
@@ -243,18 +230,37 @@ def inbox_page(session: Session, actor: Actor, query: InboxQuery) -> InboxPage:
         )
         or 0
         for name in TABS
-        if name != "alle" or is_lead(actor)
+        if name != "alle" or leads
     }
-    return InboxPage(query, page, counts, next_cursor, tuple(t for t in TABS if t != "alle" or is_lead(actor)))
+    return InboxPage(query, page, counts, next_cursor, tuple(t for t in TABS if t != "alle" or leads))
 
 
 def list_tasks(session: Session, actor: Actor, limit: int = INBOX_LIMIT) -> list[TaskSummary]:
     """Every open task the actor may work (claimed or not), due first."""
-    query = _base().where(visible_to(actor)).order_by(*_order("faellig")).limit(limit)
+    query = _base().where(permissions.workable_tasks(actor)).order_by(*_order("faellig")).limit(limit)
     return [_summary(task, name, actor) for task, name in session.execute(query)]
 
 
-def tasks_of_case(session: Session, instance_id: int) -> list[TaskSummary]:
-    """Return the open tasks of one case (unmasked: callers check access to the case)."""
+def tasks_of_case(session: Session, instance_id: int, viewer: Actor | None = None) -> list[TaskSummary]:
+    """Return the open tasks of one case, with the ``viewer``'s flags (unmasked: callers check access to the
+    case)."""
     query = _base().where(HumanTask.instance_id == instance_id).order_by(HumanTask.created_at)
-    return [_summary(task, name, None) for task, name in session.execute(query)]
+    return [_summary(task, name, viewer, mask=False) for task, name in session.execute(query)]
+
+
+def filter_choices(session: Session, specs: SpecCache, actor: Actor) -> tuple[list[str], list[tuple[str, str]]]:
+    """Choices for the inbox filters: names of the user tasks of the actor's groups (from the newest models)
+    and the people working in the actor's groups at the actor's sites (user name, display name)."""
+    groups = {group for group, _ in actor.work_pairs()}
+    sites = {site for _, site in actor.work_pairs()}
+    names: set[str] = set()
+    for version in newest_versions(session, specs):
+        names |= {t.name for t in version.model.tasks.values() if t.is_user_task and t.lane in groups}
+    people = session.execute(
+        sa.select(User.username, User.display_name)
+        .join(Grant, Grant.user_id == User.id)
+        .where(User.active, Grant.group_code.in_(groups), Grant.site.in_(sites | {"*"}))
+        .distinct()
+        .order_by(User.display_name)
+    ).all()
+    return sorted(names), [(username, name) for username, name in people]

@@ -16,8 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .auth import SITES
-from .errors import ConfigurationError
+from .errors import ConfigurationError, ScriptError
+from .vocabulary import SITES
 
 log = logging.getLogger("egs.konfiguration")
 
@@ -51,6 +51,13 @@ class Konfiguration:
                 raise KeyError(f"Konfigurationswert '{key}' gibt es nicht ({self.path}).")
             node = node[part]
         return node
+
+    def script_value(self, key: str) -> Any:
+        """The ``konfig("abschnitt.schlüssel")`` helper of model scripts. :raises ScriptError: unknown key."""
+        try:
+            return self.get(key)
+        except KeyError as exc:
+            raise ScriptError(str(exc.args[0])) from None
 
     def vzae_sum(self) -> Decimal:
         """Sum of the VZÄ shares of one full-time post (should be 1.00; the concept says 1.15)."""

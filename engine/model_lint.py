@@ -6,15 +6,13 @@ import ast
 from collections.abc import Mapping
 from typing import Any
 
-from .auth import SITES, WORK_GROUPS
 from .errors import ModelError, ScriptError
 from .model_loader import NS, ProcessModel, snippets, variables_set_by_models
 from .scripting import HELPERS, SAFE_BUILTINS, compile_snippet
+from .vocabulary import EGS_ROLES, SITES, WORK_GROUPS
 
 # Data every case has from its start (set by the engine, see engine/casework.py).
 INITIAL_DATA = ("vorgangsnummer", "standort", "gestartet_am", "bezugsvorgang")
-
-EGS_ROLES = ("Durchführender", "Mitwirkender", "informatorisch Beteiligter")
 
 
 class ModelLintError(ModelError):
@@ -137,8 +135,9 @@ def _loaded_names(source: str, mode: str) -> set[str]:
 
 def _lint_services(model: ProcessModel) -> list[ModelError]:
     """Service tasks name registered operations with exactly their parameters."""
-    from .services import REGISTRY
+    from .service_tasks import registry
 
+    operations = registry()
     problems: list[ModelError] = []
     for filename, tree in model.trees.items():
         for operator in tree.getroot().iterfind(".//spiffworkflow:serviceTaskOperator", NS):
@@ -147,9 +146,9 @@ def _lint_services(model: ProcessModel) -> list[ModelError]:
             params = {
                 p.get("id", "") for p in operator.iterfind("spiffworkflow:parameters/spiffworkflow:parameter", NS)
             }
-            operation = REGISTRY.get(name)
+            operation = operations.get(name)
             if operation is None:
-                message = f"Unbekannte Service-Operation '{name}' (verfügbar: {', '.join(sorted(REGISTRY))})."
+                message = f"Unbekannte Service-Operation '{name}' (verfügbar: {', '.join(sorted(operations))})."
             elif params != set(operation.params):
                 message = f"'{name}' erwartet die Parameter {', '.join(operation.params) or '(keine)'}."
             else:

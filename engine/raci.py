@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .deployments import SpecCache
-from .models import ProcessVersion
+from .versions import SpecCache, newest_versions
 
 HEADER = ("Prozess", "Version", "Schritt", "Art", "Durchführende Einheit", "Rolle des EGS")
 KIND = {
@@ -44,11 +40,8 @@ class RaciRow:
 
 def raci_rows(session: Session, specs: SpecCache) -> list[RaciRow]:
     """Rows for the newest version of every deployed process, in model order per process."""
-    newest = sa.select(sa.func.max(ProcessVersion.id)).group_by(ProcessVersion.process_id).scalar_subquery()
-    versions = session.scalars(sa.select(ProcessVersion.id).where(ProcessVersion.id.in_(newest)))
     rows: list[RaciRow] = []
-    for version_id in versions:
-        version = specs.get(session, version_id)
+    for version in newest_versions(session, specs):
         tasks = sorted(version.model.tasks.values(), key=lambda t: (t.filename, t.line or 0))
         for task in tasks:
             rows.append(
@@ -62,15 +55,6 @@ def raci_rows(session: Session, specs: SpecCache) -> list[RaciRow]:
                 )
             )
     return sorted(rows, key=lambda r: r.process)
-
-
-def as_csv(rows: list[RaciRow]) -> str:
-    """The matrix as CSV (semicolon-separated, as German spreadsheet programs expect)."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\n")
-    writer.writerow(HEADER)
-    writer.writerows(row.cells() for row in rows)
-    return out.getvalue()
 
 
 def as_table(rows: list[RaciRow]) -> str:

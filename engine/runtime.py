@@ -1,8 +1,9 @@
 """Running cases: create, load, advance and save SpiffWorkflow instances within one transaction.
 
-The caller (``engine.service``) owns the transaction. ``save`` is the single place that writes a
-case: it bumps ``lock_version`` with ``UPDATE … WHERE lock_version = expected`` (a stale caller gets
-``ConflictError``), rewrites the inbox rows and stores the next timer due time.
+The caller owns the transaction. This module is the single place that writes a case row: ``create_row``
+inserts it, ``save`` and ``mark_error`` bump ``lock_version`` with ``UPDATE … WHERE lock_version = expected``
+(a stale caller gets ``ConflictError``); ``save`` also rewrites the inbox rows and stores the next timer due
+time.
 """
 
 from __future__ import annotations
@@ -26,12 +27,11 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
 from . import clock, timers
-from .deployments import LoadedVersion, SpecCache
 from .errors import ConflictError, ScriptError
 from .models import HumanTask, ProcessInstance
 from .serialization import SERIALIZER_VERSION, StateCodec
-
-RUNNING, COMPLETED, ERROR = "running", "completed", "error"
+from .versions import LoadedVersion, SpecCache
+from .vocabulary import COMPLETED, ERROR, NORMAL_PRIORITY, RUNNING
 
 
 @contextmanager
@@ -173,7 +173,14 @@ class CaseRuntime:
         return task
 
     def create_row(
-        self, session: Session, version: LoadedVersion, *, site: str, business_key: str | None, actor: str
+        self,
+        session: Session,
+        version: LoadedVersion,
+        *,
+        site: str,
+        business_key: str | None,
+        actor: str,
+        related_key: str | None = None,
     ) -> ProcessInstance:
         """Insert the row of a new case (lock_version 0, no state yet) and give it a business key."""
         now = clock.now()
@@ -181,6 +188,7 @@ class CaseRuntime:
             version_id=version.id,
             process_id=version.process_id,
             business_key=business_key,
+            related_key=related_key,
             site=site,
             status=RUNNING,
             state="{}",
@@ -210,11 +218,22 @@ class CaseRuntime:
         """
         values = self._values(row, workflow)
         values["error_message"] = None
-        values["lock_version"] = expected + 1
+        self._update(session, row, expected, values)
+        self.sync_human_tasks(session, row, version, workflow)
+
+    def mark_error(self, session: Session, row: ProcessInstance, expected: int, message: str) -> None:
+        """Stop a case whose next step failed (status 'error' with the message) unless it moved on since
+        ``expected``.
+
+        :raises ConflictError: if ``lock_version`` moved on.
+        """
+        self._update(session, row, expected, {"status": ERROR, "error_message": message, "updated_at": clock.now()})
+
+    def _update(self, session: Session, row: ProcessInstance, expected: int, values: dict[str, Any]) -> None:
         result = session.execute(
             sa.update(ProcessInstance)
             .where(ProcessInstance.id == row.id, ProcessInstance.lock_version == expected)
-            .values(**values)
+            .values(**values, lock_version=expected + 1)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -224,7 +243,6 @@ class CaseRuntime:
                 expected=expected,
             )
         session.refresh(row)
-        self.sync_human_tasks(session, row, version, workflow)
 
     def _values(self, row: ProcessInstance, workflow: BpmnWorkflow) -> dict[str, Any]:
         """Column values derived from the workflow (the row itself is not touched)."""
@@ -279,7 +297,7 @@ class CaseRuntime:
                     business_key=row.business_key,
                     applicant_name=row.applicant_name,
                     due_at=due,
-                    priority=0,
+                    priority=NORMAL_PRIORITY,
                     created_at=now,
                 )
             )

@@ -366,11 +366,11 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[mis
         return True
 
     def call_service(self, context: dict[str, Any], **kwargs: Any) -> str:
-        """Run a registered operation (engine.services) with the evaluated parameters; JSON result."""
-        from . import services
+        """Run a registered operation (engine.service_tasks) with the evaluated parameters; JSON result."""
+        from . import service_tasks
 
         params = {name: spec["value"] for name, spec in kwargs.get("operation_params", {}).items()}
-        return json.dumps(services.call(kwargs.get("operation_name", ""), params))
+        return json.dumps(service_tasks.call(kwargs.get("operation_name", ""), params))
 
 
 class SandboxScriptEngine(PythonScriptEngine):  # type: ignore[misc]

@@ -16,10 +16,10 @@ from werkzeug.serving import make_server
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from engine.api import Engine  # noqa: E402
 from engine.auth import system_actor  # noqa: E402
 from engine.config import load_settings  # noqa: E402
 from engine.demo import create_demo_cases, create_demo_users  # noqa: E402
-from engine.service import Engine  # noqa: E402
 from webapp import create_app  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.service import Engine
+from engine.api import Engine
 from tests.support.databases import (
     PG_SKIP,
     PG_URL,

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from engine import audit
+from engine.api import Engine
 from engine.models import AuditEvent
-from engine.service import Engine
 from tests.support import pb
 
 

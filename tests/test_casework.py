@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from engine.api import Engine
 from engine.auth import system_actor
 from engine.demo import create_demo_users
 from engine.errors import FourEyesError, NotFoundError, PermissionDeniedError, RuleViolationError
 from engine.models import AuditEvent, ProcessInstance
-from engine.service import Engine
 from tests.support.engines import DATA
 
 

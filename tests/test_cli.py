@@ -87,7 +87,7 @@ def test_outdated_schema_is_refused_until_init_db(tmp_path: Path) -> None:
 
 def test_engine_does_not_import_the_web_layer() -> None:
     code = (
-        "import sys, engine.service, engine.cli, engine.demo\n"
+        "import sys, engine.api, engine.cli, engine.demo\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('flask', 'werkzeug', 'webapp', 'jinja2')]\n"
         "print(bad); sys.exit(1 if bad else 0)"
     )

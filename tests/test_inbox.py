@@ -7,9 +7,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from engine import clock
+from engine.api import Engine
 from engine.inbox import InboxQuery, mask_name
 from engine.models import HumanTask
-from engine.service import Engine
 from tests.support import pb
 
 PEOPLE = [("Anna", "Adler"), ("Bert", "Brandt"), ("Cem", "Celik"), ("Dora", "Dietz"), ("Emil", "Ernst")]

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from engine.api import Engine
 from engine.auth import system_actor
 from engine.errors import ModelError
 from engine.model_lint import ModelLintError
 from engine.model_loader import ModelFile
 from engine.models import AuditEvent, ProcessVersion
-from engine.service import Engine
 from tests.support.engines import DATA, PROCESSES
 
 PB = (PROCESSES / "pb_antragsannahme.bpmn").read_text(encoding="utf-8")

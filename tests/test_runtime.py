@@ -9,10 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 from engine import clock
+from engine.api import Engine
 from engine.auth import system_actor
 from engine.errors import ConflictError, FormValidationError, NotFoundError, PermissionDeniedError
 from engine.models import AuditEvent, HumanTask, ProcessInstance
-from engine.service import Engine
 from tests.support import pb
 
 

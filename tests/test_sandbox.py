@@ -10,11 +10,11 @@ import pytest
 import sqlalchemy as sa
 
 from engine import clock
+from engine.api import Engine
 from engine.auth import system_actor
 from engine.errors import ScriptError
 from engine.models import AuditEvent, ProcessInstance
 from engine.scripting import Sandbox
-from engine.service import Engine
 from tests.support.engines import DATA
 
 ESCAPES = [

@@ -7,13 +7,13 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from engine.api import Engine
 from engine.auth import system_actor
 from engine.demo import create_demo_users
 from engine.errors import PermissionDeniedError, RuleViolationError
 from engine.model_lint import ModelLintError
 from engine.model_loader import ModelFile
 from engine.models import CashEntry, CashRegister, HumanTask, PaymentListEntry
-from engine.service import Engine
 from tests.support.engines import DATA
 
 

@@ -8,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 
 from engine import clock
+from engine.api import Engine
 from engine.errors import ConflictError, FormValidationError, NotFoundError, PermissionDeniedError, RuleViolationError
 from engine.models import AuditEvent, TaskDraft
-from engine.service import Engine
 from tests.support import pb
 
 

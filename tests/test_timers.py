@@ -6,8 +6,8 @@ import threading
 from datetime import timedelta
 
 from engine import clock
+from engine.api import Engine
 from engine.models import ProcessInstance
-from engine.service import Engine
 from tests.support import pb
 from tests.support.engines import make_engine
 from tests.support.pb import case_waiting_for_documents

@@ -1,4 +1,4 @@
-"""The EGS web application: a thin Flask layer over ``engine.service.Engine``."""
+"""The EGS web application: a thin Flask layer over ``engine.api.Engine``."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 
 from flask import Flask
 
+from engine.api import Engine
 from engine.config import load_settings
-from engine.service import Engine
 
 from . import errors, formatting, security
 from .extensions import ENGINE_KEY, csrf

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_wtf.csrf import CSRFProtect
 
-from engine.service import Engine
+from engine.api import Engine
 
 ENGINE_KEY = "egs_engine"
 

@@ -9,39 +9,16 @@ from typing import Any
 
 from flask import Flask
 
-from engine.auth import ALL_SITES, Actor
+from engine import audit
+from engine.auth import Actor
 from engine.clock import BERLIN
 from engine.forms import FieldSpec
-from engine.services import euro
+from engine.service_tasks import euro
+from engine.vocabulary import ALL_SITES, CASE_STATUSES, PRIORITIES
 
 EMPTY = "–"
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-ACTIONS = {
-    "start": "Vorgang gestartet",
-    "complete": "Schritt abgeschlossen",
-    "timer_fired": "Frist abgelaufen / Timer ausgelöst",
-    "claim": "Übernommen",
-    "unclaim": "Freigegeben",
-    "conflict": "Konflikt: Vorgang war zwischenzeitlich geändert",
-    "access_denied": "Zugriff verweigert",
-    "script_error": "Fehler im Prozessmodell",
-    "message": "Nachricht eingegangen",
-    "migrate": "Auf neue Prozessversion migriert",
-    "deploy": "Prozessmodell bereitgestellt",
-    "case_viewed": "Vorgang angesehen",
-    "task_viewed": "Aufgabe angesehen",
-    "login": "Angemeldet",
-    "login_failed": "Anmeldung fehlgeschlagen",
-    "logout": "Abgemeldet",
-}
-
-STATUSES = {
-    "running": "in Bearbeitung",
-    "completed": "abgeschlossen",
-    "error": "angehalten (Fehler im Prozessmodell)",
-}
 
 
 def _as_date(value: Any) -> date | None:
@@ -116,13 +93,13 @@ def wert(value: Any, spec: FieldSpec | None = None) -> str:
 
 
 def aktion(action: str) -> str:
-    """German name of an audit action."""
-    return ACTIONS.get(action, action)
+    """German name of an audit action (declared with the action in ``engine.audit``)."""
+    return audit.label(action)
 
 
 def status_text(status: str) -> str:
     """German name of a case status."""
-    return STATUSES.get(status, status)
+    return CASE_STATUSES.get(status, status)
 
 
 def berechtigungen(actor: Actor) -> str:
@@ -131,12 +108,9 @@ def berechtigungen(actor: Actor) -> str:
     return ", ".join(f"{group} {'alle Standorte' if site == ALL_SITES else site}" for group, site in grants)
 
 
-PRIORITY_TITLES = {0: "normal", 1: "erhöht", 2: "hoch", 3: "sehr hoch"}
-
-
 def prioritaet(value: int) -> str:
     """A task priority in words."""
-    return PRIORITY_TITLES.get(value, str(value))
+    return PRIORITIES.get(value, str(value))
 
 
 def dezimal(value: Any) -> str:
@@ -155,3 +129,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(euro)
     app.add_template_filter(dezimal)
     app.add_template_filter(prioritaet)
+    app.jinja_env.globals["priorities"] = PRIORITIES

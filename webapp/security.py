@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, redirect, request, session, url_for
 
+from engine import permissions
 from engine.auth import Actor
 from engine.errors import AuthenticationError
 
@@ -182,4 +183,5 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _user() -> dict[str, Any]:
         # Error pages must render even when the database is down: only use an actor already loaded.
-        return {"current_user": loaded_actor()}
+        actor = loaded_actor()
+        return {"current_user": actor, "may": permissions.flags(actor) if actor else None}

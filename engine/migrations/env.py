@@ -1,4 +1,4 @@
-"""Alembic environment: runs migrations on the connection handed in by ``engine.schema``."""
+"""Alembic environment: runs migrations on the connection handed in by ``engine.db_upgrade``."""
 
 from alembic import context
 
@@ -11,7 +11,7 @@ target_metadata = Base.metadata
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
-        raise RuntimeError("Migrations run through 'egs init-db' (engine.schema.upgrade), not the alembic CLI")
+        raise RuntimeError("Migrations run through 'egs init-db' (engine.db_upgrade.upgrade), not the alembic CLI")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

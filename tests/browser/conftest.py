@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from engine.service import Engine
+from engine.api import Engine
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.databases import SqliteTemplates
 from tests.support.engines import make_engine

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from engine import clock
+from engine.api import Engine
 from engine.errors import FormValidationError, PermissionDeniedError, RuleViolationError
-from engine.service import Engine
 from tests.support import pb
 from tests.support.cases import CaseDriver
 from tests.support.engines import engine_with_config

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from engine.api import Engine
 from engine.errors import FormValidationError, FourEyesError
-from engine.service import Engine
 from tests.support.cases import CaseDriver
 from tests.support.engines import engine_with_config
 from tests.support.records import aktionen

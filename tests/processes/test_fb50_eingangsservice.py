@@ -13,9 +13,9 @@ import pytest
 import sqlalchemy as sa
 
 from engine import clock
+from engine.api import Engine
 from engine.errors import FormValidationError, PermissionDeniedError, RuleViolationError
 from engine.models import AuditEvent, HumanTask, ProcessInstance
-from engine.service import Engine
 from tests.support.cases import CaseDriver
 from tests.support.users import user_for
 

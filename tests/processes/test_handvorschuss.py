@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from engine.api import Engine
 from engine.errors import FormValidationError, PermissionDeniedError, RuleViolationError
 from engine.models import CashEntry, CashRegister
-from engine.service import Engine
 from tests.support.cases import CaseDriver
 from tests.support.engines import engine_with_config
 from tests.support.handvorschuss import BESTIMMEN, ERFASSEN, buchung, verantwortliche_bestimmen

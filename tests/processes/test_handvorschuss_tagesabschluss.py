@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from engine.api import Engine
 from engine.errors import PermissionDeniedError, RuleViolationError
 from engine.models import CashEntry
-from engine.service import Engine
 from tests.support.cases import CaseDriver
 from tests.support.handvorschuss import buchung, verantwortliche_bestimmen
 

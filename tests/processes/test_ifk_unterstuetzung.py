@@ -14,10 +14,10 @@ import pytest
 import sqlalchemy as sa
 
 from engine import clock
+from engine.api import Engine
 from engine.errors import FormValidationError, FourEyesError
 from engine.models import AuditEvent, PaymentListEntry
-from engine.reports import payment_list
-from engine.service import Engine
+from engine.payment_lists import payment_list
 from tests.support.cases import CaseDriver
 
 PROCESS = "ifk_unterstuetzung"

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from engine import clock
+from engine.api import Engine
 from engine.errors import FormValidationError
-from engine.service import Engine
 from tests.support.cases import CaseDriver
 from tests.support.records import timer_events
 

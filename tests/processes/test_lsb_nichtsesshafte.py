@@ -12,9 +12,9 @@ import pytest
 import sqlalchemy as sa
 
 from engine import clock
+from engine.api import Engine
 from engine.errors import FormValidationError, FourEyesError, ScriptError
 from engine.models import AuditEvent
-from engine.service import Engine
 from tests.support.cases import CaseDriver
 
 PROCESS = "lsb_nichtsesshafte"

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from engine import clock
+from engine.api import Engine
 from engine.errors import FormValidationError, PermissionDeniedError
-from engine.service import Engine
 from tests.support.cases import CaseDriver
 
 PROCESS = "lsb_unionsbuerger"

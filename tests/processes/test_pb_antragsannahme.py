@@ -18,10 +18,10 @@ import pytest
 import sqlalchemy as sa
 
 from engine import clock
+from engine.api import Engine
 from engine.errors import FormValidationError, NotFoundError, PermissionDeniedError
 from engine.inbox import TaskSummary
 from engine.models import AuditEvent, ProcessInstance
-from engine.service import Engine
 from tests.support import pb
 from tests.support.cases import CaseDriver
 from tests.support.engines import engine_with_config

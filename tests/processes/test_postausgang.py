@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from engine.api import Engine
 from engine.errors import FormValidationError
-from engine.service import Engine
 from tests.support.cases import CaseDriver
 
 PROCESS = "postausgang"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from engine.api import Engine
 from engine.errors import FormValidationError, RuleViolationError
-from engine.service import Engine
 from tests.support import pb
 from tests.support.cases import CaseDriver
 from tests.support.records import aktionen, alle_faelle, faelle, nachrichten

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from engine import clock
+from engine.api import Engine
 from engine.auth import system_actor
 from engine.demo import create_demo_users
 from engine.errors import FormValidationError, PermissionDeniedError
-from engine.service import Engine
 from tests.support.cases import CaseDriver
 from tests.support.engines import PROCESSES, ROOT, make_engine
 

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from engine.api import Engine
 from engine.auth import system_actor
 from engine.demo import create_demo_users
 from engine.errors import ModelError
 from engine.model_loader import ModelFile
-from engine.service import Engine
 from tests.support.cases import CaseDriver
 from tests.support.engines import PROCESSES, engine_with_config
 

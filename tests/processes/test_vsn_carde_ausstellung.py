@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from engine import clock
+from engine.api import Engine
 from engine.errors import FormValidationError, PermissionDeniedError
-from engine.service import Engine
 from tests.support.cases import CaseDriver
 from tests.support.engines import engine_with_config
 

@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from engine import clock
+from engine.api import Engine
 from engine.auth import Actor, system_actor
 from engine.inbox import TaskSummary, tasks_of_case
-from engine.service import CaseHeader, Engine
+from engine.read_models import CaseHeader
 
 from .users import user_for
 

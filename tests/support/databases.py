@@ -20,7 +20,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from engine import schema
+from engine import db_upgrade
 from engine.db import Database
 from engine.models import Base
 
@@ -48,7 +48,7 @@ class SqliteTemplates:
 def build_sqlite_templates(folder: Path) -> SqliteTemplates:
     empty, deployed = folder / "empty.sqlite3", folder / "deployed.sqlite3"
     db = Database(f"sqlite:///{empty}")
-    schema.upgrade(db)
+    db_upgrade.upgrade(db)
     db.dispose()
     shutil.copy(empty, deployed)
     deploy_models(f"sqlite:///{deployed}")
@@ -89,7 +89,7 @@ class PostgresWorkspace:
                 connection.execute(sa.text(f"CREATE SCHEMA {name}"))
         admin.dispose()
         db = Database(workspace.url)
-        schema.upgrade(db)
+        db_upgrade.upgrade(db)
         deploy_models(workspace.url)
         with db.engine.begin() as connection:
             for table in TABLES:

@@ -16,10 +16,10 @@ import sqlalchemy as sa
 from lxml import etree
 from SpiffWorkflow.util.task import TaskState
 
+from engine.api import Engine
 from engine.case_path import all_tasks, previous_step
 from engine.model_loader import NS
 from engine.models import ProcessInstance
-from engine.service import Engine
 
 FLOW_NODE_TAGS = (
     "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",

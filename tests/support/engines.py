@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from engine.api import Engine
 from engine.auth import system_actor
 from engine.config import load_settings
 from engine.demo import create_demo_users
-from engine.service import Engine
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = ROOT / "processes"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.service import Engine
+from engine.api import Engine
 
 from .cases import CaseDriver
 

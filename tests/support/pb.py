@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from engine import clock
+from engine.api import Engine
 from engine.auth import Actor
 from engine.inbox import TaskSummary
-from engine.service import CaseHeader, Engine
+from engine.read_models import CaseHeader
 
 PROCESS = "pb_antragsannahme"
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from engine.api import Engine
 from engine.models import AuditEvent, HumanTask, ProcessInstance
-from engine.service import Engine
 
 
 def audit_events(engine: Engine, action: str | None = None, actor: str | None = None) -> list[AuditEvent]:

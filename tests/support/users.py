@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from engine.api import Engine
 from engine.auth import Actor, create_user, hash_password
 from engine.errors import AuthenticationError
-from engine.service import Engine
 
 PASSWORD = "pw"
 _HASH = hash_password(PASSWORD)  # one scrypt run for every test user

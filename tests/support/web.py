@@ -11,7 +11,7 @@ from datetime import date
 
 from flask.testing import FlaskClient
 
-from engine.service import Engine
+from engine.api import Engine
 
 from .records import open_task
 

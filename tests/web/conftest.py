@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from engine.service import Engine
+from engine.api import Engine
 from tests.support.web import login
 from webapp import create_app
 

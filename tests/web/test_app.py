@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
+from engine.api import Engine
 from engine.auth import system_actor
 from engine.db import Database
 from engine.demo import create_demo_users
@@ -31,7 +32,6 @@ from engine.errors import (
     SchemaOutdatedError,
     ScriptError,
 )
-from engine.service import Engine
 from tests.support.engines import FORMS, PROCESSES, make_engine
 from tests.support.web import start_case
 from webapp import create_app

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from engine.api import Engine
 from engine.models import User
-from engine.service import Engine
 from tests.support.records import audit_events
 from tests.support.web import csrf_token, login, start_case
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine import clock
-from engine.service import Engine
+from engine.api import Engine
 from tests.support import pb
 
 

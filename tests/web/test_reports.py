@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from engine import clock
+from engine.api import Engine
 from engine.models import AuditEvent, PaymentListEntry
-from engine.service import Engine
 
 
 def add_entries(engine: Engine) -> None:
@@ -41,7 +41,7 @@ def test_sammelliste_page_csv_and_audit(client_for, deployed: Engine) -> None:
     assert "Sammelliste Eingliederungszuschuss (EGZ) – Zahlmonat 05/2025 – Standort 56.4" in html
     assert "2 Zahlung(en), Summe 2\u202f249,40 €" in html
     assert "Anderswo" not in html, "other sites' payments are not on this list"
-    csv = egs.get("/sammellisten.csv?standort=56.4&art=EGZ&monat=2025-05")
+    csv = egs.get("/export/sammelliste?standort=56.4&art=EGZ&monat=2025-05")
     assert csv.headers["Content-Disposition"] == 'attachment; filename="sammelliste_EGZ_2025-05_56.4.csv"'
     lines = csv.get_data(as_text=True).lstrip("\ufeff").splitlines()
     assert lines[0] == "Standort;Maßnahmeart;Zahlmonat;Vorgang;Zahlungsempfänger;Betrag (EUR);bewilligt von"
@@ -49,7 +49,11 @@ def test_sammelliste_page_csv_and_audit(client_for, deployed: Engine) -> None:
     assert lines[-1] == ";;;;Summe;2249,40;"
     with deployed.db.reading() as session:
         exports = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "export")).all()
-    assert [(e.actor, e.details["report"], e.details["lines"]) for e in exports] == [("egs", "sammelliste", 2)] * 2
+    parameters = {"standort": "56.4", "art": "EGZ", "monat": "2025-05"}
+    seen = [
+        (e.actor, e.details["export"], e.details["parameters"], e.details["rows"], e.details["format"]) for e in exports
+    ]
+    assert seen == [("egs", "sammelliste", parameters, 2, "html"), ("egs", "sammelliste", parameters, 2, "csv")]
 
 
 def test_sammelliste_of_another_site_or_group_is_refused(client_for, deployed: Engine) -> None:
@@ -70,5 +74,5 @@ def test_raci_page_and_csv(client_for) -> None:
     client = client_for("modeller")
     html = client.get("/raci").get_data(as_text=True)
     assert "Vollständigkeit prüfen" in html and "Durchführender" in html
-    csv = client.get("/raci.csv").get_data(as_text=True).lstrip("\ufeff")
+    csv = client.get("/export/raci").get_data(as_text=True).lstrip("\ufeff")
     assert csv.splitlines()[0] == "Prozess;Version;Schritt;Art;Durchführende Einheit;Rolle des EGS"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from engine.api import Engine
 from engine.auth import system_actor
-from engine.service import Engine
 from tests.support.records import audit_events, case_row, open_task
 from tests.support.web import ANMELDUNG, csrf_token, field_error, instance_of, lock_version, post_form, start_case
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.service import Engine
+from engine.api import Engine
 from tests.support.records import audit_events, open_task
 from tests.support.web import instance_of, post_form, start_case
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from engine.service import Engine
+from engine.api import Engine
 from tests.support import pb
 from tests.support.records import audit_events, case_row
 from tests.support.web import ANMELDUNG, CLAIM_DAY, instance_of, post_form, start_case, task_link

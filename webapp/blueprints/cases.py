@@ -6,21 +6,20 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from engine import clock
+from engine import clock, permissions
 from engine.auth import Actor
-from engine.service import ProcessInfo
+from engine.versions import ProcessInfo
+from engine.vocabulary import BUSINESS_KEY_MAX
 
 from ..extensions import get_engine
 from ..security import login_required, require_actor
 
 bp = Blueprint("cases", __name__, url_prefix="/vorgaenge")
 
-BUSINESS_KEY_MAX = 64  # the column's width
-
 
 def start_sites(actor: Actor, process: ProcessInfo) -> list[str]:
-    """Sites where the actor may start ``process`` (the sites of its start-lane group)."""
-    return sorted({site for group, site in actor.work_pairs() if group in process.start_lanes})
+    """Sites where the actor may start ``process``."""
+    return permissions.start_sites(actor, process.start_lanes)
 
 
 def _check(

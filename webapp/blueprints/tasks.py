@@ -12,7 +12,7 @@ from engine import clock
 from engine.auth import Actor
 from engine.errors import FormValidationError
 from engine.forms import parse_date_input
-from engine.service import TaskView
+from engine.read_models import TaskView
 
 from ..errors import status_for
 from ..extensions import get_engine

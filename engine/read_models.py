@@ -1,4 +1,4 @@
-"""What the engine hands to the web layer and the CLI: frozen views of processes, cases and tasks."""
+"""Read models: the frozen data the engine hands to the web layer and the CLI about cases and tasks."""
 
 from __future__ import annotations
 
@@ -7,22 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from .auth import Actor
 from .case_path import CasePath
-from .deployments import LoadedVersion
 from .forms import FieldSpec, form_fields
 from .inbox import TaskSummary
 from .models import ProcessInstance
-
-
-@dataclass(frozen=True)
-class ProcessInfo:
-    """A deployed process (newest version) someone may start."""
-
-    process_id: str
-    name: str
-    version: int
-    start_lanes: tuple[str, ...]
+from .versions import LoadedVersion
 
 
 @dataclass(frozen=True)
@@ -128,16 +117,6 @@ def labels_of(forms: Mapping[str, Any]) -> dict[str, FieldSpec]:
         for spec in form_fields(schema_):
             labels.setdefault(spec.name, spec)
     return labels
-
-
-def restricted_fields(labels: Mapping[str, FieldSpec], actor: Actor, site: str) -> set[str]:
-    """Fields marked ``x-sichtbarFuer`` (groups) that the actor may not see at ``site``."""
-    hidden: set[str] = set()
-    for name, spec in labels.items():
-        groups = spec.schema.get("x-sichtbarFuer")
-        if groups and not any(actor.has_group(group, site) for group in groups):
-            hidden.add(name)
-    return hidden
 
 
 def without(values: Mapping[str, Any], hidden: set[str]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Schema management: upgrade to the newest Alembic revision and refuse to run on an outdated one."""
+"""Database schema upgrades (Alembic): bring the tables to the newest revision, refuse to run on an older one."""
 
 from __future__ import annotations
 

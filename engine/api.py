@@ -1,0 +1,306 @@
+"""The engine's public API: the web app and the command line call nothing else.
+
+``Engine`` is a thin front. Each operation opens one transaction and hands it to the module that does the
+work (``tasks``, ``case_reading``, ``casework``, ``inbox``, ``exports`` …); refusals that matter to an
+auditor (no permission, conflicts, broken rules and scripts) are recorded in a transaction of their own,
+because the operation's transaction is rolled back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from . import (
+    accounts,
+    audit,
+    auth,
+    case_reading,
+    clock,
+    db_upgrade,
+    exports,
+    payment_lists,
+    permissions,
+    raci,
+    tasks,
+    timer_worker,
+    versions,
+)
+from . import inbox as inbox_queries
+from .audit import Action, ChainProblem
+from .auth import Actor
+from .casework import Casework
+from .config import EngineSettings
+from .db import Database
+from .deployments import DeployedProcess, collect_model_files, deploy
+from .errors import AuthenticationError, ConflictError, PermissionDeniedError, RuleViolationError, ScriptError
+from .forms import check_submission, validate_submission
+from .inbox import InboxPage, InboxQuery, TaskSummary
+from .konfiguration import load_konfiguration
+from .model_loader import ModelFile
+from .payment_lists import PaymentList
+from .raci import RaciRow
+from .read_models import CaseHeader, CaseView, TaskView
+from .runtime import CaseRuntime
+from .scripting import create_script_engine
+from .serialization import StateCodec
+from .staffing import StaffingShares, staffing_shares
+from .timer_worker import StopSignal
+from .versions import ProcessInfo, SpecCache
+
+log = logging.getLogger("egs.engine")
+
+# Refusals recorded in the audit trail, and the action each is recorded as.
+REFUSALS: tuple[tuple[type[Exception], Action], ...] = (
+    (PermissionDeniedError, Action.ACCESS_DENIED),
+    (ConflictError, Action.CONFLICT),
+    (RuleViolationError, Action.RULE_VIOLATION),
+    (ScriptError, Action.SCRIPT_ERROR),
+)
+
+
+class Engine:
+    """Deployments, cases, tasks, the inbox, timers, reports and the audit trail (no web framework inside)."""
+
+    def __init__(self, settings: EngineSettings) -> None:
+        self.settings = settings
+        self.db = Database(settings.database_url)
+        self.konfig = load_konfiguration(settings.config_file)
+        self.specs = SpecCache(settings.max_model_bytes)
+        script_engine = create_script_engine(settings.script_timeout, {"konfig": self.konfig.script_value})
+        self.runtime = CaseRuntime(self.specs, StateCodec(), script_engine)
+        self.casework = Casework(self.runtime, self.specs, self.konfig)
+
+    def init_db(self) -> None:
+        """Upgrade the database schema to the newest revision."""
+        db_upgrade.upgrade(self.db)
+
+    def ensure_schema(self) -> None:
+        """:raises SchemaOutdatedError: if ``init-db`` has to run first."""
+        db_upgrade.ensure_current(self.db)
+
+    def ping(self) -> bool:
+        return self.db.ping()
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    # --- the audited operation -------------------------------------------------------------------------------
+
+    def _record(self, action: Action, username: str, **fields: Any) -> None:
+        with self.db.transaction() as session:
+            audit.record(session, action, username[:64] or "?", **fields)
+
+    @contextmanager
+    def _operation(
+        self, actor: Actor, name: str, *, task_uuid: str | None = None, instance_id: int | None = None
+    ) -> Iterator[Session]:
+        """One write transaction for ``name``; a refusal is recorded (case and task included) and re-raised."""
+        try:
+            with self.db.transaction() as session:
+                yield session
+        except tuple(kind for kind, _ in REFUSALS) as exc:
+            action = next(action for kind, action in REFUSALS if isinstance(exc, kind))
+            if instance_id is None and task_uuid is not None:
+                with self.db.reading() as session:
+                    instance_id = tasks.instance_of(session, task_uuid)
+            details = {"operation": name, "reason": getattr(exc, "message", str(exc))}
+            self._record(action, actor.username, instance_id=instance_id, task_uuid=task_uuid, details=details)
+            log.info("%s refused: %s (user %s)", name, action, actor.username)
+            raise
+
+    # --- people ----------------------------------------------------------------------------------------------
+
+    def login(self, username: str, password: str) -> Actor:
+        """Check credentials; both outcomes are audited (user name only). :raises AuthenticationError:"""
+        try:
+            with self.db.reading() as session:
+                actor = auth.authenticate(session, username, password)
+        except AuthenticationError:
+            self._record(Action.LOGIN_FAILED, username)
+            raise
+        self._record(Action.LOGIN, actor.username)
+        return actor
+
+    def record_login_refused(self, username: str) -> None:
+        """Audit a login refused before the password was checked (too many failures)."""
+        self._record(Action.LOGIN_THROTTLED, username)
+
+    def logout(self, actor: Actor) -> None:
+        self._record(Action.LOGOUT, actor.username)
+
+    def actor(self, username: str) -> Actor:
+        """A user with the grants valid now. :raises AuthenticationError:"""
+        with self.db.reading() as session:
+            return auth.load_actor(session, username)
+
+    def create_user(
+        self, actor: Actor, username: str, name: str, password: str, grants: Sequence[tuple[str, str]]
+    ) -> None:
+        """Create a login with (group, site) grants; audited (see ``accounts.create_account``)."""
+        with self._operation(actor, "create_user") as session:
+            accounts.create_account(session, actor, username, name, password, grants)
+
+    def seed_demo(self) -> tuple[list[str], list[str]]:
+        """Create the demo users and cases that do not exist yet (refused in production)."""
+        from .demo import create_demo_cases, create_demo_users
+
+        return create_demo_users(self), create_demo_cases(self)
+
+    # --- models ----------------------------------------------------------------------------------------------
+
+    def deploy_files(
+        self, files: Sequence[ModelFile], actor: Actor, forms_dir: Path | None = None
+    ) -> list[DeployedProcess]:
+        """Deploy model files with forms from ``forms_dir`` (process owners and the system). :raises ModelError:"""
+        with self._operation(actor, "deploy") as session:
+            if not permissions.may_deploy(actor):
+                raise PermissionDeniedError("Prozessmodelle stellt nur die Prozessverantwortung bereit.")
+            limits = {"max_model_bytes": self.settings.max_model_bytes, "max_form_bytes": self.settings.max_form_bytes}
+            return deploy(session, files, forms_dir or self.settings.forms_dir, actor.username, **limits)
+
+    def deploy_paths(self, paths: Sequence[Path], actor: Actor, forms_dir: Path | None = None) -> list[DeployedProcess]:
+        """Deploy every .bpmn/.dmn file found in ``paths``."""
+        return self.deploy_files(collect_model_files(paths), actor, forms_dir)
+
+    def process_names(self) -> list[tuple[str, str]]:
+        with self.db.reading() as session:
+            return versions.process_names(session)
+
+    def startable_processes(self, actor: Actor) -> list[ProcessInfo]:
+        with self.db.reading() as session:
+            return versions.startable(session, self.specs, actor)
+
+    def raci(self) -> list[RaciRow]:
+        with self.db.reading() as session:
+            return raci.raci_rows(session, self.specs)
+
+    # --- cases and tasks -------------------------------------------------------------------------------------
+
+    def start_case(self, actor: Actor, process_id: str, *, site: str | None = None, business_key: str | None = None,
+                   system: bool = False, data: Mapping[str, Any] | None = None) -> CaseHeader:  # fmt: skip
+        """Start a case (``Casework.start_for``); nothing is stored on any error."""
+        with self._operation(actor, "start") as session:
+            return self.casework.start_for(session, actor, process_id, site=site or self.settings.default_site,
+                                           business_key=business_key, system=system, data=data)  # fmt: skip
+
+    def send_message(self, actor: Actor, name: str, business_key: str, payload: Mapping[str, Any] | None = None,
+                     system: bool = False) -> int:  # fmt: skip
+        """Deliver a message to the running cases with ``business_key`` (``Casework.send_for``)."""
+        with self._operation(actor, "message") as session:
+            return self.casework.send_for(session, actor, name, business_key, payload, system)
+
+    def case_view(self, actor: Actor, instance_id: int) -> CaseView:
+        with self._operation(actor, "view_case", instance_id=instance_id) as session:
+            return case_reading.case_view(session, self.runtime, actor, instance_id)
+
+    def open_tasks(self, actor: Actor, instance_id: int) -> list[TaskSummary]:
+        with self.db.reading() as session:
+            return case_reading.open_tasks(session, actor, instance_id)
+
+    def inbox(self, actor: Actor) -> list[TaskSummary]:
+        with self.db.reading() as session:
+            return inbox_queries.list_tasks(session, actor)
+
+    def inbox_page(self, actor: Actor, query: InboxQuery | None = None) -> InboxPage:
+        with self.db.reading() as session:
+            return inbox_queries.inbox_page(session, actor, query or InboxQuery())
+
+    def inbox_choices(self, actor: Actor) -> tuple[list[str], list[tuple[str, str]]]:
+        with self.db.reading() as session:
+            return inbox_queries.filter_choices(session, self.specs, actor)
+
+    def task_view(self, actor: Actor, task_uuid: str) -> TaskView:
+        with self._operation(actor, "view_task", task_uuid=task_uuid) as session:
+            return case_reading.task_view(session, self.runtime, actor, task_uuid)
+
+    def colleagues(self, actor: Actor, task_uuid: str) -> list[tuple[str, str]]:
+        with self.db.reading() as session:
+            return tasks.colleagues(session, actor, task_uuid)
+
+    def claim(self, actor: Actor, task_uuid: str) -> None:
+        with self._operation(actor, "claim", task_uuid=task_uuid) as session:
+            tasks.claim(session, self.specs, actor, task_uuid)
+
+    def unclaim(self, actor: Actor, task_uuid: str) -> None:
+        with self._operation(actor, "unclaim", task_uuid=task_uuid) as session:
+            tasks.unclaim(session, actor, task_uuid)
+
+    def delegate(self, actor: Actor, task_uuid: str, to_username: str, reason: str) -> None:
+        with self._operation(actor, "delegate", task_uuid=task_uuid) as session:
+            tasks.delegate(session, self.specs, actor, task_uuid, to_username, reason)
+
+    def set_priority(self, actor: Actor, task_uuid: str, priority: int) -> None:
+        with self._operation(actor, "set_priority", task_uuid=task_uuid) as session:
+            tasks.set_priority(session, actor, task_uuid, priority)
+
+    def set_due(self, actor: Actor, task_uuid: str, due_at: datetime | None) -> None:
+        with self._operation(actor, "set_due", task_uuid=task_uuid) as session:
+            tasks.set_due(session, actor, task_uuid, due_at)
+
+    def save_draft(self, actor: Actor, task_uuid: str, values: Mapping[str, Sequence[str]]) -> None:
+        with self._operation(actor, "save_draft", task_uuid=task_uuid) as session:
+            tasks.save_draft(session, actor, task_uuid, values)
+
+    def complete_task(
+        self, actor: Actor, task_uuid: str, data: Mapping[str, Any], expected_lock_version: int | None = None
+    ) -> CaseHeader:
+        """Validate ``data`` against the task's form and complete it (``tasks.complete``)."""
+        prepare: tasks.Preparation = lambda form, case: validate_submission(form, data, case, clock.today_berlin())  # noqa: E731
+        return self._complete(actor, task_uuid, prepare, expected_lock_version)
+
+    def submit_form(
+        self, actor: Actor, task_uuid: str, raw: Mapping[str, Sequence[str]], expected_lock_version: int | None = None
+    ) -> CaseHeader:
+        """Like ``complete_task``, for HTML form values (lists of strings) coerced by the task's schema."""
+        prepare: tasks.Preparation = lambda form, case: check_submission(form, raw, case, clock.today_berlin())  # noqa: E731
+        return self._complete(actor, task_uuid, prepare, expected_lock_version)
+
+    def _complete(self, actor: Actor, task_uuid: str, prepare: tasks.Preparation, expected: int | None) -> CaseHeader:
+        with self._operation(actor, "complete", task_uuid=task_uuid) as session:
+            return tasks.complete(session, self.casework, actor, task_uuid, prepare, expected)
+
+    # --- timers ----------------------------------------------------------------------------------------------
+
+    def fire_due_timers(self, now: datetime | None = None, limit: int = 100) -> int:
+        """Fire every timer due at ``now``; return how many cases moved on (``timer_worker``)."""
+        return timer_worker.fire_due_timers(self.db, self.casework, now, limit)
+
+    def run_worker(
+        self, interval: float | None = None, stop: StopSignal | None = None, max_rounds: int | None = None
+    ) -> None:
+        """Fire due timers in a loop (``egs worker``) until ``stop`` (an Event) is set."""
+        pause = self.settings.worker_interval if interval is None else interval
+        timer_worker.run_worker(self.db, self.casework, pause, stop, max_rounds)
+
+    # --- reports, exports, audit -----------------------------------------------------------------------------
+
+    def payment_list(self, actor: Actor, site: str, measure_type: str, month: str) -> PaymentList:
+        """The monthly Sammelliste for its printable page; retrieving it is audited as an export."""
+        payment_lists.check_selection(site, measure_type, month)
+        with self._operation(actor, "payment_list") as session:
+            return exports.payment_list_page(exports.ExportRequest(session, self.specs, actor, {
+                "standort": site, "art": measure_type, "monat": month}))  # fmt: skip
+
+    def export(self, actor: Actor, name: str, parameters: Mapping[str, str]) -> exports.ExportFile:
+        """Run a named export (``exports.REGISTRY``); audited with its parameters."""
+        with self._operation(actor, f"export:{name}") as session:
+            return exports.run(exports.ExportRequest(session, self.specs, actor, dict(parameters)), name)
+
+    def staffing(self) -> StaffingShares:
+        return staffing_shares(self.konfig)
+
+    def verify_audit(self, actor: Actor) -> list[ChainProblem]:
+        """Recompute every hash chain of the trail (the audit function and the system); the check is audited."""
+        with self._operation(actor, "verify_audit") as session:
+            if not permissions.may_read_audit_trail(actor):
+                raise PermissionDeniedError("Den Audit-Trail prüft nur die Revision.")
+            problems = audit.verify_chains(session)
+            audit.record(session, Action.AUDIT_VERIFIED, actor.username, details={"problems": len(problems)})
+            return problems

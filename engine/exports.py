@@ -1,0 +1,144 @@
+"""Named exports: one registry for the command line (``egs export NAME``) and the web (``/export/NAME``).
+
+An export takes text parameters, checks them and the reader's permission, and produces a file. Running an
+export through ``run`` records it in the audit trail with its parameters and its number of rows. CSV files
+are written for German spreadsheet programs: ``;`` as separator, UTF-8 with a byte-order mark.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from . import audit, payment_lists, raci
+from .audit import Action
+from .auth import Actor
+from .errors import FormValidationError, NotFoundError
+from .versions import SpecCache
+
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """What an export produced: a file name, its media type, its text and how many data rows it holds."""
+
+    filename: str
+    media_type: str
+    content: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """Who asks for an export, with what, inside which transaction."""
+
+    session: Session
+    specs: SpecCache
+    actor: Actor
+    parameters: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Export:
+    """A registered export: its name, German title, parameters (name → German description) and builder."""
+
+    name: str
+    title: str
+    parameters: Mapping[str, str]
+    build: Callable[[ExportRequest], ExportFile]
+
+
+REGISTRY: dict[str, Export] = {}
+
+
+def export(name: str, title: str, **parameters: str) -> Callable[[Callable[[ExportRequest], ExportFile]], Export]:
+    """Register the decorated builder as export ``name``."""
+
+    def register(build: Callable[[ExportRequest], ExportFile]) -> Export:
+        REGISTRY[name] = Export(name, title, parameters, build)
+        return REGISTRY[name]
+
+    return register
+
+
+def run(request: ExportRequest, name: str) -> ExportFile:
+    """Build export ``name`` and record it in the audit trail (within the request's transaction).
+
+    :raises NotFoundError: unknown export. :raises FormValidationError: unknown or invalid parameters.
+    :raises PermissionDeniedError: the actor may not read what it holds.
+    """
+    found = REGISTRY.get(name)
+    if found is None:
+        raise NotFoundError(f"Den Export „{name}“ gibt es nicht (vorhanden: {', '.join(sorted(REGISTRY))}).")
+    unknown = sorted(set(request.parameters) - set(found.parameters))
+    if unknown:
+        raise FormValidationError({key: ["Unbekannter Parameter für diesen Export."] for key in unknown})
+    result = found.build(request)
+    record(request, name, result.rows, "csv")
+    return result
+
+
+def record(request: ExportRequest, name: str, rows: int, output: str) -> None:
+    """Audit that ``request.actor`` retrieved export ``name`` (as a file or a page)."""
+    audit.record(
+        request.session,
+        Action.EXPORT,
+        request.actor.username,
+        details={"export": name, "parameters": dict(request.parameters), "rows": rows, "format": output},
+    )
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """CSV for German spreadsheet programs: semicolons, a BOM so that umlauts survive, one line per row."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";", lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _cents(cents: int) -> str:
+    return f"{cents / 100:.2f}".replace(".", ",")
+
+
+@export(
+    "sammelliste",
+    "Sammelliste (Zahlungen einer Maßnahmeart je Monat und Standort)",
+    standort="Standort, z. B. 56.4",
+    art="Maßnahmeart: EGZ, EQ oder 16e",
+    monat="Zahlmonat als JJJJ-MM",
+)
+def payment_list_csv(request: ExportRequest) -> ExportFile:
+    params = request.parameters
+    result = payment_lists.read(
+        request.session, request.actor, params.get("standort", ""), params.get("art", ""), params.get("monat", "")
+    )
+    header = ("Standort", "Maßnahmeart", "Zahlmonat", "Vorgang", "Zahlungsempfänger", "Betrag (EUR)", "bewilligt von")
+    rows = [
+        (result.site, result.measure_type, result.month, line.business_key or "", line.recipient,
+         _cents(line.amount_cents), line.approved_by)
+        for line in result.lines
+    ]  # fmt: skip
+    rows.append(("", "", "", "", "Summe", _cents(result.total_cents), ""))
+    filename = f"sammelliste_{result.measure_type}_{result.month}_{result.site}.csv"
+    return ExportFile(filename, CSV_MEDIA_TYPE, csv_text(header, rows), len(result.lines))
+
+
+def payment_list_page(request: ExportRequest) -> payment_lists.PaymentList:
+    """A Sammelliste for its printable page: read like the CSV export, and audited the same way."""
+    params = request.parameters
+    result = payment_lists.read(request.session, request.actor, params["standort"], params["art"], params["monat"])
+    record(request, "sammelliste", len(result.lines), "html")
+    return result
+
+
+@export("raci", "RACI-Matrix der bereitgestellten Prozesse (Schritt, Einheit, Rolle des EGS)")
+def raci_csv(request: ExportRequest) -> ExportFile:
+    rows = raci.raci_rows(request.session, request.specs)
+    return ExportFile("raci-matrix.csv", CSV_MEDIA_TYPE, csv_text(raci.HEADER, [r.cells() for r in rows]), len(rows))

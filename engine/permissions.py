@@ -1,0 +1,174 @@
+"""Who may do what: every permission rule of the platform, each a named predicate.
+
+The engine, the reports and the web layer ask these predicates and nothing else; templates get flags
+computed here (``Flags``, and ``may_work``/``may_lead`` on task rows), never group names. The role × site ×
+action table in ``tests/test_permissions.py`` is the specification.
+
+Groups (``engine.vocabulary``): the work groups EGS, LSB, IFK, TL, FDL and FB50 are the lanes of the models;
+MODELLER (process owners), AUDIT (internal audit, data-protection officer) and ADMIN (user administration)
+are staff functions. A grant gives one group at one site, or at every site ('*'). The system (timer
+worker, command line on the server) acts without grants and is trusted with maintenance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from . import clock
+from .auth import Actor
+from .models import Grant, HumanTask
+from .vocabulary import ALL_SITES, LEAD_GROUPS, SITES
+
+PAYMENT_LIST_READERS = ("EGS", "IFK", "TL", "FDL", "AUDIT")
+
+
+# --- tasks and cases ----------------------------------------------------------------------------------------
+
+
+def may_work(actor: Actor, lane: str, site: str) -> bool:
+    """See, claim, save and complete tasks of ``lane`` at ``site``: members of that group at that site."""
+    return actor.has_group(lane, site)
+
+
+def may_lead(actor: Actor, site: str) -> bool:
+    """Lead the work at ``site`` (Teamleitung, Fachdienstleitung): steer every task and see every case there."""
+    return any(actor.has_group(group, site) for group in LEAD_GROUPS)
+
+
+def lead_sites(actor: Actor) -> list[str]:
+    """The sites the actor leads."""
+    return [site for site in SITES if may_lead(actor, site)]
+
+
+def leads_somewhere(actor: Actor) -> bool:
+    return bool(lead_sites(actor))
+
+
+def may_view_case(actor: Actor, lanes: Iterable[str], site: str) -> bool:
+    """Open a case at ``site`` whose process has these lanes: who works one of its lanes there, who leads the
+    site, and the audit function of the site. Restricted fields stay hidden (``hidden_fields``)."""
+    return any(may_work(actor, lane, site) for lane in lanes) or may_lead(actor, site) or actor.has_group("AUDIT", site)
+
+
+def may_steer_task(actor: Actor, site: str) -> bool:
+    """Set a task's priority or due date, or take it from whoever holds it: the site's leads."""
+    return may_lead(actor, site)
+
+
+def sees_full_name(actor: Actor, lane: str, site: str) -> bool:
+    """Applicant names in task lists: in full for who works the task, as initials for everybody else."""
+    return may_work(actor, lane, site)
+
+
+def workable_tasks(actor: Actor) -> sa.ColumnElement[bool]:
+    """SQL twin of ``may_work`` over the inbox table: tasks of the actor's groups at the actor's sites."""
+    pairs = actor.work_pairs()
+    if not pairs:
+        return sa.false()
+    return sa.or_(*(sa.and_(HumanTask.lane == lane, HumanTask.site == site) for lane, site in pairs))
+
+
+def led_tasks(actor: Actor) -> sa.ColumnElement[bool]:
+    """SQL twin of ``may_steer_task``: every task at the sites the actor leads."""
+    sites = lead_sites(actor)
+    return HumanTask.site.in_(sites) if sites else sa.false()
+
+
+def holders_of(group: str, site: str) -> sa.ColumnElement[bool]:
+    """SQL twin of ``Actor.has_group`` over the grant table: grants of ``group`` valid at ``site`` now."""
+    return sa.and_(
+        Grant.group_code == group,
+        Grant.site.in_((site, ALL_SITES)),
+        sa.or_(Grant.valid_until.is_(None), Grant.valid_until > clock.now()),
+    )
+
+
+def four_eyes_allows(actor: Actor, did_checked_step: Iterable[str]) -> bool:
+    """Four-eyes rule (property ``egsFourEyes``): nobody may do a step whose checked step they did themselves."""
+    return actor.username not in set(did_checked_step)
+
+
+# --- starting cases -----------------------------------------------------------------------------------------
+
+
+def may_start(actor: Actor, start_lanes: Iterable[str], site: str) -> bool:
+    """Start a case at ``site``: members of a start lane of the process at that site."""
+    return any(may_work(actor, lane, site) for lane in start_lanes)
+
+
+def start_sites(actor: Actor, start_lanes: Iterable[str]) -> list[str]:
+    """The sites where the actor may start a process with these start lanes."""
+    lanes = tuple(start_lanes)
+    return [site for site in SITES if may_start(actor, lanes, site)]
+
+
+# --- case data ----------------------------------------------------------------------------------------------
+
+
+def may_see_field(actor: Actor, visible_for: Iterable[str] | None, site: str) -> bool:
+    """A field marked ``x-sichtbarFuer`` (groups) is shown only to those groups at the case's site, e.g. an
+    FB 50 (SGB XII) concern only to EGS and FB 50; unmarked fields to everyone who may view the case."""
+    groups = list(visible_for or ())
+    return not groups or any(actor.has_group(group, site) for group in groups)
+
+
+def hidden_fields(schemas: Mapping[str, Mapping[str, Any]], actor: Actor, site: str) -> set[str]:
+    """Names of the fields (name → JSON schema) that the actor may not see in a case at ``site``."""
+    return {name for name, schema in schemas.items() if not may_see_field(actor, schema.get("x-sichtbarFuer"), site)}
+
+
+# --- reports, models, audit, users --------------------------------------------------------------------------
+
+
+def may_book_petty_cash(username: str, custodian: str | None, deputy: str | None) -> bool:
+    """Book in a site's petty-cash book: its custodian and the deputy, nobody else."""
+    return username in (custodian, deputy)
+
+
+def may_read_payment_list(actor: Actor, site: str) -> bool:
+    """The monthly Sammellisten of a site: EGS, IFK, TL, FDL and the audit function of that site."""
+    return actor.system or any(actor.has_group(group, site) for group in PAYMENT_LIST_READERS)
+
+
+def payment_list_sites(actor: Actor) -> list[str]:
+    return [site for site in SITES if may_read_payment_list(actor, site)]
+
+
+def may_deploy(actor: Actor) -> bool:
+    """Deploy models (new process versions): process owners (MODELLER) and the system."""
+    return actor.system or actor.has_group("MODELLER")
+
+
+def may_read_audit_trail(actor: Actor) -> bool:
+    """Read and verify the whole audit trail: the audit function and the system."""
+    return actor.system or actor.has_group("AUDIT")
+
+
+def may_manage_users(actor: Actor) -> bool:
+    """Create users and grant groups: user administration (ADMIN) and the system."""
+    return actor.system or actor.has_group("ADMIN")
+
+
+@dataclass(frozen=True)
+class Flags:
+    """What the navigation and pages offer a user: each flag is one of the predicates above."""
+
+    may_lead: bool
+    may_read_payment_lists: bool
+    may_deploy: bool
+    may_read_audit_trail: bool
+    may_manage_users: bool
+
+
+def flags(actor: Actor) -> Flags:
+    return Flags(
+        may_lead=leads_somewhere(actor),
+        may_read_payment_lists=bool(payment_list_sites(actor)),
+        may_deploy=may_deploy(actor),
+        may_read_audit_trail=may_read_audit_trail(actor),
+        may_manage_users=may_manage_users(actor),
+    )

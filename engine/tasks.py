@@ -1,0 +1,271 @@
+"""Working a task: claim, give back, delegate, steer (priority, due date), keep a draft, complete.
+
+Every function runs inside the caller's transaction, asks ``engine.permissions`` and records what it did
+in the audit trail. Claims are single atomic UPDATEs, so of two clerks claiming at once exactly one wins;
+completing checks the case's ``lock_version`` and saves through the runtime.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from . import audit, clock, permissions
+from .audit import Action
+from .auth import Actor, load_actor
+from .casework import Casework
+from .errors import (
+    AuthenticationError,
+    ConflictError,
+    FormValidationError,
+    FourEyesError,
+    NotFoundError,
+    PermissionDeniedError,
+    RuleViolationError,
+)
+from .models import AuditEvent, Grant, HumanTask, ProcessInstance, TaskDraft, User
+from .read_models import CaseHeader, header_of
+from .versions import LoadedVersion, SpecCache
+from .vocabulary import PRIORITIES
+
+TASK_GONE = "Die Aufgabe ist nicht mehr offen – sie wurde bereits erledigt oder abgebrochen."
+HELD_BY_OTHER = "Die Aufgabe ist von einer anderen Person übernommen."
+EMPTY_FORM: dict[str, Any] = {"type": "object", "properties": {}}
+
+# Turns the task's form (JSON schema) and the case data before the step into the clean data to store.
+Preparation = Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]
+
+
+def find(session: Session, task_uuid: str) -> HumanTask | None:
+    """The inbox row of an open task."""
+    return session.scalar(sa.select(HumanTask).where(HumanTask.task_uuid == task_uuid))
+
+
+def instance_of(session: Session, task_uuid: str) -> int | None:
+    """The case a task belongs (or belonged) to."""
+    found = session.scalar(sa.select(HumanTask.instance_id).where(HumanTask.task_uuid == task_uuid))
+    if found is None:
+        found = session.scalar(sa.select(AuditEvent.instance_id).where(AuditEvent.task_uuid == task_uuid).limit(1))
+    return found
+
+
+def workable(session: Session, actor: Actor, task_uuid: str) -> HumanTask:
+    """The open task, if the actor may work it.
+
+    :raises NotFoundError: no such task. :raises ConflictError: it was open once and is done now.
+    :raises PermissionDeniedError: another group's or site's task.
+    """
+    task = find(session, task_uuid)
+    if task is None:
+        known = session.scalar(sa.select(AuditEvent.id).where(AuditEvent.task_uuid == task_uuid).limit(1))
+        if known is not None:
+            raise ConflictError(TASK_GONE)
+        raise NotFoundError("Die Aufgabe gibt es nicht.")
+    if not permissions.may_work(actor, task.lane, task.site):
+        raise PermissionDeniedError(
+            f"Diese Aufgabe gehört der Gruppe {task.lane} am Standort {task.site}; dafür fehlt die Berechtigung."
+        )
+    return task
+
+
+def _steerable(session: Session, actor: Actor, task_uuid: str) -> HumanTask:
+    task = find(session, task_uuid)
+    if task is None:
+        raise NotFoundError("Die Aufgabe gibt es nicht (mehr).")
+    if not permissions.may_steer_task(actor, task.site):
+        raise PermissionDeniedError(f"Nur Teamleitung oder Fachdienstleitung am Standort {task.site} dürfen das.")
+    return task
+
+
+def _not_held_by_other(task: HumanTask, actor: Actor) -> None:
+    if task.assignee_id not in (None, actor.user_id):
+        raise ConflictError(HELD_BY_OTHER)
+
+
+def _version_of(session: Session, specs: SpecCache, instance_id: int) -> LoadedVersion:
+    version_id = session.scalar(sa.select(ProcessInstance.version_id).where(ProcessInstance.id == instance_id))
+    return specs.get(session, version_id or 0)
+
+
+def _record(session: Session, action: Action, actor: Actor, task: HumanTask, **details: Any) -> None:
+    audit.record(
+        session, action, actor.username, instance_id=task.instance_id, task_uuid=task.task_uuid,
+        process_id=task.process_id, details={"task": task.name, **details},
+    )  # fmt: skip
+
+
+def check_four_eyes(session: Session, actor: Actor, instance_id: int, version: LoadedVersion, task_id: str) -> None:
+    """Refuse a step whose property ``egsFourEyes`` names a step this actor completed in the case.
+
+    :raises FourEyesError:
+    """
+    info = version.model.tasks.get(task_id)
+    checked = info.properties.get("egsFourEyes") if info else None
+    if not checked:
+        return
+    done_by = {
+        event.actor
+        for event in audit.events_for_instance(session, instance_id)
+        if event.action == Action.COMPLETE and event.details.get("task_id") == checked
+    }
+    if not permissions.four_eyes_allows(actor, done_by):
+        other = version.model.tasks.get(checked)
+        raise FourEyesError(
+            f"Vier-Augen-Prinzip: Wer „{other.name if other else checked}“ erledigt hat, "
+            f"darf „{info.name if info else task_id}“ nicht selbst erledigen."
+        )
+
+
+def claim(session: Session, specs: SpecCache, actor: Actor, task_uuid: str) -> None:
+    """Take a task. :raises ConflictError: someone else holds it."""
+    task = workable(session, actor, task_uuid)
+    check_four_eyes(session, actor, task.instance_id, _version_of(session, specs, task.instance_id), task.task_spec_id)
+    result = session.execute(
+        sa.update(HumanTask)
+        .where(
+            HumanTask.task_uuid == task_uuid,
+            sa.or_(HumanTask.assignee_id.is_(None), HumanTask.assignee_id == actor.user_id),
+        )
+        .values(assignee_id=actor.user_id)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise ConflictError("Die Aufgabe wurde bereits von einer Kollegin oder einem Kollegen übernommen.")
+    _record(session, Action.CLAIM, actor, task)
+
+
+def unclaim(session: Session, actor: Actor, task_uuid: str) -> None:
+    """Give a task back to the group. :raises ConflictError: it is held by someone else."""
+    task = workable(session, actor, task_uuid)
+    _not_held_by_other(task, actor)
+    task.assignee_id = None
+    _record(session, Action.UNCLAIM, actor, task)
+
+
+def delegate(session: Session, specs: SpecCache, actor: Actor, task_uuid: str, to_username: str, reason: str) -> None:
+    """Hand a task to a named colleague of its group and site, with a reason.
+
+    :raises FormValidationError: no reason. :raises NotFoundError: unknown colleague.
+        :raises RuleViolationError: colleague not in the task's group at its site. :raises ConflictError:
+    """
+    reason = " ".join(reason.split())
+    if not reason:
+        raise FormValidationError({"grund": ["Bitte einen Grund für die Weitergabe angeben."]})
+    task = find(session, task_uuid)
+    leads = task is not None and permissions.may_steer_task(actor, task.site)
+    if not leads:
+        task = workable(session, actor, task_uuid)
+    assert task is not None
+    if not leads:
+        _not_held_by_other(task, actor)
+    try:
+        target = load_actor(session, to_username)
+    except AuthenticationError as exc:
+        raise NotFoundError(f"Kollegin oder Kollege „{to_username}“ nicht gefunden.") from exc
+    if not permissions.may_work(target, task.lane, task.site):
+        raise RuleViolationError(f"{target.display_name} gehört nicht zur Gruppe {task.lane} am Standort {task.site}.")
+    check_four_eyes(session, target, task.instance_id, _version_of(session, specs, task.instance_id), task.task_spec_id)
+    previous = task.assignee_id
+    task.assignee_id = target.user_id
+    _record(session, Action.DELEGATE, actor, task, to=target.username, reason=reason[:500], from_user_id=previous)
+
+
+def set_priority(session: Session, actor: Actor, task_uuid: str, priority: int) -> None:
+    """Leads set a task's priority (``vocabulary.PRIORITIES``)."""
+    if priority not in PRIORITIES:
+        raise FormValidationError({"prioritaet": ["Bitte eine Priorität von 0 bis 3 wählen."]})
+    task = _steerable(session, actor, task_uuid)
+    old, task.priority = task.priority, priority
+    _record(session, Action.PRIORITY, actor, task, changes={"prioritaet": [old, priority]})
+
+
+def set_due(session: Session, actor: Actor, task_uuid: str, due_at: datetime | None) -> None:
+    """Leads set or clear a task's due date. (Model deadlines move it again on the next save.)"""
+    task = _steerable(session, actor, task_uuid)
+    old, task.due_at = task.due_at, due_at
+    change = [old.isoformat() if old else None, due_at.isoformat() if due_at else None]
+    _record(session, Action.DUE, actor, task, changes={"faellig": change})
+
+
+def save_draft(session: Session, actor: Actor, task_uuid: str, values: Mapping[str, Sequence[str]]) -> None:
+    """Keep the actor's unfinished form input for a task (no validation, no completion)."""
+    task = workable(session, actor, task_uuid)
+    _not_held_by_other(task, actor)
+    clean = {str(k)[:100]: [str(v)[:5000] for v in vs][:50] for k, vs in list(values.items())[:200]}
+    draft = session.scalar(
+        sa.select(TaskDraft).where(TaskDraft.task_uuid == task_uuid, TaskDraft.user_id == actor.user_id)
+    )
+    if draft is None:
+        session.add(TaskDraft(task_uuid=task_uuid, user_id=actor.user_id, values=clean, saved_at=clock.now()))
+    else:
+        draft.values, draft.saved_at = clean, clock.now()
+    _record(session, Action.DRAFT_SAVED, actor, task, fields=sorted(clean))
+
+
+def complete(
+    session: Session,
+    casework: Casework,
+    actor: Actor,
+    task_uuid: str,
+    prepare: Preparation,
+    expected_lock_version: int | None,
+) -> CaseHeader:
+    """Complete a task with the data ``prepare`` returns and run the case on to its next wait state.
+
+    :raises FormValidationError: :raises ConflictError: stale ``expected_lock_version``, task gone or held
+        by someone else. :raises PermissionDeniedError: :raises ScriptError: nothing is stored on any error.
+    """
+    task_row = workable(session, actor, task_uuid)
+    _not_held_by_other(task_row, actor)
+    row = session.scalar(sa.select(ProcessInstance).where(ProcessInstance.id == task_row.instance_id).with_for_update())
+    if row is None:
+        raise NotFoundError("Der Vorgang existiert nicht.")
+    expected = row.lock_version if expected_lock_version is None else expected_lock_version
+    if row.lock_version != expected:
+        raise ConflictError(
+            "Der Vorgang wurde zwischenzeitlich von jemand anderem geändert. Bitte neu laden.",
+            instance_id=row.id,
+            expected=expected,
+            actual=row.lock_version,
+        )
+    runtime = casework.runtime
+    version, workflow = runtime.load(session, row)
+    task = runtime.ready_task(workflow, task_uuid)
+    form = version.forms.get(task_row.form_key or "", EMPTY_FORM)
+    check_four_eyes(session, actor, row.id, version, task_row.task_spec_id)
+    before = dict(task.data)
+    clean = prepare(form, before)
+    with casework.acting_for(session, row, actor.username):
+        runtime.complete_user_task(workflow, task, clean)
+    session.execute(sa.delete(TaskDraft).where(TaskDraft.task_uuid == task_uuid))
+    changes = {k: [before.get(k), v] for k, v in clean.items() if before.get(k) != v}
+    audit.record(
+        session,
+        Action.COMPLETE,
+        actor.username,
+        instance_id=row.id,
+        task_uuid=task_uuid,
+        process_id=row.process_id,
+        details={"task": task_row.name, "task_id": task_row.task_spec_id, "data": clean, "changes": changes},
+    )
+    casework.settle(session, row, version, workflow, expected, actor.username)
+    return header_of(row, version)
+
+
+def colleagues(session: Session, actor: Actor, task_uuid: str) -> list[tuple[str, str]]:
+    """(user name, display name) of the other people who may work this task (for delegation)."""
+    task = find(session, task_uuid)
+    if task is None:
+        return []
+    rows = session.execute(
+        sa.select(User.username, User.display_name)
+        .join(Grant, Grant.user_id == User.id)
+        .where(User.active, permissions.holders_of(task.lane, task.site), User.username != actor.username)
+        .distinct()
+        .order_by(User.display_name)
+    ).all()
+    return [(username, name) for username, name in rows]

@@ -1,0 +1,47 @@
+"""The platform's fixed vocabulary, declared once: sites, groups, case statuses, priorities, measure types.
+
+Codes are what the database and the models store; where people read them, the German label stands next to
+the code here, and the web layer shows that label. (Audit actions and their labels are in ``engine.audit``.)
+"""
+
+from __future__ import annotations
+
+import re
+
+# Sites of FB 56 (Landkreis Göttingen); a grant for ALL_SITES holds at every one of them.
+SITES = ("56.4", "56.5", "56.6", "56.7", "56.8")
+ALL_SITES = "*"
+
+# Work groups are the lanes of the models; staff functions do not work cases.
+WORK_GROUPS = ("EGS", "LSB", "IFK", "TL", "FDL", "FB50")
+STAFF_FUNCTIONS = ("MODELLER", "AUDIT", "ADMIN")
+GROUPS = WORK_GROUPS + STAFF_FUNCTIONS
+LEAD_GROUPS = ("TL", "FDL")  # Teamleitung and Fachdienstleitung lead their site
+
+# The part EGS plays in a step (property egsRole of every task).
+EGS_ROLES = ("Durchführender", "Mitwirkender", "informatorisch Beteiligter")
+
+RUNNING, COMPLETED, ERROR = "running", "completed", "error"
+CASE_STATUSES = {
+    RUNNING: "in Bearbeitung",
+    COMPLETED: "abgeschlossen",
+    ERROR: "angehalten (Fehler im Prozessmodell)",
+}
+
+PRIORITIES = {0: "normal", 1: "erhöht", 2: "hoch", 3: "sehr hoch"}
+NORMAL_PRIORITY = 0
+
+# Measures whose approved payments go on the monthly Sammellisten (IFK support, § 4.4 of the concept).
+MEASURE_TYPES = {
+    "EGZ": "Eingliederungszuschuss (EGZ)",
+    "EQ": "Einstiegsqualifizierung (EQ)",
+    "16e": "Eingliederung von Langzeitarbeitslosen (§ 16e SGB II)",
+}
+
+BUSINESS_KEY_MAX = 64  # width of the business-key columns
+MONTH_PATTERN = re.compile(r"\d{4}-(0[1-9]|1[0-2])")  # a pay month, JJJJ-MM
+
+
+def is_month(value: object) -> bool:
+    """True for a month written as JJJJ-MM."""
+    return isinstance(value, str) and MONTH_PATTERN.fullmatch(value) is not None
