@@ -8,7 +8,8 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from .model_loader import NS, ProcessModel
+from .model_loader import ProcessModel
+from .safe_xml import NS
 
 ACTIVE = TaskState.READY | TaskState.STARTED | TaskState.WAITING
 

@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from .errors import ModelError, ScriptError
-from .model_loader import NS, ProcessModel, snippets, variables_set_by_models
+from .model_loader import ProcessModel
+from .model_snippets import snippets, variables_set_by_models
+from .safe_xml import NS
 from .scripting import HELPERS, SAFE_BUILTINS, compile_snippet
 from .vocabulary import EGS_ROLES, SITES, WORK_GROUPS
 

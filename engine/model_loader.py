@@ -8,7 +8,7 @@ a :class:`ModelError` naming file, line and element.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,29 +19,13 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 
 from .errors import ModelError
-from .safe_xml import BPMN_NS, BPMNDI_NS, SPIFF_NS, Kind, line_of, parse_model_xml
-
-NS = {"bpmn": BPMN_NS, "bpmndi": BPMNDI_NS, "spiffworkflow": SPIFF_NS}
+from .model_structure import check_structure
+from .safe_xml import NS, Kind, line_of, parse_model_xml
 
 TASK_TAGS = (
     "task", "userTask", "manualTask", "scriptTask", "serviceTask", "businessRuleTask", "sendTask",
     "receiveTask", "callActivity", "subProcess",
 )  # fmt: skip
-
-# SpiffWorkflow names its own internal start and end tasks like this; a model element with the same id
-# silently replaces them and the process cannot run.
-RESERVED_IDS = frozenset({"Start", "End"})
-
-# Attributes whose value must be the id of an element in the same file.
-_ID_REFERENCES = (
-    ("sequenceFlow", "sourceRef"),
-    ("sequenceFlow", "targetRef"),
-    ("exclusiveGateway", "default"),
-    ("inclusiveGateway", "default"),
-    ("complexGateway", "default"),
-    ("boundaryEvent", "attachedToRef"),
-    ("participant", "processRef"),
-)
 
 
 @dataclass(frozen=True)
@@ -131,7 +115,7 @@ def load_processes(
     for model_file in files:
         tree = parse_model_xml(model_file.content, model_file.name, model_file.kind, max_bytes)
         if model_file.kind == "bpmn":
-            _check_structure(tree, model_file.name)
+            check_structure(tree, model_file.name)
         trees[model_file.name] = tree
     models = _read_models(files, trees)
     if check is not None:
@@ -258,65 +242,6 @@ class _spiff_errors:
             raise ModelError(f"Das Modell kann nicht verarbeitet werden: {exc}", filename=self.filename) from exc
 
 
-def _check_structure(tree: etree._ElementTree, filename: str) -> None:
-    root = tree.getroot()
-    ids: dict[str, etree._Element] = {}
-    for element in root.iter():
-        element_id = element.get("id") if isinstance(element.tag, str) else None
-        if element_id is None or etree.QName(element).namespace == SPIFF_NS:
-            continue  # spiffworkflow:parameter uses "id" for parameter names, not as an XML id
-        if element_id in ids:
-            raise ModelError(
-                "Die ID ist mehrfach vergeben.", filename=filename, line=element.sourceline, element_id=element_id
-            )
-        ids[element_id] = element
-        if element_id in RESERVED_IDS:
-            raise ModelError(
-                f"Die ID '{element_id}' ist für die Engine reserviert; bitte umbenennen (z. B. 'Event_{element_id}').",
-                filename=filename,
-                line=element.sourceline,
-                element_id=element_id,
-            )
-    processes = root.findall("bpmn:process", NS)
-    if not processes:
-        raise ModelError("Die Datei enthält keinen <bpmn:process>.", filename=filename, line=root.sourceline)
-    for tag, attribute in _ID_REFERENCES:
-        for element in root.iterfind(f".//bpmn:{tag}", NS):
-            target = element.get(attribute)
-            if target and target not in ids:
-                raise ModelError(
-                    f"{attribute}='{target}' verweist auf ein Element, das es nicht gibt.",
-                    filename=filename,
-                    line=element.sourceline,
-                    element_id=element.get("id", ""),
-                )
-    for ref in root.iterfind(".//bpmn:flowNodeRef", NS):
-        if (ref.text or "").strip() not in ids:
-            raise ModelError(
-                f"Die Lane verweist auf '{(ref.text or '').strip()}', das es nicht gibt.",
-                filename=filename,
-                line=ref.sourceline,
-            )
-    for shape in root.iterfind(".//bpmndi:*[@bpmnElement]", NS):
-        if shape.get("bpmnElement") not in ids:
-            raise ModelError(
-                f"Das Diagramm verweist auf '{shape.get('bpmnElement')}', das es nicht gibt.",
-                filename=filename,
-                line=shape.sourceline,
-                element_id=shape.get("id", ""),
-            )
-    for process in processes:
-        if process.get("isExecutable", "true") == "false":
-            continue
-        if process.find("bpmn:startEvent", NS) is None:
-            raise ModelError(
-                "Der Prozess hat kein Startereignis.",
-                filename=filename,
-                line=process.sourceline,
-                element_id=process.get("id", ""),
-            )
-
-
 def _properties(element: etree._Element) -> dict[str, str]:
     """The ``spiffworkflow:property`` name/value pairs directly on an element."""
     return {
@@ -394,42 +319,3 @@ def _process_name(tree: etree._ElementTree, process: etree._Element | None) -> s
             if participant.get("processRef") == process.get("id") and participant.get("name"):
                 name = participant.get("name")
     return " ".join((name or process.get("id", "")).split())
-
-
-def snippets(process_trees: Iterable[etree._ElementTree]) -> list[tuple[str, str, str, int | None]]:
-    """Return every script/expression in the trees as (source, mode, element id, line)."""
-    found: list[tuple[str, str, str, int | None]] = []
-    for tree in process_trees:
-        root = tree.getroot()
-        for script in root.iterfind(".//bpmn:scriptTask/bpmn:script", NS):
-            found.append((script.text or "", "exec", script.getparent().get("id", ""), script.sourceline))
-        for tag in ("preScript", "postScript"):
-            for script in root.iterfind(f".//spiffworkflow:{tag}", NS):
-                owner = script.getparent().getparent()
-                found.append((script.text or "", "exec", owner.get("id", ""), script.sourceline))
-        for condition in root.iterfind(".//bpmn:conditionExpression", NS):
-            found.append((condition.text or "", "eval", condition.getparent().get("id", ""), condition.sourceline))
-        for tag in ("timeDuration", "timeDate", "timeCycle"):
-            for timer in root.iterfind(f".//bpmn:{tag}", NS):
-                event = timer.getparent().getparent()
-                found.append((timer.text or "", "eval", event.get("id", ""), timer.sourceline))
-        for payload in root.iterfind(".//spiffworkflow:messagePayload", NS):
-            event = payload.getparent().getparent().getparent()
-            found.append((payload.text or "", "eval", event.get("id", ""), payload.sourceline))
-        for text in root.xpath(
-            "//*[local-name()='inputExpression' or local-name()='outputEntry']/*[local-name()='text']"
-        ):
-            owner = text.getparent()
-            found.append((text.text or "", "eval", owner.get("id", ""), text.sourceline))
-    return [s for s in found if s[0].strip()]
-
-
-def variables_set_by_models(trees: Iterable[etree._ElementTree]) -> set[str]:
-    """Names that message catches and decision tables write into the case data."""
-    names: set[str] = set()
-    for tree in trees:
-        root = tree.getroot()
-        names |= {(v.text or "").strip() for v in root.iterfind(".//spiffworkflow:messageVariable", NS)}
-        names |= {str(n) for n in root.xpath("//*[local-name()='serviceTaskOperator']/@resultVariable")}
-        names |= {str(n) for n in root.xpath("//*[local-name()='output']/@name")}
-    return {n for n in names if n}

@@ -16,6 +16,7 @@ from .errors import ModelError
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NS = {"bpmn": BPMN_NS, "bpmndi": BPMNDI_NS, "spiffworkflow": SPIFF_NS}  # prefixes for XPath
 DMN_NAMESPACES = frozenset(
     {
         "http://www.omg.org/spec/DMN/20100524/MODEL/",

@@ -18,8 +18,8 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.api import Engine
 from engine.case_path import all_tasks, previous_step
-from engine.model_loader import NS
 from engine.models import ProcessInstance
+from engine.safe_xml import NS
 
 FLOW_NODE_TAGS = (
     "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",

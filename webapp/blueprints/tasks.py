@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 from engine import clock
 from engine.auth import Actor
 from engine.errors import FormValidationError
-from engine.forms import parse_date_input
+from engine.form_formats import parse_date_input
 from engine.read_models import TaskView
 
 from ..errors import status_for
