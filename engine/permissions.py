@@ -24,6 +24,8 @@ from .models import Grant, HumanTask
 from .vocabulary import ALL_SITES, LEAD_GROUPS, SITES
 
 PAYMENT_LIST_READERS = ("EGS", "IFK", "TL", "FDL", "AUDIT")
+# Groups of other bodies whose data stays apart from SGB II data (FB 50: SGB XII, AsylbLG; concept § 5).
+SEPARATE_DATA_GROUPS = ("FB50",)
 
 
 # --- tasks and cases ----------------------------------------------------------------------------------------
@@ -49,9 +51,15 @@ def leads_somewhere(actor: Actor) -> bool:
 
 
 def may_view_case(actor: Actor, lanes: Iterable[str], site: str) -> bool:
-    """Open a case at ``site`` whose process has these lanes: who works one of its lanes there, who leads the
-    site, and the audit function of the site. Restricted fields stay hidden (``hidden_fields``)."""
-    return any(may_work(actor, lane, site) for lane in lanes) or may_lead(actor, site) or actor.has_group("AUDIT", site)
+    """Open a case at ``site`` whose process has these lanes: who works one of its lanes there, the audit
+    function of the site, and who leads the site (TL, FDL) – except cases holding another body's separate data
+    (a process with an FB 50 lane), which only that body, the lanes working it and audit may open. Fields
+    marked ``x-sichtbarFuer`` stay hidden from everybody else (``hidden_fields``)."""
+    lanes = set(lanes)
+    if any(may_work(actor, lane, site) for lane in lanes) or actor.has_group("AUDIT", site):
+        return True
+    separate = lanes & set(SEPARATE_DATA_GROUPS)
+    return may_lead(actor, site) and all(actor.has_group(group, site) for group in separate)
 
 
 def may_steer_task(actor: Actor, site: str) -> bool:

@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError
 
 from engine import audit
 from engine.api import Engine
+from engine.errors import PermissionDeniedError
 from engine.models import AuditEvent
 from tests.support import pb
 
@@ -78,4 +79,48 @@ def test_verification_detects_changed_and_deleted_events(deployed: Engine) -> No
     assert problems == [
         (chain, start.id, "Inhalt wurde verändert"),
         (chain, viewed.id, "Vorgänger fehlt oder wurde verändert"),
+    ]
+
+
+def test_every_action_has_a_german_label() -> None:
+    for action in audit.Action:
+        assert action.label.strip(), f"{action.value} hat keine Beschriftung"
+        assert action.label != action.value, f"{action.value} ist nicht übersetzt"
+    assert len({action.label for action in audit.Action}) == len(audit.Action), "labels must tell actions apart"
+    assert audit.label("gibt_es_nicht") == "gibt_es_nicht", "an unknown code is shown as it is"
+
+
+def test_every_action_recorded_by_the_suite_so_far_is_declared(deployed: Engine) -> None:
+    """Whatever an engine run writes into the trail must be a declared action (and so have a label)."""
+    walked_case(deployed)
+    egs = deployed.actor("egs")
+    task = deployed.inbox(egs)[0].task_uuid
+    deployed.claim(egs, task)
+    deployed.save_draft(egs, task, {"vorname": ["Jana"]})
+    deployed.unclaim(egs, task)
+    deployed.set_priority(deployed.actor("tl"), task, 2)
+    deployed.set_due(deployed.actor("tl"), task, None)
+    deployed.delegate(deployed.actor("tl"), task, "egs", "Urlaubsvertretung")
+    deployed.export(egs, "raci", {})
+    with pytest.raises(PermissionDeniedError):
+        deployed.task_view(deployed.actor("lsb"), task)
+    deployed.verify_audit(deployed.actor("audit"))
+    with deployed.db.reading() as session:
+        recorded = set(session.scalars(sa.select(AuditEvent.action).distinct()))
+    declared = {action.value for action in audit.Action}
+    assert recorded <= declared, f"undeclared actions: {recorded - declared}"
+    assert {"claim", "draft_saved", "unclaim", "priority", "due", "delegate", "export", "access_denied"} <= recorded
+
+
+def test_verifying_the_trail_is_for_audit_and_is_itself_recorded(deployed: Engine) -> None:
+    with pytest.raises(PermissionDeniedError):
+        deployed.verify_audit(deployed.actor("egs"))
+    assert deployed.verify_audit(deployed.actor("audit")) == []
+    with deployed.db.reading() as session:
+        events = session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.action.in_(("audit_verified", "access_denied")))
+        ).all()
+    assert [(e.action, e.actor, e.details.get("operation")) for e in events] == [
+        ("access_denied", "egs", "verify_audit"),
+        ("audit_verified", "audit", None),
     ]

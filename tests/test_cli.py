@@ -8,10 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 from engine.cli import cli
 from engine.db import Database
+from engine.models import AuditEvent
 from tests.support.engines import DATA, FORMS, PROCESSES
 
 
@@ -130,6 +132,21 @@ def test_add_user_creates_a_login_with_grants(db_url: str) -> None:
     assert bad.exit_code == 2 and "Unbekannte Gruppe: CHEF" in bad.output
     short = run(db_url, "add-user", "z", "--name", "Z", "--grant", "EGS@56.4", "--password", "kurz")
     assert short.exit_code == 2 and "mindestens 12 Zeichen" in short.output
+    database = Database(db_url)
+    try:
+        with database.reading() as session:
+            trail = session.execute(
+                sa.select(AuditEvent.action, AuditEvent.actor, AuditEvent.details)
+                .where(AuditEvent.action.in_(("user_created", "grant_added")))
+                .order_by(AuditEvent.id)
+            ).all()
+    finally:
+        database.dispose()
+    assert [(action, actor, details.get("group"), details.get("site")) for action, actor, details in trail] == [
+        ("user_created", "cli", None, None),
+        ("grant_added", "cli", "LSB", "56.5"),
+        ("grant_added", "cli", "TL", "56.5"),
+    ], "creating a user and each grant is audited; refused attempts create nothing"
 
 
 def test_raci_matrix_as_table_and_csv(db_url: str) -> None:
@@ -144,6 +161,23 @@ def test_raci_matrix_as_table_and_csv(db_url: str) -> None:
         "PB – Antragsannahme (Erstantrag und sonstige Anträge);1;Fall in Verteilungsliste aufnehmen;"
         "Benutzeraufgabe;TL;Mitwirkender"
     ) in csv_lines
+
+
+def test_export_writes_a_registered_export_and_refuses_unknown_ones(db_url: str, tmp_path: Path) -> None:
+    run(db_url, "deploy", str(PROCESSES))
+    target = tmp_path / "raci.csv"
+    written = run(db_url, "export", "raci", "--datei", str(target))
+    assert written.exit_code == 0, written.output
+    text = target.read_text(encoding="utf-8")
+    assert text.startswith("\ufeffProzess;Version;Schritt;Art;Durchführende Einheit;Rolle des EGS\n")
+    listing = run(db_url, "export", "sammelliste", "standort=56.4", "art=EGZ", "monat=2025-05")
+    assert listing.exit_code == 0 and listing.output.splitlines()[-1] == ";;;;Summe;0,00;"
+    unknown = run(db_url, "export", "gibt_es_nicht")
+    assert unknown.exit_code == 2 and "Den Export „gibt_es_nicht“ gibt es nicht" in unknown.output
+    bad = run(db_url, "export", "sammelliste", "standort=56.4", "art=ABM", "monat=Mai")
+    assert bad.exit_code == 2 and "Bitte den Monat als JJJJ-MM angeben." in bad.output
+    malformed = run(db_url, "export", "raci", "ohne-gleichheitszeichen")
+    assert malformed.exit_code == 2 and "NAME=WERT" in malformed.output
 
 
 def test_konfig_shows_version_and_the_vzae_warning(db_url: str) -> None:

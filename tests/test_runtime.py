@@ -284,3 +284,17 @@ def test_running_case_stays_on_its_version(deployed: Engine, tmp_path) -> None: 
         pb.walk_to_completeness_check(deployed, egs, case.instance_id)
     assert pb.open_task(deployed, egs, old.instance_id).name == "Vollständigkeit prüfen"
     assert pb.open_task(deployed, egs, new.instance_id).name == "Unterlagen auf Vollständigkeit prüfen"
+
+
+def test_stopping_a_case_goes_through_the_lock_version_like_every_write(deployed: Engine) -> None:
+    """mark_error writes the case row only if nobody changed it since it was read (and bumps the version)."""
+    case = deployed.start_case(deployed.actor("egs"), pb.PROCESS)
+    with deployed.db.transaction() as session:
+        row = session.get(ProcessInstance, case.instance_id)
+        assert row is not None
+        with pytest.raises(ConflictError):
+            deployed.runtime.mark_error(session, row, row.lock_version - 1, "veraltet")
+        deployed.runtime.mark_error(session, row, row.lock_version, "Skript fehlgeschlagen")
+    stopped = deployed.case_view(deployed.actor("egs"), case.instance_id).header
+    assert (stopped.status, stopped.error_message) == ("error", "Skript fehlgeschlagen")
+    assert stopped.lock_version == case.lock_version + 1

@@ -53,3 +53,18 @@ def test_documents_of_the_case_are_listed_on_task_and_case_page(client_for, depl
         html = client.get(url).get_data(as_text=True)
         assert '<h2 id="unterlagen-titel">Unterlagen</h2>' in html
         assert "<dt>Angenommene Anlagen</dt>" in html
+
+
+def test_the_site_head_opens_every_case_of_her_site_from_the_leads_tab(client_for, deployed: Engine) -> None:
+    """Regression: the FDL got 403 on every case without an FDL lane (e.g. PB Antragsannahme)."""
+    case = deployed.start_case(deployed.actor("egs"), pb.PROCESS)
+    fdl = client_for("fdl")
+    leads_tab = fdl.get("/?tab=alle").get_data(as_text=True)
+    assert f'href="/vorgaenge/{case.instance_id}"' in leads_tab
+    page = fdl.get(f"/vorgaenge/{case.instance_id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Priorität" in html and "Fällig am" in html, "the site's lead steers its tasks from the case page"
+    assert 'href="/aufgaben/' not in html, "but does not work EGS tasks herself"
+    other_site = deployed.start_case(deployed.actor("egs"), pb.PROCESS, site="56.4")
+    assert client_for("tl").get(f"/vorgaenge/{other_site.instance_id}").status_code == 200

@@ -76,3 +76,20 @@ def test_raci_page_and_csv(client_for) -> None:
     assert "Vollständigkeit prüfen" in html and "Durchführender" in html
     csv = client.get("/export/raci").get_data(as_text=True).lstrip("\ufeff")
     assert csv.splitlines()[0] == "Prozess;Version;Schritt;Art;Durchführende Einheit;Rolle des EGS"
+
+
+def test_payment_lists_are_offered_only_where_they_may_be_read(client_for) -> None:
+    assert 'href="/sammellisten"' not in client_for("lsb").get("/").get_data(as_text=True)
+    assert 'href="/sammellisten"' in client_for("egs").get("/").get_data(as_text=True)
+    page = client_for("egs").get("/sammellisten").get_data(as_text=True)
+    assert '<option value="56.4" selected>' in page and 'value="56.5"' not in page, "only the clerk's own sites"
+
+
+def test_unknown_or_refused_exports(client_for, deployed: Engine) -> None:
+    egs = client_for("egs")
+    assert egs.get("/export/gibt_es_nicht").status_code == 404
+    assert egs.get("/export/raci?unbekannt=1").status_code == 422
+    assert client_for("lsb").get("/export/sammelliste?standort=56.4&art=EGZ&monat=2025-05").status_code == 403
+    with deployed.db.reading() as session:
+        refused = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "access_denied")).all()
+    assert [(e.actor, e.details["operation"]) for e in refused] == [("lsb", "export:sammelliste")]
