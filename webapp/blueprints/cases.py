@@ -64,7 +64,14 @@ def new() -> Any:
             if first is not None:
                 return redirect(url_for("tasks.show", task_uuid=first.task_uuid))
             return redirect(url_for("cases.show", instance_id=header.instance_id))
-    page = render_template("cases/new.html", processes=list(processes.values()), sites=sites, form=form, errors=errors)
+    page = render_template(
+        "cases/new.html",
+        processes=list(processes.values()),
+        sites=sites,
+        form=form,
+        errors=errors,
+        business_key_max=BUSINESS_KEY_MAX,
+    )
     return page, 422 if errors else 200
 
 

@@ -26,7 +26,7 @@ def _selection() -> dict[str, str]:
     own_sites = permissions.payment_list_sites(actor)
     return {
         "standort": request.args.get("standort", own_sites[0] if own_sites else SITES[0]),
-        "art": request.args.get("art", "EGZ"),
+        "art": request.args.get("art", next(iter(MEASURE_TYPES))),
         "monat": request.args.get("monat", clock.today_berlin().strftime("%Y-%m")),
     }
 
