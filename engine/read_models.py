@@ -12,6 +12,7 @@ from .forms import FieldSpec, form_fields
 from .inbox import TaskSummary
 from .models import ProcessInstance
 from .versions import LoadedVersion
+from .vocabulary import PRIORITIES
 
 
 @dataclass(frozen=True)
@@ -107,12 +108,35 @@ START_DATA_LABELS = {
 }
 
 
+# Values leads change on a task (recorded as changes of the steering actions).
+STEERING_LABELS = (
+    FieldSpec(
+        name="prioritaet",
+        title="Priorität",
+        type="integer",
+        widget="select",
+        required=False,
+        options=tuple((str(code), title) for code, title in PRIORITIES.items()),
+    ),
+    FieldSpec(
+        name="faellig",
+        title="Fällig am",
+        type="string",
+        widget="datetime",
+        required=False,
+        schema={"type": "string", "format": "date-time"},
+    ),  # fmt: skip
+)
+
+
 def labels_of(forms: Mapping[str, Any]) -> dict[str, FieldSpec]:
-    """Field specs of all forms of a version by field name, plus the start data every case has."""
+    """Field specs of all forms of a version by field name, plus the start data every case has and the values
+    leads steer."""
     labels: dict[str, FieldSpec] = {
         name: FieldSpec(name=name, title=title, type="string", widget="text", required=False, schema=schema)
         for name, (title, schema) in START_DATA_LABELS.items()
     }
+    labels.update({spec.name: spec for spec in STEERING_LABELS})
     for schema_ in forms.values():
         for spec in form_fields(schema_):
             labels.setdefault(spec.name, spec)

@@ -68,3 +68,14 @@ def test_the_site_head_opens_every_case_of_her_site_from_the_leads_tab(client_fo
     assert 'href="/aufgaben/' not in html, "but does not work EGS tasks herself"
     other_site = deployed.start_case(deployed.actor("egs"), pb.PROCESS, site="56.4")
     assert client_for("tl").get(f"/vorgaenge/{other_site.instance_id}").status_code == 200
+
+
+def test_steering_changes_read_in_words_in_the_history(client_for, deployed: Engine) -> None:
+    case = deployed.start_case(deployed.actor("egs"), pb.PROCESS)
+    task = deployed.open_tasks(deployed.actor("egs"), case.instance_id)[0].task_uuid
+    deployed.set_priority(deployed.actor("tl"), task, 2)
+    deployed.set_due(deployed.actor("tl"), task, clock.parse_iso("2025-05-06T23:59:00+02:00"))
+    html = client_for("tl").get(f"/vorgaenge/{case.instance_id}").get_data(as_text=True)
+    assert "Priorität geändert" in html and "Fälligkeit geändert" in html
+    assert '<span class="feldname">Priorität:</span> normal → hoch' in html
+    assert '<span class="feldname">Fällig am:</span> – → 06.05.2025 23:59' in html
