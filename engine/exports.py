@@ -2,7 +2,8 @@
 
 An export takes text parameters, checks them and the reader's permission, and produces a file. Running an
 export through ``run`` records it in the audit trail with its parameters and its number of rows. CSV files
-are written for German spreadsheet programs: ``;`` as separator, UTF-8 with a byte-order mark.
+are written for German spreadsheet programs: ``;`` as separator, UTF-8 with a byte-order mark, and no cell
+that a spreadsheet would evaluate as a formula.
 """
 
 from __future__ import annotations
@@ -93,13 +94,23 @@ def record(request: ExportRequest, name: str, rows: int, output: str) -> None:
     )
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A cell a spreadsheet program shows as text: one that would start a formula gets a leading apostrophe
+    (names and task titles come from people and models; "=HYPERLINK(…)" must not run when the file opens)."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    """CSV for German spreadsheet programs: semicolons, a BOM so that umlauts survive, one line per row."""
+    """CSV for German spreadsheet programs: semicolons, a BOM so that umlauts survive, one line per row, no
+    cell that a spreadsheet would run as a formula."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, delimiter=";", lineterminator="\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([spreadsheet_safe(str(cell)) for cell in row] for row in rows)
     return out.getvalue()
 
 
