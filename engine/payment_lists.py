@@ -16,7 +16,8 @@ from . import clock, permissions
 from .auth import Actor
 from .errors import FormValidationError, PermissionDeniedError, RuleViolationError
 from .models import PaymentListEntry
-from .service_tasks import ServiceContext, operation, to_cents
+from .money import to_cents
+from .service_tasks import ServiceContext, operation
 from .vocabulary import MEASURE_TYPES, SITES, is_month
 
 

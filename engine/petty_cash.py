@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from . import clock, permissions
 from .errors import PermissionDeniedError, RuleViolationError
 from .models import CashEntry, CashRegister, Grant, User
-from .service_tasks import ServiceContext, euro, operation, to_cents
+from .money import euro, to_cents
+from .service_tasks import ServiceContext, operation
 
 CASH_KINDS = {"auszahlung": -1, "rueckzahlung": 1, "einzahlung": 1}
 

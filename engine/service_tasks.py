@@ -4,7 +4,7 @@ A ``bpmn:serviceTask`` names an operation and its parameters (Python expressions
 Operations run in the transaction of the step that reached them, with the case and the acting user
 bound by the engine; when an operation refuses (RuleViolationError, PermissionDeniedError), the step
 is refused and nothing is stored. The operations themselves live in the modules named in
-``OPERATION_MODULES`` (petty cash, Sammellisten); amounts are handled as integer cents.
+``OPERATION_MODULES`` (petty cash, Sammellisten); amounts are handled as integer cents (``engine.money``).
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .errors import RuleViolationError, ScriptError
+from .errors import ScriptError
 from .konfiguration import Konfiguration
 
 
@@ -92,23 +91,3 @@ def call(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
     if context is None:
         raise ScriptError(f"'{name}' kann nur innerhalb eines Vorgangs aufgerufen werden.")
     return op.function(context, **params)
-
-
-def to_cents(value: Any, what: str = "Betrag") -> int:
-    """A positive amount with at most two decimals, as cents.
-
-    :raises RuleViolationError:
-    """
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError) as exc:
-        raise RuleViolationError(f"{what} ist keine Zahl: {value!r}") from exc
-    if amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-        raise RuleViolationError(f"{what} muss größer als 0 sein und darf höchstens zwei Nachkommastellen haben.")
-    return int(amount * 100)
-
-
-def euro(cents: int) -> str:
-    """German display of an amount: 1.234,56 €."""
-    text = f"{cents / 100:,.2f}".replace(",", "\u202f").replace(".", ",")
-    return f"{text} €"

@@ -13,7 +13,7 @@ from engine import audit
 from engine.auth import Actor
 from engine.clock import BERLIN
 from engine.forms import FieldSpec
-from engine.service_tasks import euro
+from engine.money import euro
 from engine.vocabulary import ALL_SITES, CASE_STATUSES, PRIORITIES
 
 EMPTY = "–"
