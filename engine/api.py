@@ -25,7 +25,6 @@ from . import (
     clock,
     db_upgrade,
     exports,
-    payment_lists,
     permissions,
     raci,
     tasks,
@@ -283,7 +282,6 @@ class Engine:
 
     def payment_list(self, actor: Actor, site: str, measure_type: str, month: str) -> PaymentList:
         """The monthly Sammelliste for its printable page; retrieving it is audited as an export."""
-        payment_lists.check_selection(site, measure_type, month)
         with self._operation(actor, "payment_list") as session:
             return exports.payment_list_page(exports.ExportRequest(session, self.specs, actor, {
                 "standort": site, "art": measure_type, "monat": month}))  # fmt: skip

@@ -22,6 +22,7 @@ from .model_lint import ModelLintError
 from .vocabulary import SITES, WORK_GROUPS
 
 CLI = system_actor("cli")  # the command line runs on the server, as the system
+NO_PROCESSES = "Keine Prozesse bereitgestellt."
 
 
 @contextmanager
@@ -176,13 +177,15 @@ def raci(as_csv_output: bool) -> None:
     from .raci import as_table
 
     with _engine() as engine:
-        rows = engine.raci()
-        if not rows:
-            click.echo("Keine Prozesse bereitgestellt.")
-        elif as_csv_output:
-            click.echo(engine.export(CLI, "raci", {}).content.lstrip("\ufeff"), nl=False)
+        if not as_csv_output:
+            rows = engine.raci()
+            click.echo(as_table(rows) if rows else NO_PROCESSES)
+            return
+        result = engine.export(CLI, "raci", {})
+        if result.rows:
+            click.echo(result.content.lstrip("\ufeff"), nl=False)
         else:
-            click.echo(as_table(rows))
+            click.echo(NO_PROCESSES)
 
 
 @cli.command("export", help="Einen Export erzeugen, z. B. egs export sammelliste standort=56.4 art=EGZ monat=2025-05")

@@ -19,6 +19,7 @@ from . import audit, payment_lists, raci
 from .audit import Action
 from .auth import Actor
 from .errors import FormValidationError, NotFoundError
+from .money import cents_text
 from .versions import SpecCache
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
@@ -114,10 +115,6 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     return out.getvalue()
 
 
-def _cents(cents: int) -> str:
-    return f"{cents / 100:.2f}".replace(".", ",")
-
-
 @export(
     "sammelliste",
     "Sammelliste (Zahlungen einer Maßnahmeart je Monat und Standort)",
@@ -126,27 +123,30 @@ def _cents(cents: int) -> str:
     monat="Zahlmonat als JJJJ-MM",
 )
 def payment_list_csv(request: ExportRequest) -> ExportFile:
-    params = request.parameters
-    result = payment_lists.read(
-        request.session, request.actor, params.get("standort", ""), params.get("art", ""), params.get("monat", "")
-    )
+    result = _payment_list(request)
     header = ("Standort", "Maßnahmeart", "Zahlmonat", "Vorgang", "Zahlungsempfänger", "Betrag (EUR)", "bewilligt von")
     rows = [
         (result.site, result.measure_type, result.month, line.business_key or "", line.recipient,
-         _cents(line.amount_cents), line.approved_by)
+         cents_text(line.amount_cents), line.approved_by)
         for line in result.lines
     ]  # fmt: skip
-    rows.append(("", "", "", "", "Summe", _cents(result.total_cents), ""))
+    rows.append(("", "", "", "", "Summe", cents_text(result.total_cents), ""))
     filename = f"sammelliste_{result.measure_type}_{result.month}_{result.site}.csv"
     return ExportFile(filename, CSV_MEDIA_TYPE, csv_text(header, rows), len(result.lines))
 
 
 def payment_list_page(request: ExportRequest) -> payment_lists.PaymentList:
     """A Sammelliste for its printable page: read like the CSV export, and audited the same way."""
-    params = request.parameters
-    result = payment_lists.read(request.session, request.actor, params["standort"], params["art"], params["monat"])
+    result = _payment_list(request)
     record(request, "sammelliste", len(result.lines), "html")
     return result
+
+
+def _payment_list(request: ExportRequest) -> payment_lists.PaymentList:
+    params = request.parameters
+    return payment_lists.read(
+        request.session, request.actor, params.get("standort", ""), params.get("art", ""), params.get("monat", "")
+    )
 
 
 @export("raci", "RACI-Matrix der bereitgestellten Prozesse (Schritt, Einheit, Rolle des EGS)")

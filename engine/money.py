@@ -22,6 +22,11 @@ def to_cents(value: Any, what: str = "Betrag") -> int:
     return int(amount * 100)
 
 
+def cents_text(cents: int) -> str:
+    """An amount as a spreadsheet reads it in German: 1234,56 (no grouping, no currency sign)."""
+    return f"{cents / 100:.2f}".replace(".", ",")
+
+
 def euro(cents: int) -> str:
     """German display of an amount: 1.234,56 €."""
     text = f"{cents / 100:,.2f}".replace(",", "\u202f").replace(".", ",")

@@ -159,9 +159,8 @@ def delegate(session: Session, specs: SpecCache, actor: Actor, task_uuid: str, t
     leads = task is not None and permissions.may_steer_task(actor, task.site)
     if not leads:
         task = workable(session, actor, task_uuid)
-    assert task is not None
-    if not leads:
         _not_held_by_other(task, actor)
+    assert task is not None
     try:
         target = load_actor(session, to_username)
     except AuthenticationError as exc:

@@ -21,9 +21,7 @@ from ..security import login_required, require_actor
 bp = Blueprint("reports", __name__)
 
 
-def _selection() -> dict[str, str]:
-    actor = require_actor()
-    own_sites = permissions.payment_list_sites(actor)
+def _selection(own_sites: list[str]) -> dict[str, str]:
     return {
         "standort": request.args.get("standort", own_sites[0] if own_sites else SITES[0]),
         "art": request.args.get("art", next(iter(MEASURE_TYPES))),
@@ -35,11 +33,13 @@ def _selection() -> dict[str, str]:
 @login_required
 def payment_lists() -> Any:
     """Show a Sammelliste, ready to print (its retrieval is audited as an export)."""
-    selection = _selection()
+    actor = require_actor()
+    own_sites = permissions.payment_list_sites(actor)
+    selection = _selection(own_sites)
     result: PaymentList | None = None
     errors: dict[str, list[str]] = {}
     try:
-        result = get_engine().payment_list(require_actor(), selection["standort"], selection["art"], selection["monat"])
+        result = get_engine().payment_list(actor, selection["standort"], selection["art"], selection["monat"])
     except FormValidationError as exc:
         errors = exc.field_errors
     page = render_template(
@@ -47,7 +47,7 @@ def payment_lists() -> Any:
         selection=selection,
         result=result,
         errors=errors,
-        sites=permissions.payment_list_sites(require_actor()),
+        sites=own_sites,
         types=MEASURE_TYPES,
     )
     return (page, status_for(FormValidationError({}))) if errors else page
