@@ -47,9 +47,9 @@ from .payment_lists import PaymentList
 from .raci import RaciRow
 from .read_models import CaseHeader, CaseView, TaskView
 from .runtime import CaseRuntime
-from .scripting import create_script_engine
 from .serialization import StateCodec
 from .staffing import StaffingShares, staffing_shares
+from .steps import Steps
 from .timer_worker import StopSignal
 from .versions import ProcessInfo, SpecCache
 
@@ -72,9 +72,9 @@ class Engine:
         self.db = Database(settings.database_url)
         self.konfig = load_konfiguration(settings.config_file)
         self.specs = SpecCache(settings.max_model_bytes)
-        script_engine = create_script_engine(settings.script_timeout, {"konfig": self.konfig.script_value})
-        self.runtime = CaseRuntime(self.specs, StateCodec(), script_engine)
-        self.casework = Casework(self.runtime, self.specs, self.konfig)
+        self.steps = Steps(settings.jail_limits, self.konfig, settings.script_timeout, settings.max_model_bytes)
+        self.runtime = CaseRuntime(self.specs, StateCodec())
+        self.casework = Casework(self.runtime, self.specs, self.konfig, self.steps)
 
     def init_db(self) -> None:
         """Upgrade the database schema to the newest revision."""

@@ -30,7 +30,8 @@ from .read_models import (
     labels_of,
     without,
 )
-from .runtime import CaseRuntime, case_data
+from .runtime import CaseRuntime
+from .stepping import case_data, ready_task
 from .timers import timer_deadlines
 from .versions import LoadedVersion, SpecCache
 
@@ -109,7 +110,7 @@ def task_view(session: Session, runtime: CaseRuntime, actor: Actor, task_uuid: s
     if row is None:
         raise NotFoundError("Den Vorgang gibt es nicht.")
     version, workflow = runtime.load(session, row)
-    task = runtime.ready_task(workflow, task_uuid)
+    task = ready_task(workflow, task_uuid)
     info = version.model.tasks.get(task_row.task_spec_id)
     form = version.forms.get(task_row.form_key or "", {})
     assignee = None

@@ -13,7 +13,6 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 import sqlalchemy as sa
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy.orm import Session
 
 from . import audit, clock, permissions, service_tasks, versions
@@ -23,8 +22,10 @@ from .errors import FormValidationError, NotFoundError, PermissionDeniedError, R
 from .konfiguration import Konfiguration
 from .models import ProcessInstance
 from .read_models import CaseHeader, header_of
-from .runtime import CaseRuntime, thrown_messages
+from .runtime import CaseRuntime
 from .service_tasks import ServiceContext
+from .stepping import StepResult
+from .steps import Steps
 from .versions import LoadedVersion, SpecCache
 from .vocabulary import BUSINESS_KEY_MAX, RUNNING, SITES
 
@@ -34,10 +35,11 @@ MAX_MESSAGE_DEPTH = 5
 class Casework:
     """Starts and settles cases, delivering the messages they send."""
 
-    def __init__(self, runtime: CaseRuntime, specs: SpecCache, konfig: Konfiguration) -> None:
+    def __init__(self, runtime: CaseRuntime, specs: SpecCache, konfig: Konfiguration, steps: Steps) -> None:
         self.runtime = runtime
         self.specs = specs
         self.konfig = konfig
+        self.steps = steps
 
     def acting_for(self, session: Session, row: ProcessInstance, actor: str) -> AbstractContextManager[None]:
         """Bind the case and user for service tasks that run in the following block."""
@@ -134,18 +136,17 @@ class Casework:
             "gestartet_am": clock.today_berlin().isoformat(),
             **(data or {}),
         }
-        workflow = self.runtime.new_workflow(version, initial, by_message=message is not None)
-        with self.acting_for(session, row, actor):
-            self.runtime.advance(workflow)
-            if message is not None and not self.runtime.deliver_message(workflow, *message):
-                raise RuleViolationError(f"„{version.name}“ wartet beim Start nicht auf die Nachricht „{message[0]}“.")
+        with self.acting_for(session, row, actor), self.steps.session(version) as step:
+            result = step.start(initial, message)
+        if not result.delivered and message is not None:
+            raise RuleViolationError(f"„{version.name}“ wartet beim Start nicht auf die Nachricht „{message[0]}“.")
         details = {"version": version.version, "site": site, "business_key": row.business_key}
         details["konfiguration"] = self.konfig.version
         if message is not None:
             details["message"] = message[0]
         audit.record(session, Action.START, actor, instance_id=row.id, process_id=version.process_id, details=details)
-        self._route(session, row, workflow, actor, depth)
-        self.runtime.save_new(session, row, version, workflow)
+        self._route(session, row, result, actor, depth)
+        self.runtime.save_new(session, row, version, result)
         return row
 
     def settle(
@@ -153,14 +154,14 @@ class Casework:
         session: Session,
         row: ProcessInstance,
         version: LoadedVersion,
-        workflow: BpmnWorkflow,
+        result: StepResult,
         expected: int,
         actor: str,
         depth: int = 0,
     ) -> None:
-        """Deliver what the case sent, then save it (optimistic lock on ``expected``)."""
-        self._route(session, row, workflow, actor, depth)
-        self.runtime.save(session, row, version, workflow, expected)
+        """Deliver what the case sent in its step, then save it (optimistic lock on ``expected``)."""
+        self._route(session, row, result, actor, depth)
+        self.runtime.save(session, row, version, result, expected)
 
     def deliver(
         self,
@@ -186,11 +187,12 @@ class Casework:
         for row in session.scalars(query).all():
             if row.id == exclude:
                 continue
-            version, workflow = self.runtime.load(session, row)
+            version = self.specs.get(session, row.version_id)
             expected = row.lock_version
-            with self.acting_for(session, row, actor):
-                if not self.runtime.deliver_message(workflow, name, payload):
-                    continue
+            with self.acting_for(session, row, actor), self.steps.session(version) as step:
+                result = step.deliver(row.state, row.serializer_version, name, payload)
+            if result is None:
+                continue
             audit.record(
                 session,
                 Action.MESSAGE,
@@ -199,12 +201,12 @@ class Casework:
                 process_id=row.process_id,
                 details={"message": name, "payload": payload if isinstance(payload, dict) else {}},
             )
-            self.settle(session, row, version, workflow, expected, actor, depth + 1)
+            self.settle(session, row, version, result, expected, actor, depth + 1)
             delivered.append(row.id)
         return delivered
 
-    def _route(self, session: Session, row: ProcessInstance, workflow: BpmnWorkflow, actor: str, depth: int) -> None:
-        for name, payload in thrown_messages(workflow):
+    def _route(self, session: Session, row: ProcessInstance, result: StepResult, actor: str, depth: int) -> None:
+        for name, payload in result.thrown:
             if depth >= MAX_MESSAGE_DEPTH:
                 raise RuleViolationError(f"Nachricht „{name}“: zu viele Weiterleitungen hintereinander.")
             target = payload.get("vorgangsnummer") if isinstance(payload, dict) else None

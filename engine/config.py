@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigurationError
+from .jail import JailLimits
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("EGS_MAX_FORM_BYTES", "max_form_bytes", "262144", "Maximale Größe einer Formulardatei in Bytes"),
     Setting("EGS_SCRIPT_TIMEOUT", "script_timeout", "1.0", "Zeitlimit je Skript/Ausdruck in Sekunden"),
     Setting("EGS_WORKER_INTERVAL", "worker_interval", "5.0", "Abfrageintervall des Timer-Workers in Sekunden"),
+    Setting("EGS_JAIL_PROCESSES", "jail_processes", "2", "Jail-Prozesse für Modellcode je Web-/Worker-Prozess"),
+    Setting("EGS_JAIL_STEP_SECONDS", "jail_step_seconds", "10", "Zeitlimit (Wanduhr) je Schritt im Jail, in Sekunden"),
+    Setting("EGS_JAIL_CPU_SECONDS", "jail_cpu_seconds", "5", "Rechenzeit je Schritt im Jail, in Sekunden"),
+    Setting("EGS_JAIL_MEMORY_MB", "jail_memory_mb", "1024", "Adressraum eines Jail-Prozesses in MB"),
     Setting(
         "EGS_DEFAULT_SITE",
         "default_site",
@@ -72,10 +77,24 @@ class EngineSettings:
     worker_interval: float
     default_site: str
     log_level: str
+    jail_processes: int = 2
+    jail_step_seconds: float = 10.0
+    jail_cpu_seconds: float = 5.0
+    jail_memory_mb: int = 1024
 
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def jail_limits(self) -> JailLimits:
+        """What one jail process (model code) may use."""
+        return JailLimits(
+            processes=max(1, self.jail_processes),
+            step_seconds=self.jail_step_seconds,
+            memory_bytes=self.jail_memory_mb * 1024 * 1024,
+            cpu_seconds=self.jail_cpu_seconds,
+        )
 
 
 _CONVERTERS: dict[str, Any] = {
@@ -83,6 +102,10 @@ _CONVERTERS: dict[str, Any] = {
     "max_form_bytes": int,
     "script_timeout": float,
     "worker_interval": float,
+    "jail_processes": int,
+    "jail_step_seconds": float,
+    "jail_cpu_seconds": float,
+    "jail_memory_mb": int,
     "processes_dir": Path,
     "forms_dir": Path,
     "config_file": Path,

@@ -7,6 +7,7 @@ Values the concept leaves open live here, never in scripts. Inconsistencies the 
 
 from __future__ import annotations
 
+import copy
 import logging
 import tomllib
 from collections.abc import Mapping
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from .errors import ConfigurationError, ScriptError
@@ -31,9 +33,31 @@ DATE_KEYS = (
 )
 
 
+def freeze(value: Any) -> Any:
+    """A read-only deep copy: mappings become ``MappingProxyType``, lists become tuples."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({key: freeze(item) for key, item in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(freeze(item) for item in value)
+    return value
+
+
+def thaw(value: Any) -> Any:
+    """A plain, independent deep copy (dicts and lists) of a frozen value, as model data can store it."""
+    if isinstance(value, Mapping):
+        return {key: thaw(item) for key, item in value.items()}
+    if isinstance(value, tuple):
+        return [thaw(item) for item in value]
+    return copy.copy(value)
+
+
 @dataclass(frozen=True)
 class Konfiguration:
-    """Loaded configuration values with their version."""
+    """Loaded configuration values with their version.
+
+    The values are deeply read-only (one configuration serves every case of the process); a model's
+    ``konfig()`` gets a fresh plain copy, so a script that changes what it got changes nothing shared.
+    """
 
     values: Mapping[str, Any]
     version: str
@@ -55,7 +79,7 @@ class Konfiguration:
     def script_value(self, key: str) -> Any:
         """The ``konfig("abschnitt.schlüssel")`` helper of model scripts. :raises ScriptError: unknown key."""
         try:
-            return self.get(key)
+            return thaw(self.get(key))
         except KeyError as exc:
             raise ScriptError(str(exc.args[0])) from None
 
@@ -78,7 +102,7 @@ def load_konfiguration(path: Path) -> Konfiguration:
     problems = _check(values)
     if problems:
         raise ConfigurationError(f"Konfigurationsdatei {path}: " + "; ".join(problems))
-    konfig = Konfiguration(values, str(values["version"]), str(path))
+    konfig = Konfiguration(freeze(values), str(values["version"]), str(path))
     warnings: list[str] = []
     total = konfig.vzae_sum()
     if total != Decimal("1.00"):
@@ -89,7 +113,7 @@ def load_konfiguration(path: Path) -> Konfiguration:
         )
     for warning in warnings:
         log.warning(warning)
-    return Konfiguration(values, konfig.version, konfig.path, tuple(warnings))
+    return Konfiguration(konfig.values, konfig.version, konfig.path, tuple(warnings))
 
 
 def _check(values: Mapping[str, Any]) -> list[str]:

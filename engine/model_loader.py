@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
@@ -99,11 +100,15 @@ def load_processes(
     files: Sequence[ModelFile],
     max_bytes: int,
     check: Callable[[dict[str, ProcessModel]], None] | None = None,
+    *,
+    validate: bool = True,
 ) -> dict[str, ProcessModel]:
     """Parse and check a set of model files; return every executable process by id.
 
     ``check`` runs on the models read from the XML before SpiffWorkflow parses them, so that rule
-    violations are reported together instead of one SpiffWorkflow error at a time.
+    violations are reported together instead of one SpiffWorkflow error at a time. ``validate=False``
+    skips the XSD validation of files that were validated when they were deployed (the jail, which
+    cannot open the schema files).
 
     :raises ModelError: for the first unsafe, malformed or structurally broken file.
     """
@@ -120,7 +125,7 @@ def load_processes(
     models = _read_models(files, trees)
     if check is not None:
         check(models)
-    _build_specs(files, trees, models)
+    _build_specs(files, trees, models, VALIDATOR if validate else None)
     return models
 
 
@@ -193,10 +198,13 @@ def _called_processes(process_id: str, elements: dict[str, tuple[str, etree._Ele
 
 
 def _build_specs(
-    files: Sequence[ModelFile], trees: dict[str, etree._ElementTree], models: dict[str, ProcessModel]
+    files: Sequence[ModelFile],
+    trees: dict[str, etree._ElementTree],
+    models: dict[str, ProcessModel],
+    validator: BpmnValidator | None,
 ) -> None:
-    """Phase 2: let SpiffWorkflow parse (with XSD validation) and attach the executable specs."""
-    parser = SpiffBpmnParser(validator=VALIDATOR)
+    """Phase 2: let SpiffWorkflow parse (with XSD validation unless ``validator`` is None) and attach the specs."""
+    parser = SpiffBpmnParser(validator=validator)
     for model_file in files:
         # Spiff may rewrite parts of the tree while validating: give it a private copy.
         tree = etree.ElementTree(_copy(trees[model_file.name].getroot()))

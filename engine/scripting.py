@@ -38,6 +38,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 
 from . import clock
 from .errors import ScriptError
+from .storable import check_storable
 
 SCRIPT_FILENAME = "<egs-script>"
 MAX_ITEMS = 100_000
@@ -309,10 +310,13 @@ class Sandbox:
         for key in list(data):
             if key not in namespace and not key.startswith("_"):
                 del data[key]
-        for key, value in namespace.items():
-            if key in self._reserved or callable(value) or isinstance(value, ModuleType):
-                continue
-            data[key] = value
+        results = {
+            key: value
+            for key, value in namespace.items()
+            if key not in self._reserved and not callable(value) and not isinstance(value, ModuleType)
+        }
+        check_storable(results)
+        data.update(results)
 
     def _run(self, call: Callable[[], Any]) -> Any:
         previous = sys.gettrace()
@@ -321,6 +325,8 @@ class Sandbox:
             return call()
         except _ScriptTimeout:
             raise ScriptError(f"Zeitlimit von {self.timeout:g} s überschritten.") from None
+        except MemoryError:
+            raise ScriptError("Speicherlimit überschritten.") from None
         except _RefusedOperation as exc:
             raise ScriptError(str(exc), line=_traceback_line(exc)) from None
         except ScriptError:
@@ -341,12 +347,16 @@ def _traceback_line(exc: BaseException) -> int | None:
     return line
 
 
+ServiceCaller = Callable[[str, dict[str, Any]], Any]
+
+
 class SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[misc]
     """SpiffWorkflow's script-environment seam, backed by :class:`Sandbox`."""
 
-    def __init__(self, sandbox: Sandbox) -> None:
+    def __init__(self, sandbox: Sandbox, call_service: ServiceCaller) -> None:
         super().__init__({})
         self.sandbox = sandbox
+        self._call_service = call_service
 
     def evaluate(
         self, expression: str, context: dict[str, Any], external_context: Mapping[str, Any] | None = None
@@ -367,10 +377,8 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[mis
 
     def call_service(self, context: dict[str, Any], **kwargs: Any) -> str:
         """Run a registered operation (engine.service_tasks) with the evaluated parameters; JSON result."""
-        from . import service_tasks
-
         params = {name: spec["value"] for name, spec in kwargs.get("operation_params", {}).items()}
-        return json.dumps(service_tasks.call(kwargs.get("operation_name", ""), params))
+        return json.dumps(self._call_service(kwargs.get("operation_name", ""), params))
 
 
 class SandboxScriptEngine(PythonScriptEngine):  # type: ignore[misc]
@@ -384,10 +392,12 @@ class SandboxScriptEngine(PythonScriptEngine):  # type: ignore[misc]
         return self.environment.call_service(task.data, **kwargs)
 
 
-def create_script_engine(timeout: float = 1.0, extra_helpers: Mapping[str, Any] | None = None) -> PythonScriptEngine:
+def create_script_engine(
+    call_service: ServiceCaller, timeout: float = 1.0, extra_helpers: Mapping[str, Any] | None = None
+) -> PythonScriptEngine:
     """Return a SpiffWorkflow script engine that runs everything in the sandbox."""
     helpers = {**HELPERS, **(extra_helpers or {})}
-    return SandboxScriptEngine(environment=SandboxEnvironment(Sandbox(timeout, helpers)))
+    return SandboxScriptEngine(environment=SandboxEnvironment(Sandbox(timeout, helpers), call_service))
 
 
 def check_snippets(snippets: Iterable[tuple[str, Mode]]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -46,10 +47,13 @@ class _InstanceOnlyConverter(BpmnWorkflowConverter):  # type: ignore[misc]
         return workflow
 
 
-def _make_serializer() -> BpmnWorkflowSerializer:
+def make_serializer() -> BpmnWorkflowSerializer:
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = _InstanceOnlyConverter
-    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+    # Model data may hold dates (``heute()``); SpiffWorkflow only knows datetimes.
+    serializer.registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
+    return serializer
 
 
 class StateCodec:
@@ -62,7 +66,7 @@ class StateCodec:
     def _serializer(self) -> BpmnWorkflowSerializer:
         serializer = getattr(self._local, "serializer", None)
         if serializer is None:
-            serializer = self._local.serializer = _make_serializer()
+            serializer = self._local.serializer = make_serializer()
         return serializer
 
     def dumps(self, workflow: BpmnWorkflow) -> str:

@@ -231,15 +231,13 @@ def complete(
             expected=expected,
             actual=row.lock_version,
         )
-    runtime = casework.runtime
-    version, workflow = runtime.load(session, row)
-    task = runtime.ready_task(workflow, task_uuid)
+    version = casework.specs.get(session, row.version_id)
     form = version.forms.get(task_row.form_key or "", EMPTY_FORM)
-    check_four_eyes(session, actor, row.id, version, task_row.task_spec_id)
-    before = dict(task.data)
-    clean = prepare(form, before)
-    with casework.acting_for(session, row, actor.username):
-        runtime.complete_user_task(workflow, task, clean)
+    with casework.acting_for(session, row, actor.username), casework.steps.session(version) as step:
+        before = step.open(row.state, row.serializer_version, task_uuid)
+        check_four_eyes(session, actor, row.id, version, task_row.task_spec_id)
+        clean = prepare(form, before)
+        result = step.complete(task_uuid, clean)
     session.execute(sa.delete(TaskDraft).where(TaskDraft.task_uuid == task_uuid))
     changes = {k: [before.get(k), v] for k, v in clean.items() if before.get(k) != v}
     audit.record(
@@ -251,7 +249,7 @@ def complete(
         process_id=row.process_id,
         details={"task": task_row.name, "task_id": task_row.task_spec_id, "data": clean, "changes": changes},
     )
-    casework.settle(session, row, version, workflow, expected, actor.username)
+    casework.settle(session, row, version, result, expected, actor.username)
     return header_of(row, version)
 
 

@@ -19,7 +19,6 @@ from .casework import Casework
 from .db import Database
 from .errors import ConflictError, ScriptError
 from .models import ProcessInstance
-from .runtime import waiting_timers
 from .vocabulary import RUNNING
 
 log = logging.getLogger("egs.engine")
@@ -71,13 +70,10 @@ def _fire_case_timers(db: Database, casework: Casework, instance_id: int, moment
         row = session.scalar(query)
         if row is None:
             return 0  # another worker has it, or it moved on
-        runtime = casework.runtime
-        version, workflow = runtime.load(session, row)
-        waiting = waiting_timers(workflow)
-        with casework.acting_for(session, row, SYSTEM):
-            runtime.fire_timers(workflow)
-        still_waiting = waiting_timers(workflow)
-        fired_names = sorted(name for task_id, name in waiting.items() if task_id not in still_waiting)
+        version = casework.specs.get(session, row.version_id)
+        with casework.acting_for(session, row, SYSTEM), casework.steps.session(version) as step:
+            result = step.fire_timers(row.state, row.serializer_version)
+        fired_names = result.fired
         if fired_names:
             audit.record(
                 session,
@@ -87,7 +83,7 @@ def _fire_case_timers(db: Database, casework: Casework, instance_id: int, moment
                 process_id=row.process_id,
                 details={"timers": fired_names, "due_at": moment.isoformat()},
             )
-        casework.settle(session, row, version, workflow, row.lock_version, SYSTEM)
+        casework.settle(session, row, version, result, row.lock_version, SYSTEM)
         return 1 if fired_names else 0
 
 

@@ -7,8 +7,8 @@ runs. ``newest_version_ids`` is the one place that knows which version of each p
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,6 +41,8 @@ class LoadedVersion:
     name: str
     forms: dict[str, Any]
     model: ProcessModel
+    content_hash: str = ""
+    resources: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def lanes(self) -> set[str]:
@@ -83,7 +85,10 @@ class SpecCache:
                     if model is None:
                         files = [ModelFile(name, text.encode("utf-8")) for name, text in row.resources.items()]
                         model = _PARSED[key] = load_processes(files, self.max_model_bytes)[row.process_id]
-                cached = LoadedVersion(row.id, row.process_id, row.version, row.name, dict(row.forms), model)
+                cached = LoadedVersion(
+                    row.id, row.process_id, row.version, row.name, dict(row.forms), model,
+                    row.content_hash, dict(row.resources),
+                )  # fmt: skip
                 self._versions[version_id] = cached
         return cached
 

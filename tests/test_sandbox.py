@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +11,7 @@ import sqlalchemy as sa
 from engine import clock
 from engine.api import Engine
 from engine.auth import system_actor
-from engine.errors import ScriptError
+from engine.errors import EngineError, ScriptError
 from engine.models import AuditEvent, ProcessInstance
 from engine.scripting import Sandbox
 from tests.support.engines import DATA
@@ -134,8 +133,9 @@ def test_script_error_after_a_timer_stops_only_that_case(script_engine: Engine) 
     assert script_engine.fire_due_timers(start + timedelta(days=3)) == 0
 
 
-def test_script_engine_is_reattached_after_loading(script_engine: Engine, tmp_path: Path) -> None:
-    """Reloading a case must not fall back to SpiffWorkflow's unrestricted engine."""
+def test_a_case_loaded_for_reading_cannot_run_model_code(script_engine: Engine) -> None:
+    """Reloading a case in the web process must not fall back to SpiffWorkflow's unrestricted engine:
+    model code runs only in the jail."""
     instance_id, _, _ = start_and_enter(
         script_engine, "test_script_step", {"text": "x", "anzahl": 1, "modus": "normal"}
     )
@@ -143,4 +143,8 @@ def test_script_engine_is_reattached_after_loading(script_engine: Engine, tmp_pa
         row = session.get(ProcessInstance, instance_id)
         assert row is not None
         _, workflow = script_engine.runtime.load(session, row)
-    assert workflow.script_engine is script_engine.runtime.script_engine
+    task = workflow.get_tasks()[0]
+    with pytest.raises(EngineError, match="nur im Jail"):
+        workflow.script_engine.evaluate(task, "1 + 1")
+    with pytest.raises(EngineError, match="nur im Jail"):
+        workflow.script_engine.execute(task, "x = 1")

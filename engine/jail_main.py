@@ -1,0 +1,296 @@
+"""A jail process: runs the steps of cases (and with them all model code) outside the web and worker processes.
+
+Started by ``engine.jail`` as ``python -m engine.jail_main LIMITS``, with a pipe on stdin/stdout and an
+environment without the database address or secrets. Before it reads its first request it limits itself:
+address space (RLIMIT_AS), CPU time (RLIMIT_CPU, renewed per step), no files to create (RLIMIT_FSIZE 0),
+no new file descriptors (RLIMIT_NOFILE: no sockets, no database, no files to open), no child processes.
+The parent kills it when a step overruns its wall-clock time and starts a new one.
+
+The jail keeps parsed models (sent once per jail by content hash) and configuration snapshots (by digest),
+and the case it is working on between "open" and "complete". Service operations need the database, so a
+step that reaches one asks the parent over the same pipe and waits for the answer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import resource
+import signal
+import sys
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+
+from . import clock, stepping
+from .errors import ConflictError, EngineError, ScriptError
+from .jail_protocol import ChannelClosed, encode, read_frame, write_all
+from .konfiguration import Konfiguration, freeze
+from .model_loader import ModelFile, ProcessModel, load_processes
+from .scripting import create_script_engine
+from .serialization import StateCodec
+
+STACK_BYTES = 256 * 1024 * 1024
+RECURSION_LIMIT = 100_000
+MAX_MODELS = 64
+
+
+class ParentRefused(BaseException):
+    """The parent refused a service call; the step stops here (a BaseException: no script may catch it)."""
+
+
+class Jail:
+    """The state of one jail process and the requests it serves."""
+
+    def __init__(self, read_fd: int, write_fd: int, cpu_seconds: float) -> None:
+        self.read_fd = read_fd
+        self.write_fd = write_fd
+        self.cpu_seconds = cpu_seconds
+        self.codec = StateCodec()
+        self.models: OrderedDict[str, ProcessModel] = OrderedDict()
+        self.konfigs: dict[str, Konfiguration] = {}
+        self.engines: dict[tuple[str, float], Any] = {}
+        self.current: tuple[str, BpmnWorkflow] | None = None
+
+    # --- the pipe ---------------------------------------------------------------------------------------------
+
+    def send(self, message: dict[str, Any]) -> None:
+        write_all(self.write_fd, encode(message))
+
+    def call_service(self, name: str, params: dict[str, Any]) -> Any:
+        self.send({"call": {"name": name, "params": params}})
+        reply = read_frame(self.read_fd)
+        if "refused" in reply:
+            raise ParentRefused
+        return reply.get("result")
+
+    def serve(self) -> None:
+        while True:
+            try:
+                request = read_frame(self.read_fd)
+            except ChannelClosed:
+                return
+            self.send(self.answer(request))
+
+    def answer(self, request: dict[str, Any]) -> dict[str, Any]:
+        handler: Callable[[dict[str, Any]], Any] | None = getattr(self, f"op_{request.get('op')}", None)
+        if handler is None:
+            return {"error": {"kind": "engine", "message": "Unbekannte Anfrage an den Jail-Prozess."}}
+        self._renew_cpu_limit()
+        try:
+            with clock.frozen(clock.parse_iso(request["now"])) if "now" in request else _nothing():
+                return {"ok": handler(request)}
+        except ParentRefused:
+            return {"error": {"kind": "parent"}}
+        except ConflictError as exc:
+            return {"error": {"kind": "conflict", "message": exc.message}}
+        except ScriptError as exc:
+            return {"error": _script_error(exc)}
+        except EngineError as exc:
+            return {"error": {"kind": "engine", "message": exc.message}}
+        except MemoryError:
+            return {"error": {"kind": "script", "detail": "Speicherlimit überschritten.", "element": ""}}
+        except Exception as exc:  # a failure inside SpiffWorkflow or the model: named for the step, never raw
+            import traceback
+
+            traceback.print_exc()
+            error = stepping.engine_errors_to_script_errors(exc)
+            return {
+                "error": {"kind": "script", "detail": error.detail, "element": error.element_id, "line": error.line}
+            }
+
+    def _renew_cpu_limit(self) -> None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        used = usage.ru_utime + usage.ru_stime
+        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        soft = int(used + self.cpu_seconds) + 1
+        if hard != resource.RLIM_INFINITY and soft > hard:
+            soft = hard
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+    # --- what the parent sends once ---------------------------------------------------------------------------
+
+    def op_hello(self, request: dict[str, Any]) -> dict[str, Any]:
+        return {"pid": os.getpid()}
+
+    def op_konfig(self, request: dict[str, Any]) -> None:
+        values = request["values"]
+        self.konfigs[request["digest"]] = Konfiguration(freeze(values), str(request["version"]), "(Jail)")
+
+    def op_model(self, request: dict[str, Any]) -> None:
+        files = [ModelFile(name, text.encode("utf-8")) for name, text in request["resources"].items()]
+        self.models[request["key"]] = load_processes(files, int(request["max_bytes"]), validate=False)[
+            request["process_id"]
+        ]
+        while len(self.models) > MAX_MODELS:
+            self.models.popitem(last=False)
+
+    # --- steps ------------------------------------------------------------------------------------------------
+
+    def _model(self, request: dict[str, Any]) -> ProcessModel:
+        model = self.models.get(request["model"])
+        if model is None:
+            raise EngineError("Interner Fehler: Modell im Jail-Prozess nicht geladen.")
+        self.models.move_to_end(request["model"])
+        return model
+
+    def _script_engine(self, request: dict[str, Any]) -> Any:
+        key = (str(request["konfig"]), float(request["timeout"]))
+        engine = self.engines.get(key)
+        if engine is None:
+            konfig = self.konfigs[key[0]]
+            engine = self.engines[key] = create_script_engine(
+                self.call_service, key[1], {"konfig": konfig.script_value}
+            )
+        return engine
+
+    def _load(self, request: dict[str, Any]) -> BpmnWorkflow:
+        model = self._model(request)
+        workflow = self.codec.loads(request["state"], request["serializer_version"], model.spec, model.subprocess_specs)
+        workflow.script_engine = self._script_engine(request)
+        return workflow
+
+    def _result(self, workflow: BpmnWorkflow, **extra: Any) -> dict[str, Any]:
+        self.current = None
+        result = stepping.summarise(workflow, self.codec.dumps(workflow))
+        return {**result_fields(result), **extra}
+
+    def op_start(self, request: dict[str, Any]) -> dict[str, Any]:
+        model = self._model(request)
+        message = request.get("message")
+        workflow = stepping.new_workflow(
+            model.spec, model.subprocess_specs, dict(request["data"]), by_message=message is not None
+        )
+        workflow.script_engine = self._script_engine(request)
+        stepping.advance(workflow)
+        delivered = True
+        if message is not None:
+            delivered = stepping.deliver_message(workflow, message[0], message[1])
+        return self._result(workflow, delivered=delivered)
+
+    def op_open(self, request: dict[str, Any]) -> dict[str, Any]:
+        workflow = self._load(request)
+        task = stepping.ready_task(workflow, request["task"])
+        self.current = (request["task"], workflow)
+        return {"data": dict(task.data)}
+
+    def op_complete(self, request: dict[str, Any]) -> dict[str, Any]:
+        if self.current is None or self.current[0] != request["task"]:
+            raise EngineError("Interner Fehler: die Aufgabe wurde im Jail-Prozess nicht geöffnet.")
+        workflow = self.current[1]
+        self.current = None
+        stepping.complete_user_task(workflow, stepping.ready_task(workflow, request["task"]), dict(request["data"]))
+        return self._result(workflow)
+
+    def op_deliver(self, request: dict[str, Any]) -> dict[str, Any]:
+        workflow = self._load(request)
+        if not stepping.deliver_message(workflow, request["name"], request.get("payload")):
+            return {"delivered": False}
+        return self._result(workflow, delivered=True)
+
+    def op_fire_timers(self, request: dict[str, Any]) -> dict[str, Any]:
+        workflow = self._load(request)
+        fired = stepping.fire_timers(workflow)
+        return self._result(workflow, fired=fired)
+
+
+def _script_error(exc: ScriptError) -> dict[str, Any]:
+    return {"kind": "script", "detail": exc.detail, "element": exc.element_id, "line": exc.line}
+
+
+def result_fields(result: stepping.StepResult) -> dict[str, Any]:
+    return {
+        "state": result.state,
+        "finished": result.finished,
+        "end_reached": result.end_reached,
+        "next_timer_at": result.next_timer_at,
+        "applicant_name": result.applicant_name,
+        "claim_date": result.claim_date,
+        "ready": [
+            {"uuid": t.task_uuid, "spec": t.spec_id, "name": t.name, "lane": t.lane, "due": t.due_at}
+            for t in result.ready
+        ],
+        "thrown": [[name, payload] for name, payload in result.thrown],
+    }
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _confine(limits: dict[str, Any]) -> None:
+    """Limit this process before it reads its first request (the imports it needs are done by now).
+
+    Writing to a file fails (EFBIG) instead of killing the jail, and nothing is logged: log lines of
+    SpiffWorkflow would carry case data.
+    """
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    logging.disable(logging.CRITICAL)
+    memory = int(limits["memory_bytes"])
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (int(limits["cpu_seconds"]) + 1, int(limits["cpu_total_seconds"])))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
+    highest = max(_open_descriptors())
+    resource.setrlimit(resource.RLIMIT_NOFILE, (highest + 1, highest + 1))
+
+
+def _open_descriptors() -> list[int]:
+    """The descriptors open now (without the one used to list them)."""
+    found = []
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            os.fstat(int(name))
+        except OSError:
+            continue
+        found.append(int(name))
+    return found
+
+
+def _warm_up() -> None:
+    """Import what SpiffWorkflow and Python load lazily, while files can still be opened."""
+    import _strptime  # type: ignore[import-not-found]  # noqa: F401  (datetime.strptime)
+    import encodings.idna  # noqa: F401
+    import encodings.latin_1  # noqa: F401
+    import unicodedata  # noqa: F401
+
+    from SpiffWorkflow.specs.Join import Join  # noqa: F401
+
+
+def main() -> None:
+    limits = json.loads(sys.argv[1])
+    # The pipe to the parent moves off stdin/stdout, so that nothing printed can corrupt it.
+    read_fd, write_fd = os.dup(0), os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    _warm_up()
+    sys.setrecursionlimit(RECURSION_LIMIT)
+    jail = Jail(read_fd, write_fd, float(limits["cpu_seconds"]))
+    confined = threading.Event()
+
+    def serve() -> None:
+        confined.wait()
+        jail.serve()
+
+    # The thread (with a deep stack for long models) exists before the limits forbid new threads.
+    threading.stack_size(STACK_BYTES)
+    worker = threading.Thread(target=serve, name="jail")
+    worker.start()
+    _confine(limits)
+    confined.set()
+    worker.join()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""Steps of cases, run in a jail: what casework, tasks and the timer worker call instead of SpiffWorkflow.
+
+A ``StepSession`` holds one jail for one case's step: it makes sure the jail knows the case's model (sent
+once per jail, by content hash) and the configuration snapshot, sends the step with the engine clock's
+"now", serves the service operations the step calls (they run here, in the caller's transaction, for the
+bound case) and turns the answer into a ``StepResult``. A killed or failed jail becomes a ScriptError: the
+caller's transaction rolls back and nothing of the step is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any
+
+from . import clock, service_tasks
+from .errors import ScriptError
+from .jail import JailFailure, JailLimits, JailProcess, ServiceRefused, pool_for, raise_error
+from .konfiguration import Konfiguration, thaw
+from .serialization import SERIALIZER_VERSION
+from .stepping import ReadyTask, StepResult
+from .versions import LoadedVersion
+
+
+class Steps:
+    """Runs steps in the jail pool for one engine (its configuration, limits and script timeout)."""
+
+    def __init__(self, limits: JailLimits, konfig: Konfiguration, script_timeout: float, max_model_bytes: int) -> None:
+        self.limits = limits
+        self.konfig = konfig
+        self.script_timeout = script_timeout
+        self.max_model_bytes = max_model_bytes
+        values = thaw(konfig.values)
+        self._konfig_values = values
+        self.konfig_digest = hashlib.sha256(
+            json.dumps([konfig.version, values], sort_keys=True, default=str).encode("utf-8")
+        ).hexdigest()
+
+    @property
+    def pool(self) -> Any:
+        return pool_for(self.limits)
+
+    @contextmanager
+    def session(self, version: LoadedVersion) -> Iterator[StepSession]:
+        """A jail ready for a step of a case of ``version``."""
+        with self.pool.jail() as jail:
+            yield StepSession(self, jail, version)
+
+
+class StepSession:
+    """One jail, one case, one step (``open`` then ``complete`` belong together)."""
+
+    def __init__(self, steps: Steps, jail: JailProcess, version: LoadedVersion) -> None:
+        self.steps = steps
+        self.jail = jail
+        self.version = version
+        self.model_key = f"{version.process_id}:{version.content_hash}"
+        self._refusal: BaseException | None = None
+
+    def start(self, data: dict[str, Any], message: tuple[str, Any] | None = None) -> StepResult:
+        """A new case with ``data``, run to its first wait state (started by ``message`` if given)."""
+        reply = self._step({"op": "start", "data": data, "message": list(message) if message else None})
+        return _result(reply)
+
+    def open(self, state: str, serializer_version: str, task_uuid: str) -> dict[str, Any]:
+        """Load the case and return the data the open user task sees. :raises ConflictError: task not open."""
+        reply = self._step({"op": "open", "task": task_uuid, **self._case(state, serializer_version)})
+        return dict(reply["data"])
+
+    def complete(self, task_uuid: str, data: dict[str, Any]) -> StepResult:
+        """Complete the task ``open`` loaded with ``data`` and run on."""
+        return _result(self._step({"op": "complete", "task": task_uuid, "data": data}))
+
+    def deliver(self, state: str, serializer_version: str, name: str, payload: Any) -> StepResult | None:
+        """Hand the case a message and run on; None if the case does not wait for it."""
+        reply = self._step({"op": "deliver", "name": name, "payload": payload, **self._case(state, serializer_version)})
+        return _result(reply) if reply.get("delivered") else None
+
+    def fire_timers(self, state: str, serializer_version: str) -> StepResult:
+        """Let the timers fire that are due by the engine clock, and run on."""
+        return _result(self._step({"op": "fire_timers", **self._case(state, serializer_version)}))
+
+    # --- plumbing ---------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _case(state: str, serializer_version: str) -> dict[str, Any]:
+        return {"state": state, "serializer_version": serializer_version}
+
+    def _prepare(self, deadline: float) -> None:
+        steps, jail = self.steps, self.jail
+        if steps.konfig_digest not in jail.konfigs:
+            message = {"op": "konfig", "digest": steps.konfig_digest, "version": steps.konfig.version}
+            self._checked(jail.request({**message, "values": steps._konfig_values}, deadline=deadline))
+            jail.konfigs.add(steps.konfig_digest)
+        if self.model_key not in jail.models:
+            version = self.version
+            message = {"op": "model", "key": self.model_key, "process_id": version.process_id}
+            request = {**message, "resources": dict(version.resources), "max_bytes": steps.max_model_bytes}
+            self._checked(jail.request(request, deadline=deadline))
+            jail.models.add(self.model_key)
+
+    def _step(self, request: dict[str, Any]) -> dict[str, Any]:
+        steps = self.steps
+        deadline = time.monotonic() + steps.limits.step_seconds
+        message = {
+            **request,
+            "model": self.model_key,
+            "konfig": steps.konfig_digest,
+            "timeout": steps.script_timeout,
+            "now": clock.now().isoformat(),
+        }
+        try:
+            self._prepare(deadline)
+            reply = self.jail.request(message, deadline=deadline, on_call=self._call)
+        except JailFailure as failure:
+            raise ScriptError(failure.reason) from None
+        answer: dict[str, Any] = self._checked(reply)
+        return answer
+
+    def _checked(self, reply: dict[str, Any]) -> Any:
+        error = reply.get("error")
+        if error is None:
+            return reply.get("ok")
+        if isinstance(error, dict) and error.get("kind") == "parent" and self._refusal is not None:
+            raise self._refusal
+        raise_error(error if isinstance(error, dict) else {})
+        return None  # unreachable
+
+    def _call(self, name: str, params: dict[str, Any]) -> Any:
+        """A service operation the step called, run here in the caller's transaction."""
+        try:
+            return service_tasks.call(name, params)
+        except Exception as exc:  # kept and re-raised after the jail stopped the step
+            self._refusal = exc
+            raise ServiceRefused from None
+
+
+def _result(reply: dict[str, Any]) -> StepResult:
+    return StepResult(
+        state=str(reply["state"]),
+        finished=bool(reply["finished"]),
+        end_reached=bool(reply["end_reached"]),
+        next_timer_at=_instant(reply.get("next_timer_at")),
+        applicant_name=reply.get("applicant_name"),
+        claim_date=reply["claim_date"] if isinstance(reply.get("claim_date"), date) else None,
+        ready=[
+            ReadyTask(str(t["uuid"]), str(t["spec"]), str(t["name"]), str(t["lane"]), _instant(t.get("due")))
+            for t in reply["ready"]
+        ],
+        thrown=[(str(name), payload) for name, payload in reply["thrown"]],
+        fired=[str(name) for name in reply.get("fired", [])],
+        delivered=bool(reply.get("delivered", True)),
+    )
+
+
+def _instant(value: Any) -> datetime | None:
+    return value if isinstance(value, datetime) else None
+
+
+__all__ = ["SERIALIZER_VERSION", "StepSession", "Steps"]
