@@ -26,6 +26,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import Task
+from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.util import task as spiff_task
 from SpiffWorkflow.util.task import TaskState
 
@@ -39,13 +40,14 @@ TASK_GONE = "Die Aufgabe ist nicht mehr offen – sie wurde bereits erledigt ode
 
 def _raise_task_tree_depth() -> None:
     """Let every walk of the task tree reach its leaves (SpiffWorkflow's default stops at depth 1 000)."""
-    init = spiff_task.TaskIterator.__init__
-    names = list(inspect.signature(init).parameters)
-    if names[:6] != ["self", "task", "end_at_spec", "max_depth", "depth_first", "task_filter"]:
-        raise RuntimeError("SpiffWorkflow TaskIterator changed: cannot raise its depth limit")
-    defaults = list(init.__defaults__ or ())
-    if defaults and defaults[1] != TASK_TREE_DEPTH:
-        defaults[1] = TASK_TREE_DEPTH
+    for iterator in (spiff_task.TaskIterator, BpmnTaskIterator):
+        init = iterator.__init__
+        parameters = [p for p in inspect.signature(init).parameters.values() if p.default is not p.empty]
+        names = [p.name for p in parameters]
+        if "max_depth" not in names or init.__defaults__ is None or len(init.__defaults__) != len(names):
+            raise RuntimeError(f"SpiffWorkflow {iterator.__name__} changed: cannot raise its depth limit")
+        defaults = list(init.__defaults__)
+        defaults[names.index("max_depth")] = TASK_TREE_DEPTH
         init.__defaults__ = tuple(defaults)
 
 

@@ -1,0 +1,179 @@
+"""Model code written by a process owner can never stop the platform (the attacks of issue 9).
+
+Each model below was reproduced against the engine before the jail: one expression froze the whole web
+server for seconds to hours, string methods allocated gigabytes, a script stored values that broke every
+later save. Now each fails only its own step, with a German error, and changes nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.serving import make_server
+
+from engine.api import Engine
+from engine.errors import ScriptError
+from engine.jail import pool_for
+from engine.models import AuditEvent, ProcessInstance
+from tests.support import hostile
+from tests.support.engines import make_engine
+from webapp import create_app
+
+LIMITS = {"jail_step_seconds": 4.0, "jail_cpu_seconds": 3.0, "jail_memory_mb": 768, "jail_processes": 2}
+
+
+@pytest.fixture
+def jailed(db_url: str) -> Iterator[Engine]:
+    """An engine with tight jail limits and the demo users, on an empty database."""
+    engine = make_engine(db_url, **LIMITS)
+    engine.init_db()
+    from engine.demo import create_demo_users
+
+    create_demo_users(engine)
+    yield engine
+    engine.close()
+
+
+def run_script(engine: Engine, pid: str, text: str) -> tuple[int, str, ScriptError | None, float]:
+    """Deploy, start, complete "Warten" (which runs the model code); the error and the seconds it took."""
+    hostile.deploy(engine, pid, text)
+    egs = engine.actor("egs")
+    case = engine.start_case(egs, pid)
+    task = next(t for t in engine.inbox(egs) if t.instance_id == case.instance_id)
+    began = time.monotonic()
+    try:
+        engine.complete_task(egs, task.task_uuid, {})
+    except ScriptError as exc:
+        return case.instance_id, task.task_uuid, exc, time.monotonic() - began
+    return case.instance_id, task.task_uuid, None, time.monotonic() - began
+
+
+def assert_unchanged(engine: Engine, instance_id: int, task_uuid: str) -> None:
+    """The failed step stored nothing: the case is where it was, its task still open."""
+    egs = engine.actor("egs")
+    assert [t.task_uuid for t in engine.inbox(egs) if t.instance_id == instance_id] == [task_uuid]
+    with engine.db.reading() as session:
+        row = session.get(ProcessInstance, instance_id)
+        assert row is not None and row.lock_version == 1 and row.status == "running"
+
+
+HOSTILE_SCRIPTS = [
+    pytest.param("x = ((10**1000)**1000)**20", "abgebrochen", id="gil-freeze-power"),
+    pytest.param("x = 'x'.ljust(3*10**9)", "Speicher", id="ljust-3gb"),
+    pytest.param("w = 3*10**9\nx = f'{1:>{w}}'", "Speicher", id="fstring-width"),
+    pytest.param("l = [1]\nl.extend(map(abs, l))", "Speicher", id="extend-self"),
+    pytest.param("s = 'a' * 100000\nl = [s] * 30000", "zu groß zum Speichern", id="shared-string-list"),
+]
+
+
+@pytest.mark.parametrize(("script", "expected"), HOSTILE_SCRIPTS)
+def test_hostile_script_fails_only_its_step(jailed: Engine, script: str, expected: str) -> None:
+    instance_id, task_uuid, error, seconds = run_script(
+        jailed, "test_boese", hostile.script_process("test_boese", script)
+    )
+    assert error is not None and expected in error.message
+    assert seconds < LIMITS["jail_step_seconds"] + 3
+    assert_unchanged(jailed, instance_id, task_uuid)
+    with jailed.db.reading() as session:
+        actions = list(session.scalars(sa.select(AuditEvent.action).where(AuditEvent.instance_id == instance_id)))
+    assert actions == ["start", "script_error"]
+
+
+def test_gateway_condition_that_never_ends_is_killed(jailed: Engine) -> None:
+    text = hostile.condition_process("test_bedingung", "((10**1000)**1000)**20 > 0")
+    instance_id, task_uuid, error, seconds = run_script(jailed, "test_bedingung", text)
+    assert error is not None and "abgebrochen" in error.message
+    assert seconds < LIMITS["jail_step_seconds"] + 3
+    assert_unchanged(jailed, instance_id, task_uuid)
+
+
+def test_a_killed_jail_is_replaced_and_the_next_step_works(jailed: Engine) -> None:
+    pool = pool_for(jailed.settings.jail_limits)
+    kills = pool.kills
+    _, _, error, _ = run_script(
+        jailed, "test_boese", hostile.script_process("test_boese", "x = ((10**1000)**1000)**20")
+    )
+    assert error is not None and pool.kills == kills + 1
+    instance_id, _, error, _ = run_script(jailed, "test_gut", hostile.script_process("test_gut", "x = 6 * 7"))
+    assert error is None
+    assert jailed.case_view(jailed.actor("egs"), instance_id).data["x"] == 42
+
+
+@pytest.mark.parametrize(
+    ("script", "name"),
+    [
+        ("ergebnis = reversed([1, 2])", "Iterator"),
+        ("ergebnis = range(3)", "range"),
+        ("ergebnis = b'abc'", "Bytes"),
+        ("ergebnis = 1j", "komplexe Zahl"),
+        ("ergebnis = {1, 2}", "Menge"),
+        ("ergebnis = []\nergebnis.append(ergebnis)", "enthält sich selbst"),
+        ("ergebnis = {1: 'a'}", "Schlüssel"),
+    ],
+)
+def test_values_a_case_cannot_store_are_refused_by_name(jailed: Engine, script: str, name: str) -> None:
+    instance_id, task_uuid, error, _ = run_script(jailed, "test_wert", hostile.script_process("test_wert", script))
+    assert error is not None and "ergebnis" in error.message and name in error.message
+    assert "Task_Rechnen" in error.message
+    assert_unchanged(jailed, instance_id, task_uuid)
+
+
+def test_dates_from_scripts_are_stored(jailed: Engine) -> None:
+    instance_id, _, error, _ = run_script(jailed, "test_datum", hostile.script_process("test_datum", "tag = heute()"))
+    assert error is None
+    view = jailed.case_view(jailed.actor("egs"), instance_id)
+    assert view.header.status == "completed" and hasattr(view.data["tag"], "isoformat")
+
+
+def test_a_script_cannot_change_the_configuration_of_later_cases(jailed: Engine) -> None:
+    script = 'orte = konfig("standorte.fb50")\norte.append("56.9")\ngrenzen = konfig("handvorschuss.obergrenze")\n' \
+             'grenzen["56.4"] = 10**6\nnachher = konfig("standorte.fb50")'  # fmt: skip
+    instance_id, _, error, _ = run_script(jailed, "test_konfig", hostile.script_process("test_konfig", script))
+    assert error is None
+    data = jailed.case_view(jailed.actor("egs"), instance_id).data
+    assert "56.9" in data["orte"] and "56.9" not in data["nachher"]
+    assert "56.9" not in jailed.konfig.get("standorte.fb50")
+    assert jailed.konfig.get("handvorschuss.obergrenze")["56.4"] != 10**6
+    with pytest.raises(TypeError):
+        jailed.konfig.get("handvorschuss.obergrenze")["56.4"] = 1  # type: ignore[index]
+
+
+def test_a_long_gateway_loop_reaches_its_end(jailed: Engine) -> None:
+    """SpiffWorkflow stopped at task-tree depth 1 000 (~330 rounds) and reported 'completed' anyway."""
+    hostile.deploy(jailed, "test_schleife", hostile.loop_process("test_schleife", 1000))
+    case = jailed.start_case(jailed.actor("egs"), "test_schleife")
+    view = jailed.case_view(jailed.actor("egs"), case.instance_id)
+    assert view.data["runde"] == 1000 and view.header.status == "completed"
+
+
+def test_the_web_server_answers_while_a_jailed_step_burns_cpu(jailed: Engine) -> None:
+    app = create_app(engine=jailed)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    text = hostile.script_process("test_boese", "x = ((10**1000)**1000)**20")
+    outcome: dict[str, object] = {}
+    step = threading.Thread(target=lambda: outcome.update(result=run_script(jailed, "test_boese", text)))
+    try:
+        step.start()
+        time.sleep(1.0)  # the step is in the jail now
+        slowest = 0.0
+        for _ in range(10):
+            began = time.monotonic()
+            with urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/healthz", timeout=5) as response:
+                assert response.status == 200
+            slowest = max(slowest, time.monotonic() - began)
+            time.sleep(0.05)
+        assert step.is_alive(), "the hostile step must still be running while /healthz is asked"
+        assert slowest < 0.1
+    finally:
+        step.join(timeout=LIMITS["jail_step_seconds"] + 5)
+        server.shutdown()
+        server.server_close()
+    result = outcome["result"]
+    assert isinstance(result, tuple) and isinstance(result[2], ScriptError)
