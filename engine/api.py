@@ -25,6 +25,7 @@ from . import (
     clock,
     db_upgrade,
     exports,
+    incidents,
     permissions,
     raci,
     tasks,
@@ -41,6 +42,7 @@ from .deployments import DeployedProcess, collect_model_files, deploy
 from .errors import AuthenticationError, ConflictError, PermissionDeniedError, RuleViolationError, ScriptError
 from .forms import check_submission, validate_submission
 from .inbox import InboxPage, InboxQuery, TaskSummary
+from .incidents import IncidentView
 from .konfiguration import load_konfiguration
 from .model_loader import ModelFile
 from .payment_lists import PaymentList
@@ -110,7 +112,11 @@ class Engine:
                 with self.db.reading() as session:
                     instance_id = tasks.instance_of(session, task_uuid)
             details = {"operation": name, "reason": getattr(exc, "message", str(exc))}
-            self._record(action, actor.username, instance_id=instance_id, task_uuid=task_uuid, details=details)
+            with self.db.transaction() as session:
+                audit.record(session, action, actor.username[:64] or "?", instance_id=instance_id,
+                             task_uuid=task_uuid, details=details)  # fmt: skip
+                if isinstance(exc, ScriptError) and instance_id is not None:
+                    incidents.record(session, instance_id, "step", exc)
             log.info("%s refused: %s (user %s)", name, action, actor.username)
             raise
 
@@ -264,6 +270,31 @@ class Engine:
     def _complete(self, actor: Actor, task_uuid: str, prepare: tasks.Preparation, expected: int | None) -> CaseHeader:
         with self._operation(actor, "complete", task_uuid=task_uuid) as session:
             return tasks.complete(session, self.casework, actor, task_uuid, prepare, expected)
+
+    # --- incidents ("Störungen") ------------------------------------------------------------------------------
+
+    def incidents(self, actor: Actor) -> list[IncidentView]:
+        """Open incidents at the sites the actor handles (``incidents``)."""
+        with self.db.reading() as session:
+            return incidents.open_incidents(session, self.specs, actor)
+
+    def incident_count(self, actor: Actor) -> int:
+        with self.db.reading() as session:
+            return incidents.count_open(session, actor)
+
+    def retry_incident(self, actor: Actor, incident_id: int) -> None:
+        """Set a stopped case going again; audited."""
+        with self._operation(actor, "retry_incident") as session:
+            incidents.retry(session, actor, incident_id)
+
+    def mark_incident_fixed(self, actor: Actor, incident_id: int) -> None:
+        with self._operation(actor, "mark_incident_fixed") as session:
+            incidents.mark_fixed(session, actor, incident_id)
+
+    def cancel_case(self, actor: Actor, incident_id: int, reason: str) -> None:
+        """Cancel the case of an incident with a reason; audited."""
+        with self._operation(actor, "cancel_case") as session:
+            incidents.cancel_case(session, actor, incident_id, reason)
 
     # --- timers ----------------------------------------------------------------------------------------------
 

@@ -52,6 +52,9 @@ class Action(StrEnum):
     ACCESS_DENIED = "access_denied", "Zugriff verweigert"
     RULE_VIOLATION = "rule_violation", "Abgewiesen: Geschäftsregel verletzt"
     SCRIPT_ERROR = "script_error", "Fehler im Prozessmodell"
+    INCIDENT_RETRIED = "incident_retried", "Störung: erneut versucht"
+    INCIDENT_RESOLVED = "incident_resolved", "Störung als behoben markiert"
+    CASE_CANCELLED = "case_cancelled", "Vorgang abgebrochen"
     # reading
     CASE_VIEWED = "case_viewed", "Vorgang angesehen"
     TASK_VIEWED = "task_viewed", "Aufgabe angesehen"

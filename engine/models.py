@@ -115,6 +115,28 @@ class ProcessInstance(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class Incident(Base):
+    """A failed step, timer or message of a case, until someone retries it, a later step succeeds or the
+    case is cancelled. ``transient`` failures (database) are retried by the worker at ``next_retry_at``."""
+
+    __tablename__ = "incident"
+    __table_args__ = (sa.Index("ix_incident_open", "resolved_at", "instance_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(sa.ForeignKey("process_instance.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    element_id: Mapped[str | None] = mapped_column(sa.String(200))
+    message: Mapped[str] = mapped_column(sa.Text)
+    transient: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(default=1)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by: Mapped[str | None] = mapped_column(sa.String(64))
+    resolution: Mapped[str | None] = mapped_column(sa.String(300))
+
+
 NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=UTC)  # sorts tasks without a due date last
 
 

@@ -151,6 +151,17 @@ def may_deploy(actor: Actor) -> bool:
     return actor.system or actor.has_group("MODELLER")
 
 
+def may_handle_incidents(actor: Actor, site: str) -> bool:
+    """See, retry and cancel failed cases at ``site`` ("Störungen"): process owners (MODELLER) and the site's
+    leads (TL, FDL) there, and the system. The page shows case numbers and errors, never case data."""
+    return actor.system or actor.has_group("MODELLER", site) or may_lead(actor, site)
+
+
+def incident_sites(actor: Actor) -> list[str]:
+    """The sites whose incidents the actor handles."""
+    return [site for site in SITES if may_handle_incidents(actor, site)]
+
+
 def may_read_audit_trail(actor: Actor) -> bool:
     """Read and verify the whole audit trail: the audit function and the system."""
     return actor.system or actor.has_group("AUDIT")
@@ -170,6 +181,7 @@ class Flags:
     may_deploy: bool
     may_read_audit_trail: bool
     may_manage_users: bool
+    may_handle_incidents: bool
 
 
 def flags(actor: Actor) -> Flags:
@@ -179,4 +191,5 @@ def flags(actor: Actor) -> Flags:
         may_deploy=may_deploy(actor),
         may_read_audit_trail=may_read_audit_trail(actor),
         may_manage_users=may_manage_users(actor),
+        may_handle_incidents=bool(incident_sites(actor)),
     )

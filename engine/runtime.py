@@ -3,7 +3,8 @@
 The caller owns the transaction. This module is the single place that writes a case row: ``create_row``
 inserts it, ``save`` and ``mark_error`` bump ``lock_version`` with ``UPDATE … WHERE lock_version = expected``
 (a stale caller gets ``ConflictError``); ``save`` also rewrites the inbox rows and stores the next timer due
-time. Steps themselves run in the jail (``engine.steps``); the workflows loaded here are for reading and
+time. ``engine.incidents`` changes the status of a case when a person retries or cancels it. Steps
+themselves run in the jail (``engine.steps``); the workflows loaded here are for reading and
 cannot run model code.
 """
 
@@ -16,7 +17,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy.orm import Session
 
-from . import clock
+from . import clock, incidents
 from .errors import ConflictError, EngineError
 from .models import HumanTask, ProcessInstance
 from .serialization import SERIALIZER_VERSION, StateCodec
@@ -103,6 +104,8 @@ class CaseRuntime:
         :raises ConflictError: if ``lock_version`` moved on.
         """
         now = clock.now()
+        if row.error_message is not None:
+            incidents.resolve_open(session, row.id, "Durch einen erfolgreichen Schritt behoben")
         values: dict[str, Any] = {
             "state": result.state,
             "serializer_version": SERIALIZER_VERSION,
@@ -115,6 +118,8 @@ class CaseRuntime:
             "error_message": STUCK if result.stuck else None,
         }
         self._update(session, row, expected, values)
+        if result.stuck:
+            incidents.record(session, row.id, "step", EngineError(STUCK))
         self.sync_human_tasks(session, row, version, result.ready)
 
     def mark_error(self, session: Session, row: ProcessInstance, expected: int, message: str) -> None:

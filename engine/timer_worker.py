@@ -1,7 +1,11 @@
-"""The timer worker: fire the timers that are due, one case per transaction, and stop cases whose step fails.
+"""The timer worker: fire the timers that are due, one case per transaction; a failing case never stops it.
 
-On PostgreSQL, rows another worker holds are skipped (``FOR UPDATE SKIP LOCKED``); every save goes through
-the runtime's ``lock_version`` check, so a timer can never fire twice.
+Whatever goes wrong with one case (its model code, a value it cannot store, a missing service, a bug)
+becomes an incident on that case and the worker goes on with the next. A case whose step failed is
+stopped (status 'error') until someone retries it; a transient failure (database) keeps the case running
+and is retried after a growing pause. On PostgreSQL, rows another worker holds are skipped
+(``FOR UPDATE SKIP LOCKED``); every save goes through the runtime's ``lock_version`` check, so a timer can
+never fire twice.
 """
 
 from __future__ import annotations
@@ -13,11 +17,11 @@ from typing import Protocol
 
 import sqlalchemy as sa
 
-from . import audit, clock
+from . import audit, clock, incidents
 from .audit import Action
 from .casework import Casework
 from .db import Database
-from .errors import ConflictError, ScriptError
+from .errors import ConflictError
 from .models import ProcessInstance
 from .vocabulary import RUNNING
 
@@ -36,7 +40,8 @@ class StopSignal(Protocol):
 def fire_due_timers(db: Database, casework: Casework, now: datetime | None = None, limit: int = 100) -> int:
     """Fire every timer due at ``now`` (default: the clock); return how many cases moved on.
 
-    A case whose next step fails is set to status 'error' (and skipped from then on).
+    A case whose next step fails gets an incident and is stopped (status 'error'), unless the failure is
+    transient; the others fire all the same.
     """
     moment = now or clock.now()
     fired = 0
@@ -45,7 +50,11 @@ def fire_due_timers(db: Database, casework: Casework, now: datetime | None = Non
             due = list(
                 session.scalars(
                     sa.select(ProcessInstance.id)
-                    .where(ProcessInstance.status == RUNNING, ProcessInstance.next_timer_at <= moment)
+                    .where(
+                        ProcessInstance.status == RUNNING,
+                        ProcessInstance.next_timer_at <= moment,
+                        ~incidents.waiting_for_retry(moment),
+                    )
                     .order_by(ProcessInstance.next_timer_at)
                     .limit(limit)
                 )
@@ -53,8 +62,10 @@ def fire_due_timers(db: Database, casework: Casework, now: datetime | None = Non
         for instance_id in due:
             try:
                 fired += _fire_case_timers(db, casework, instance_id, moment)
-            except ScriptError as exc:
-                _stop_case(db, casework, instance_id, exc)
+            except ConflictError:
+                continue  # the case moved on meanwhile; the next round looks again
+            except Exception as exc:  # any failure of one case is an incident of that case, never of the worker
+                _record_failure(db, casework, instance_id, exc)
     return fired
 
 
@@ -87,19 +98,26 @@ def _fire_case_timers(db: Database, casework: Casework, instance_id: int, moment
         return 1 if fired_names else 0
 
 
-def _stop_case(db: Database, casework: Casework, instance_id: int, exc: ScriptError) -> None:
-    """Record the failure and set the case to 'error' through the runtime (unless it moved on meanwhile)."""
+def _record_failure(db: Database, casework: Casework, instance_id: int, exc: Exception) -> None:
+    """Open an incident and stop the case (a transient failure only waits for its retry)."""
     try:
         with db.transaction() as session:
             row = session.get(ProcessInstance, instance_id)
             if row is None:
                 return
-            casework.runtime.mark_error(session, row, row.lock_version, exc.message)
-            audit.record(session, Action.SCRIPT_ERROR, SYSTEM, instance_id=instance_id, details={"reason": exc.message})
+            incident = incidents.record(session, instance_id, "timer", exc)
+            if not incident.transient:
+                casework.runtime.mark_error(session, row, row.lock_version, incident.message)
+                audit.record(session, Action.SCRIPT_ERROR, SYSTEM, instance_id=instance_id,
+                             details={"reason": incident.message, "element": incident.element_id})  # fmt: skip
     except ConflictError:
         log.info("case %s moved on before its failed timer step could be recorded; next round retries", instance_id)
         return
-    log.warning("case %s stopped with a script error in %s", instance_id, exc.element_id)
+    except Exception as failure:  # e.g. the database is gone: the worker must still go on
+        log.error("case %s: timer step failed (%s) and the incident could not be stored (%s)",
+                  instance_id, type(exc).__name__, type(failure).__name__)  # fmt: skip
+        return
+    log.warning("case %s: timer step failed (%s), incident opened", instance_id, type(exc).__name__)
 
 
 def run_worker(
@@ -112,7 +130,11 @@ def run_worker(
     """Fire due timers in a loop (``egs worker``) until ``stop`` is set or ``max_rounds`` have run."""
     rounds = 0
     while not (stop is not None and stop.is_set()):
-        fired = fire_due_timers(db, casework)
+        try:
+            fired = fire_due_timers(db, casework)
+        except Exception as exc:  # e.g. the database is unreachable for a moment: try again next round
+            log.error("timer round failed: %s", type(exc).__name__)
+            fired = 0
         if fired:
             log.info("fired timers in %d cases", fired)
         rounds += 1

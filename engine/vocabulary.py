@@ -21,12 +21,16 @@ LEAD_GROUPS = ("TL", "FDL")  # Teamleitung and Fachdienstleitung lead their site
 # The part EGS plays in a step (property egsRole of every task).
 EGS_ROLES = ("Durchführender", "Mitwirkender", "informatorisch Beteiligter")
 
-RUNNING, COMPLETED, ERROR = "running", "completed", "error"
+RUNNING, COMPLETED, ERROR, CANCELLED = "running", "completed", "error", "cancelled"
 CASE_STATUSES = {
     RUNNING: "in Bearbeitung",
     COMPLETED: "abgeschlossen",
-    ERROR: "angehalten (Fehler im Prozessmodell)",
+    ERROR: "angehalten (Störung)",
+    CANCELLED: "abgebrochen",
 }
+
+# Where a case failed: the kinds of incidents.
+INCIDENT_KINDS = {"step": "Schritt", "timer": "Frist/Timer", "message": "Nachricht"}
 
 PRIORITIES = {0: "normal", 1: "erhöht", 2: "hoch", 3: "sehr hoch"}
 NORMAL_PRIORITY = 0

@@ -143,12 +143,21 @@ def test_a_script_cannot_change_the_configuration_of_later_cases(jailed: Engine)
         jailed.konfig.get("handvorschuss.obergrenze")["56.4"] = 1  # type: ignore[index]
 
 
-def test_a_long_gateway_loop_reaches_its_end(jailed: Engine) -> None:
-    """SpiffWorkflow stopped at task-tree depth 1 000 (~330 rounds) and reported 'completed' anyway."""
-    hostile.deploy(jailed, "test_schleife", hostile.loop_process("test_schleife", 1000))
-    case = jailed.start_case(jailed.actor("egs"), "test_schleife")
-    view = jailed.case_view(jailed.actor("egs"), case.instance_id)
+def test_a_long_gateway_loop_reaches_its_end(db_url: str) -> None:
+    """SpiffWorkflow stopped at task-tree depth 1 000 (~330 rounds) and reported 'completed' anyway.
+    (A loop's cost grows with the square of its rounds: the step gets a generous time limit here.)"""
+    engine = make_engine(db_url, jail_step_seconds=60.0, jail_cpu_seconds=60.0)
+    engine.init_db()
+    from engine.demo import create_demo_users
+
+    create_demo_users(engine)
+    hostile.deploy(engine, "test_schleife", hostile.loop_process("test_schleife", 1000))
+    began = time.monotonic()
+    case = engine.start_case(engine.actor("egs"), "test_schleife")
+    print(f"1000 Runden: {time.monotonic() - began:.1f} s")
+    view = engine.case_view(engine.actor("egs"), case.instance_id)
     assert view.data["runde"] == 1000 and view.header.status == "completed"
+    engine.close()
 
 
 def test_the_web_server_answers_while_a_jailed_step_burns_cpu(jailed: Engine) -> None:

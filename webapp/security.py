@@ -15,6 +15,7 @@ from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, redirect, request, session, url_for
+from sqlalchemy.exc import SQLAlchemyError
 
 from engine import permissions
 from engine.auth import Actor
@@ -184,4 +185,11 @@ def init_app(app: Flask) -> None:
     def _user() -> dict[str, Any]:
         # Error pages must render even when the database is down: only use an actor already loaded.
         actor = loaded_actor()
-        return {"current_user": actor, "may": permissions.flags(actor) if actor else None}
+        may = permissions.flags(actor) if actor else None
+        count = 0
+        if actor is not None and may is not None and may.may_handle_incidents:
+            try:
+                count = get_engine().incident_count(actor)
+            except SQLAlchemyError:  # the page (maybe an error page) still renders, without the count
+                count = 0
+        return {"current_user": actor, "may": may, "incident_count": count}
