@@ -91,6 +91,8 @@ def deploy(paths: tuple[Path, ...], forms_dir: Path | None) -> None:
         for result in results:
             state = "neu" if result.created else "unverändert"
             click.echo(f"{result.process_id}\tVersion {result.version}\t({state})\t{result.name}")
+            for warning in result.warnings:
+                click.echo(f"  Warnung: {warning}", err=True)
 
 
 @cli.command(help="Einen Vorgang eines Prozesses starten.")

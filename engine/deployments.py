@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from . import audit, clock
 from .errors import ModelError
 from .forms import load_form
-from .model_lint import ModelLintError, lint_process
+from .model_lint import ModelLintError, lint_process, loop_warnings
 from .model_loader import ModelFile, ProcessModel, load_processes
 from .models import ProcessVersion
 
@@ -32,6 +32,7 @@ class DeployedProcess:
     version: int
     version_id: int
     created: bool
+    warnings: tuple[str, ...] = ()
 
 
 def collect_model_files(paths: Iterable[Path]) -> list[ModelFile]:
@@ -125,7 +126,9 @@ def deploy(
             .limit(1)
         ).first()
         if latest is not None and latest.content_hash == digest:
-            results.append(DeployedProcess(process_id, latest.name, latest.version, latest.id, created=False))
+            results.append(
+                DeployedProcess(process_id, latest.name, latest.version, latest.id, False, tuple(loop_warnings(model)))
+            )
             continue
         row = ProcessVersion(
             process_id=process_id,
@@ -152,5 +155,5 @@ def deploy(
                 "forms": sorted(forms),
             },
         )
-        results.append(DeployedProcess(process_id, row.name, row.version, row.id, created=True))
+        results.append(DeployedProcess(process_id, row.name, row.version, row.id, True, tuple(loop_warnings(model))))
     return results

@@ -194,3 +194,73 @@ def _lint_properties(model: ProcessModel) -> list[ModelError]:
                 )
             )
     return problems
+
+
+def loop_warnings(model: ProcessModel) -> list[str]:
+    """Warnings (not errors) for loops of sequence flows back through a gateway with no person in them.
+
+    Every round of such a loop adds tasks to the case for good and all rounds run in one step, whose cost
+    grows with the square of the rounds (1 000 rounds: seconds). Repetition is better modelled as a loop or
+    multi-instance marker on a task or subprocess. (Loops through a user task – "Unterlagen fehlen noch" –
+    turn once per human step and are not warned about.)
+    """
+    specs = {name: spec for name, spec in model.spec.task_specs.items()}
+    graph = {name: [output.name for output in spec.outputs] for name, spec in specs.items()}
+    warnings: list[str] = []
+    for component in _cycles(graph):
+        members = [specs[name] for name in component]
+        gateways = sorted(getattr(s, "bpmn_id", None) or s.name for s in members if "Gateway" in type(s).__name__)
+        if not gateways:
+            continue
+        if any(getattr(s, "manual", False) for s in members):
+            continue
+        warnings.append(
+            f"{model.filename}: Schleife über {', '.join(gateways)} ohne Benutzeraufgabe: alle Runden laufen in "
+            "einem Schritt, und jede Runde vergrößert den Vorgang. Für Wiederholungen bitte eine Schleifen- "
+            "oder Mehrfachinstanz-Markierung verwenden."
+        )
+    return warnings
+
+
+def _cycles(graph: Mapping[str, list[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one node (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    counter = 0
+    for root in graph:
+        if root in index:
+            continue
+        work: list[tuple[str, int]] = [(root, 0)]
+        while work:
+            node, position = work.pop()
+            if position == 0:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack.add(node)
+            successors = graph.get(node, [])
+            if position < len(successors):
+                work.append((node, position + 1))
+                successor = successors[position]
+                if successor not in index:
+                    work.append((successor, 0))
+                elif successor in on_stack:
+                    low[node] = min(low[node], index[successor])
+                continue
+            if low[node] == index[node]:
+                component: list[str] = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(component)
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return found

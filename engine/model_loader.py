@@ -236,6 +236,13 @@ class _spiff_errors:
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
         if exc is None or isinstance(exc, ModelError):
             return
+        if _caused_by_recursion(exc):
+            raise ModelError(
+                "Das Modell ist zu tief verkettet, um es zu verarbeiten (eine Kette von mehreren hundert "
+                "Elementen hintereinander). Bitte in Teilprozesse gliedern oder Schleifen als Schleifen "
+                "(Loop-Marker) modellieren.",
+                filename=self.filename,
+            ) from exc
         if isinstance(exc, ValidationException):
             element_id = getattr(exc, "id", "") or ""
             line = getattr(exc, "line_number", None)
@@ -248,6 +255,15 @@ class _spiff_errors:
             ) from exc
         if isinstance(exc, SpiffWorkflowException | KeyError | ValueError | TypeError | AttributeError):
             raise ModelError(f"Das Modell kann nicht verarbeitet werden: {exc}", filename=self.filename) from exc
+
+
+def _caused_by_recursion(exc: BaseException) -> bool:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, RecursionError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def _properties(element: etree._Element) -> dict[str, str]:

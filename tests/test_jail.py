@@ -17,11 +17,13 @@ import sqlalchemy as sa
 from werkzeug.serving import make_server
 
 from engine.api import Engine
-from engine.errors import ScriptError
+from engine.auth import system_actor
+from engine.errors import ModelError, ScriptError
 from engine.jail import pool_for
-from engine.models import AuditEvent, ProcessInstance
+from engine.model_loader import ModelFile
+from engine.models import AuditEvent, ProcessInstance, ProcessVersion
 from tests.support import hostile
-from tests.support.engines import make_engine
+from tests.support.engines import DATA, make_engine
 from webapp import create_app
 
 LIMITS = {"jail_step_seconds": 4.0, "jail_cpu_seconds": 3.0, "jail_memory_mb": 768, "jail_processes": 2}
@@ -186,3 +188,26 @@ def test_the_web_server_answers_while_a_jailed_step_burns_cpu(jailed: Engine) ->
         server.server_close()
     result = outcome["result"]
     assert isinstance(result, tuple) and isinstance(result[2], ScriptError)
+
+
+def test_a_loop_without_a_person_is_warned_about_at_deploy(jailed: Engine) -> None:
+    [result] = jailed.deploy_files(
+        [ModelFile("schleife.bpmn", hostile.loop_process("test_schleife", 3).encode())],
+        system_actor("test"),
+        DATA / "forms",
+    )
+    assert len(result.warnings) == 1 and "Gateway_Weiter" in result.warnings[0]
+    assert "Schleifen- oder Mehrfachinstanz-Markierung" in result.warnings[0]
+    [plain] = jailed.deploy_files(
+        [ModelFile("kette.bpmn", hostile.script_process("test_kette", "x = 1").encode())],
+        system_actor("test"),
+        DATA / "forms",
+    )
+    assert plain.warnings == ()
+
+
+def test_a_very_long_chain_is_refused_at_deploy_with_a_clear_error(jailed: Engine) -> None:
+    with pytest.raises(ModelError, match="zu tief verkettet"):
+        hostile.deploy(jailed, "test_kette", hostile.chain_process("test_kette", 600))
+    with jailed.db.reading() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(ProcessVersion)) == 0

@@ -133,5 +133,18 @@ def loop_process(pid: str, rounds: int) -> str:
     )
 
 
+def chain_process(pid: str, length: int) -> str:
+    """Start → ``length`` script tasks one after the other → end."""
+    tasks = [f"Task_{i}" for i in range(length)]
+    body = HEAD.format(pid=pid, refs=_refs("Event_Start", *tasks, "Event_Ende"))
+    for i in range(length):
+        body += _script_task(tasks[i], f"x = {i}", f"F{i + 1}", f"F{i + 2}")
+    body += f'    <bpmn:endEvent id="Event_Ende"><bpmn:incoming>F{length + 1}</bpmn:incoming></bpmn:endEvent>\n'
+    targets = [*tasks, "Event_Ende"]
+    sources = ["Event_Start", *tasks]
+    body += "".join(_flow(f"F{i + 1}", sources[i], targets[i]) for i in range(length + 1))
+    return body + TAIL
+
+
 def deploy(engine: Engine, pid: str, text: str) -> None:
     engine.deploy_files([ModelFile(f"{pid}.bpmn", text.encode("utf-8"))], system_actor("test"), DATA / "forms")
