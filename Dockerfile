@@ -9,13 +9,15 @@ RUN npm run --silent build
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 EGS_ENV=production
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md gunicorn.conf.py ./
 COPY engine ./engine
 COPY webapp ./webapp
 COPY --from=frontend /src/webapp/static/dist ./webapp/static/dist
 RUN pip install --no-cache-dir . && useradd --system --home /app egs
 COPY processes ./processes
 COPY forms ./forms
+COPY config ./config
 USER egs
 EXPOSE 8000
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "webapp.wsgi:app"]
+# Server settings (worker model against slow clients, processes, threads): gunicorn.conf.py.
+CMD ["gunicorn", "-c", "gunicorn.conf.py"]

@@ -1,0 +1,125 @@
+"""The production web server withstands slow clients (issue 9).
+
+Starts the Dockerfile's own command (``gunicorn -c gunicorn.conf.py``) as a real process on a free
+loopback port, against a SQLite file prepared like production's migrate service (``egs init-db``,
+``egs deploy processes/``, plus ``egs demo``), in production mode. Then it opens many connections that
+trickle their request a byte every half second – request heads, and POST bodies after a complete head,
+more of them than the server has threads – and checks that ``/healthz`` keeps answering fast on fresh
+connections meanwhile. gunicorn's old setup (three sync workers) fails this test, and so do gthread
+workers: a request read in a worker or pool thread holds it while it trickles. The server is the same on
+PostgreSQL, so this runs on SQLite only.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.support.engines import ROOT
+from tests.support.serving import RunningServer, clean_environment, egs_command, get, production_server
+
+SLOW_HEADS = 16
+SLOW_BODIES = 32  # more than workers × threads in gunicorn.conf.py: a body read in a pool thread would starve it
+TRICKLE_SECONDS = 0.5
+HEALTHZ_BOUND = 2.0  # seconds; unloaded, /healthz answers in a few milliseconds
+HEAD = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: trickle\r\nAccept: */*\r\n\r\n"
+BODY = b"username=egs&password=demo&csrf_token=" + b"x" * 40
+POST_HEAD = (
+    b"POST /anmelden HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+    b"Content-Length: " + str(len(BODY)).encode() + b"\r\n\r\n"
+)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[RunningServer]:
+    env = clean_environment(
+        EGS_DATABASE_URL=f"sqlite:///{tmp_path / 'egs.sqlite3'}", EGS_SECRET_KEY="slow-client-test", EGS_ENV="test"
+    )
+    egs_command(env, "init-db")
+    egs_command(env, "deploy", "processes/")
+    egs_command(env, "demo")  # refused in production, so prepared in the test environment
+    env["EGS_ENV"] = "production"
+    with production_server(env, tmp_path / "server.log") as running:
+        yield running
+
+
+@dataclass
+class Trickler:
+    """Connections that each send their request one byte every TRICKLE_SECONDS, driven by one thread."""
+
+    port: int
+    sockets: list[tuple[socket.socket, bytes]] = field(default_factory=list)
+    sent: int = 0
+    broken: list[str] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def open(self, count: int, payload: bytes, sent_at_once: bytes = b"") -> None:
+        """Open ``count`` connections that send ``sent_at_once`` now and then trickle ``payload``."""
+        for _ in range(count):
+            connection = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+            connection.sendall(sent_at_once)
+            self.sockets.append((connection, payload))
+
+    def run(self) -> None:
+        position = 0
+        while not self.stop.is_set():
+            for connection, payload in self.sockets:
+                if position < len(payload):
+                    try:
+                        connection.sendall(payload[position : position + 1])
+                    except OSError as exc:
+                        self.broken.append(type(exc).__name__)
+            position += 1
+            self.sent = position
+            self.stop.wait(TRICKLE_SECONDS)
+
+    def close(self) -> None:
+        self.stop.set()
+        for connection, _ in self.sockets:
+            connection.close()
+
+
+def test_healthz_answers_fast_while_many_clients_trickle(server: RunningServer) -> None:
+    trickler = Trickler(server.port)
+    trickler.open(SLOW_HEADS, HEAD)
+    trickler.open(SLOW_BODIES, BODY, sent_at_once=POST_HEAD)
+    thread = threading.Thread(target=trickler.run, daemon=True)
+    thread.start()
+    try:
+        # Time for every slow connection to be accepted and stuck mid-request.
+        time.sleep(3 * TRICKLE_SECONDS)
+        timings: list[float] = []
+        for _ in range(6):
+            try:
+                status, seconds = get(server.port, "/healthz", HEALTHZ_BOUND + 1)
+            except TimeoutError:
+                status, seconds = 0, float("inf")
+            timings.append(round(seconds, 3))
+            assert status == 200 and seconds <= HEALTHZ_BOUND, (
+                f"/healthz: status {status} after {seconds:.2f} s with {SLOW_HEADS + SLOW_BODIES} slow clients"
+                f" connected; timings {timings}\n{server.output()}"
+            )
+            time.sleep(TRICKLE_SECONDS)
+        # The slow clients were still mid-request, and connected, throughout.
+        assert trickler.sent < min(len(HEAD), len(BODY)), "the slow requests completed before the checks ended"
+        assert not trickler.broken, f"slow connections were dropped: {trickler.broken[:5]}"
+        assert server.process.poll() is None
+    finally:
+        trickler.close()
+        thread.join(timeout=5)
+
+
+def test_compose_runs_the_image_command() -> None:
+    """docker compose's web service keeps the Dockerfile's CMD, so the settings stay in gunicorn.conf.py."""
+    compose = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+    web = re.search(r"^  web:\n((?:    .*\n|\s*\n)*)", compose, re.M)
+    assert web, "docker-compose.yml has no web service"
+    assert not re.search(r"^\s+command:", web.group(1), re.M), "web overrides the image's command"
+    assert re.search(r"^COPY .*\bgunicorn\.conf\.py\b", (ROOT / "Dockerfile").read_text(encoding="utf-8"), re.M)
