@@ -9,8 +9,8 @@ Workload: one PB Antragsannahme case along the main path of a first claim with c
   raw-instance-only  the same with our instance-only codec (engine.serialization.StateCodec; the parsed spec
                      is cached and re-attached on every load) – the stricter anchor
   egs-sqlite         our engine end to end through the public Engine API, SQLite file (WAL)
-  egs-postgresql     the same on PostgreSQL (with --pg URL or EGS_TEST_PG; the bench works in its own schema
-                     ``egs_bench_run`` of that database and drops only that schema)
+  egs-postgresql     the same on PostgreSQL (with --pg URL or EGS_TEST_PG; each run works in a schema of its own,
+                     ``egs_bench_run_<pid>``, in that database and drops it at the end – nothing else is touched)
 
 The variants take turns case by case (raw-memory, raw-serialized, raw-instance-only, egs-sqlite,
 egs-postgresql, then again …), so a busy machine slows all of them alike. Reported: the median time per
@@ -89,7 +89,7 @@ STEPS = len(STEP_DATA)
 # Bench clerks, one per lane of the main path; the lookup asks them in this order (as before).
 CLERKS = {"EGS": ("egs", "Bench EGS"), "TL": ("tl", "Bench TL"), "LSB": ("lsb", "Bench LSB")}
 PASSWORD = "bench-passwort-2026"
-PG_SCHEMA = "egs_bench_run"
+PG_SCHEMA = f"egs_bench_run_{os.getpid()}"  # two runs on one database must not meet
 MODELS = [p for p in sorted((ROOT / "processes").iterdir()) if p.suffix in (".bpmn", ".dmn")]
 
 TIMED = ("start", "lookup", "complete")  # what the case time (and so the ratio) covers
@@ -126,8 +126,6 @@ class Variant(Protocol):
     label: str
 
     def case(self, sample: Sample) -> None: ...
-
-    def close(self) -> None: ...
 
 
 @contextmanager
@@ -220,9 +218,6 @@ class RawVariant:
                     state = self._dump(workflow)
             sample.steps += 1
 
-    def close(self) -> None:
-        pass
-
 
 # --- EGS -----------------------------------------------------------------------------------------------------
 
@@ -279,7 +274,7 @@ def _status_of(result: Any) -> str | None:
 
 
 def pg_bench_url(url: str) -> str:
-    """Recreate the bench's own schema in the database of ``url``; return the URL that works in it."""
+    """Create this run's schema in the database of ``url``; return the URL that works in it."""
     admin = sa.create_engine(url)
     with admin.begin() as connection:
         connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('egs-test-setup'))"))
@@ -291,6 +286,13 @@ def pg_bench_url(url: str) -> str:
     # pg_trgm's operator classes live in public, so public stays on the search path (after ours).
     bench = sa.make_url(url).update_query_dict({"options": f"-csearch_path={PG_SCHEMA},public"})
     return bench.render_as_string(hide_password=False)
+
+
+def drop_pg_schema(url: str) -> None:
+    admin = sa.create_engine(url)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+    admin.dispose()
 
 
 class EgsVariant:
@@ -503,11 +505,13 @@ def main() -> None:
         RawVariant("raw-serialized", "full"),
         RawVariant("raw-instance-only", "instance"),
     ]
-    egs = [EgsVariant("egs-sqlite", f"sqlite:///{tempfile.mkdtemp(prefix='egs-bench-')}/bench.sqlite3")]
-    if options.pg:
-        egs.append(EgsVariant("egs-postgresql", pg_bench_url(options.pg)))
-    variants.extend(egs)
+    workdir = tempfile.TemporaryDirectory(prefix="egs-bench-")
+    egs: list[EgsVariant] = []
     try:
+        egs.append(EgsVariant("egs-sqlite", f"sqlite:///{workdir.name}/bench.sqlite3"))
+        if options.pg:
+            egs.append(EgsVariant("egs-postgresql", pg_bench_url(options.pg)))
+        variants.extend(egs)
         run_interleaved(variants, 3, None)  # warm up: parse and cache specs, fill pools and caches
         gc.collect()
         gc.freeze()  # what exists now (specs, parsers, engines) is never scanned again by the collector
@@ -519,8 +523,11 @@ def main() -> None:
             for variant in egs:
                 show_statements(variant)
     finally:
-        for each in variants:
-            each.close()
+        for variant in egs:
+            variant.close()
+        if options.pg:
+            drop_pg_schema(options.pg)
+        workdir.cleanup()
 
     print()
     raw_full = results["raw-serialized"]
