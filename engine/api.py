@@ -47,7 +47,7 @@ from .konfiguration import load_konfiguration
 from .model_loader import ModelFile
 from .payment_lists import PaymentList
 from .raci import RaciRow
-from .read_models import CaseHeader, CaseView, TaskView
+from .read_models import CaseHeader, CaseView, Completion, TaskView
 from .runtime import CaseRuntime
 from .serialization import StateCodec
 from .staffing import StaffingShares, staffing_shares
@@ -255,19 +255,19 @@ class Engine:
 
     def complete_task(
         self, actor: Actor, task_uuid: str, data: Mapping[str, Any], expected_lock_version: int | None = None
-    ) -> CaseHeader:
+    ) -> Completion:
         """Validate ``data`` against the task's form and complete it (``tasks.complete``)."""
         prepare: tasks.Preparation = lambda form, case: validate_submission(form, data, case, clock.today_berlin())  # noqa: E731
         return self._complete(actor, task_uuid, prepare, expected_lock_version)
 
     def submit_form(
         self, actor: Actor, task_uuid: str, raw: Mapping[str, Sequence[str]], expected_lock_version: int | None = None
-    ) -> CaseHeader:
+    ) -> Completion:
         """Like ``complete_task``, for HTML form values (lists of strings) coerced by the task's schema."""
         prepare: tasks.Preparation = lambda form, case: check_submission(form, raw, case, clock.today_berlin())  # noqa: E731
         return self._complete(actor, task_uuid, prepare, expected_lock_version)
 
-    def _complete(self, actor: Actor, task_uuid: str, prepare: tasks.Preparation, expected: int | None) -> CaseHeader:
+    def _complete(self, actor: Actor, task_uuid: str, prepare: tasks.Preparation, expected: int | None) -> Completion:
         with self._operation(actor, "complete", task_uuid=task_uuid) as session:
             return tasks.complete(session, self.casework, actor, task_uuid, prepare, expected)
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from . import clock
-from .models import AuditEvent
+from .models import AuditEvent, ProcessInstance
 
 GENESIS = "0" * 64
 
@@ -101,6 +101,21 @@ def _digest(event: AuditEvent) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
+def hold_head(session: Session, instance_id: int, head: str | None) -> None:
+    """Keep the head of a case's chain in the session: the caller has locked the case row (a step) and will
+    write the new head back with the row (``take_head``), so appending an event costs one INSERT."""
+    session.info.setdefault(_HEADS, {})[_chain_of(instance_id)] = [head or GENESIS, False]
+
+
+def take_head(session: Session, instance_id: int) -> str | None:
+    """The new head of a held chain if events were appended since ``hold_head`` (then it counts as written)."""
+    held = session.info.get(_HEADS, {}).get(_chain_of(instance_id))
+    if held is None or not held[1]:
+        return None
+    held[1] = False
+    return str(held[0])
+
+
 def record(
     session: Session,
     action: Action,
@@ -111,14 +126,20 @@ def record(
     process_id: str | None = None,
     details: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the audit trail within the caller's transaction."""
+    """Append one event to the audit trail within the caller's transaction.
+
+    A case's chain head lives on its row: a step holds it (``hold_head``); otherwise the row is locked,
+    read and updated here. Events without a case go to the global chain, serialised by a lock on PostgreSQL.
+    """
     chain = _chain_of(instance_id)
-    if session.get_bind().dialect.name == "postgresql":
-        # Serialise appends per chain so two transactions cannot both extend the same predecessor.
-        session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(chain))))
-    prev = session.scalar(
-        sa.select(AuditEvent.hash).where(AuditEvent.chain == chain).order_by(AuditEvent.id.desc()).limit(1)
-    )
+    held = session.info.get(_HEADS, {}).get(chain)
+    write_back = False
+    if held is not None:
+        prev: str | None = held[0]
+    elif instance_id is not None and (head := _locked_head(session, instance_id)) is not None:
+        prev, write_back = head[0] or GENESIS, True
+    else:
+        prev = _last_hash(session, chain)
     event = AuditEvent(
         occurred_at=clock.now(),
         actor=actor,
@@ -133,7 +154,55 @@ def record(
     event.hash = _digest(event)
     session.add(event)
     session.flush()
+    if held is not None:
+        held[0], held[1] = event.hash, True
+    elif write_back:
+        _write_head(session, instance_id, event.hash)
     return event
+
+
+_HEADS = "egs_audit_heads"
+
+
+def _locked_head(session: Session, instance_id: int | None) -> tuple[str | None] | None:
+    """(audit_head,) of the case row, locked for the rest of the transaction; None if there is no such case."""
+    row = session.execute(
+        sa.select(ProcessInstance.audit_head).where(ProcessInstance.id == instance_id).with_for_update()
+    ).first()
+    return None if row is None else (row[0],)
+
+
+def _last_hash(session: Session, chain: str) -> str | None:
+    if session.get_bind().dialect.name == "postgresql":
+        # Serialise appends per chain so two transactions cannot both extend the same predecessor.
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(chain))))
+    return session.scalar(
+        sa.select(AuditEvent.hash).where(AuditEvent.chain == chain).order_by(AuditEvent.id.desc()).limit(1)
+    )
+
+
+def _write_head(session: Session, instance_id: int | None, head: str) -> None:
+    session.execute(
+        sa.update(ProcessInstance)
+        .where(ProcessInstance.id == instance_id)
+        .values(audit_head=head)
+        .execution_options(synchronize_session=False)
+    )
+
+
+@sa.event.listens_for(Session, "before_commit")
+def _write_held_heads(session: Session) -> None:
+    """A held chain that got events but was not written back with its case row is written now."""
+    for chain, held in session.info.get(_HEADS, {}).items():
+        if held[1]:
+            _write_head(session, int(chain.split(":", 1)[1]), held[0])
+            held[1] = False
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _forget_held_heads(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_HEADS, None)
 
 
 def events_for_instance(session: Session, instance_id: int) -> list[AuditEvent]:

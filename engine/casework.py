@@ -8,7 +8,7 @@ case waits but a process starts with that message, a new case of it is started a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -20,7 +20,7 @@ from .audit import Action
 from .auth import Actor
 from .errors import FormValidationError, NotFoundError, PermissionDeniedError, RuleViolationError
 from .konfiguration import Konfiguration
-from .models import ProcessInstance
+from .models import HumanTask, ProcessInstance
 from .read_models import CaseHeader, header_of
 from .runtime import CaseRuntime
 from .service_tasks import ServiceContext
@@ -130,6 +130,7 @@ class Casework:
             session, version, site=site, business_key=business_key, actor=actor,
             related_key=str(related)[:BUSINESS_KEY_MAX] if related else None,
         )  # fmt: skip
+        audit.hold_head(session, row.id, None)
         initial = {
             "vorgangsnummer": row.business_key,
             "standort": site,
@@ -158,10 +159,12 @@ class Casework:
         expected: int,
         actor: str,
         depth: int = 0,
+        inbox: Sequence[HumanTask] | None = None,
     ) -> None:
-        """Deliver what the case sent in its step, then save it (optimistic lock on ``expected``)."""
+        """Deliver what the case sent in its step, then save it (optimistic lock on ``expected``; ``inbox``:
+        the case's inbox rows if the caller read them)."""
         self._route(session, row, result, actor, depth)
-        self.runtime.save(session, row, version, result, expected)
+        self.runtime.save(session, row, version, result, expected, inbox)
 
     def deliver(
         self,
@@ -189,6 +192,7 @@ class Casework:
                 continue
             version = self.specs.get(session, row.version_id)
             expected = row.lock_version
+            audit.hold_head(session, row.id, row.audit_head)
             with self.acting_for(session, row, actor), self.steps.session(version) as step:
                 result = step.deliver(row.state, row.serializer_version, name, payload)
             if result is None:

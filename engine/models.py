@@ -109,6 +109,7 @@ class ProcessInstance(Base):
     applicant_name: Mapped[str | None] = mapped_column(sa.String(200))
     claim_date: Mapped[date | None] = mapped_column(sa.Date)
     error_message: Mapped[str | None] = mapped_column(sa.Text)
+    audit_head: Mapped[str | None] = mapped_column(sa.String(64))  # hash of the case's last audit event
     created_by: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

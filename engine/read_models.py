@@ -80,6 +80,25 @@ class CaseView:
 
 
 @dataclass(frozen=True)
+class NextTask:
+    """A task open in the case after a step, and whether the one who did the step may work it."""
+
+    task_uuid: str
+    name: str
+    lane: str
+    site: str
+    may_work: bool
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What completing a task gives back: the case as it is now and its open tasks (no second lookup)."""
+
+    header: CaseHeader
+    next_tasks: list[NextTask]
+
+
+@dataclass(frozen=True)
 class TaskView:
     """Everything the task page shows."""
 

@@ -10,16 +10,19 @@ cannot run model code.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from . import clock, incidents
+from . import audit, clock, incidents
 from .errors import ConflictError, EngineError
-from .models import HumanTask, ProcessInstance
+from .models import NO_DUE_DATE, HumanTask, ProcessInstance, search_text_of
 from .serialization import SERIALIZER_VERSION, StateCodec
 from .stepping import ReadyTask, StepResult
 from .versions import LoadedVersion, SpecCache
@@ -94,12 +97,19 @@ class CaseRuntime:
         self.save(session, row, version, result, expected=0)
 
     def save(
-        self, session: Session, row: ProcessInstance, version: LoadedVersion, result: StepResult, expected: int
+        self,
+        session: Session,
+        row: ProcessInstance,
+        version: LoadedVersion,
+        result: StepResult,
+        expected: int,
+        inbox: Sequence[HumanTask] | None = None,
     ) -> None:
         """Write the case after a step if nobody else did since ``expected``.
 
         A case whose step left nothing to do without reaching an end event is not 'completed': it is
-        stored with status 'error' (an incident for the process owners).
+        stored with status 'error' (an incident for the process owners). ``inbox``: the case's inbox rows
+        if the caller read them already (else they are read here).
 
         :raises ConflictError: if ``lock_version`` moved on.
         """
@@ -117,10 +127,15 @@ class CaseRuntime:
             "completed_at": now if result.completed else None,
             "error_message": STUCK if result.stuck else None,
         }
+        head = audit.take_head(session, row.id)
+        if head is not None:
+            values["audit_head"] = head
         self._update(session, row, expected, values)
         if result.stuck:
             incidents.record(session, row.id, "step", EngineError(STUCK))
-        self.sync_human_tasks(session, row, version, result.ready)
+        if inbox is None:
+            inbox = list(session.scalars(sa.select(HumanTask).where(HumanTask.instance_id == row.id)))
+        sync_inbox(session, row, version, result.ready if row.status == RUNNING else [], inbox)
 
     def mark_error(self, session: Session, row: ProcessInstance, expected: int, message: str) -> None:
         """Stop a case whose next step failed (status 'error' with the message) unless it moved on since
@@ -131,10 +146,12 @@ class CaseRuntime:
         self._update(session, row, expected, {"status": ERROR, "error_message": message, "updated_at": clock.now()})
 
     def _update(self, session: Session, row: ProcessInstance, expected: int, values: dict[str, Any]) -> None:
+        """``UPDATE … WHERE lock_version = expected``; the row object takes the new values (no re-read)."""
+        values = {**values, "lock_version": expected + 1}
         result = session.execute(
             sa.update(ProcessInstance)
             .where(ProcessInstance.id == row.id, ProcessInstance.lock_version == expected)
-            .values(**values, lock_version=expected + 1)
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -143,47 +160,84 @@ class CaseRuntime:
                 instance_id=row.id,
                 expected=expected,
             )
-        session.refresh(row)
+        for key, value in values.items():
+            set_committed_value(row, key, value)
 
-    def sync_human_tasks(
-        self, session: Session, row: ProcessInstance, version: LoadedVersion, ready: list[ReadyTask]
-    ) -> None:
-        """Make the inbox rows of a case match its open user tasks (keeping claims and priorities)."""
-        existing = {
-            task.task_uuid: task
-            for task in session.scalars(sa.select(HumanTask).where(HumanTask.instance_id == row.id))
-        }
-        now = clock.now()
-        keep: set[str] = set()
-        for task in ready if row.status == RUNNING else []:
-            keep.add(task.task_uuid)
-            info = version.model.tasks.get(task.spec_id)
-            current = existing.get(task.task_uuid)
-            if current is not None:
-                current.due_at = task.due_at or current.due_at
-                current.business_key = row.business_key
-                current.applicant_name = row.applicant_name
-                continue
-            session.add(
-                HumanTask(
-                    task_uuid=task.task_uuid,
-                    instance_id=row.id,
-                    process_id=row.process_id,
-                    process_name=version.name,
-                    task_spec_id=task.spec_id,
-                    name=(info.name if info else task.name) or task.spec_id,
-                    lane=(info.lane if info else task.lane) or "",
-                    egs_role=info.egs_role if info else None,
-                    form_key=info.form_key if info else None,
-                    site=row.site,
-                    business_key=row.business_key,
-                    applicant_name=row.applicant_name,
-                    due_at=task.due_at,
-                    priority=NORMAL_PRIORITY,
-                    created_at=now,
-                )
+
+def sync_inbox(
+    session: Session,
+    row: ProcessInstance,
+    version: LoadedVersion,
+    ready: Sequence[ReadyTask],
+    existing: Sequence[HumanTask],
+) -> None:
+    """Make the inbox rows of a case match its open user tasks, in as few statements as possible.
+
+    Rows of tasks still open keep their claim and priority (and are only written if the case's key, name or
+    the task's due time changed). A row whose task ended is reused for a task that began (one UPDATE instead
+    of DELETE + INSERT); what is left over is deleted or inserted in one statement each.
+    """
+    now = clock.now()
+    by_uuid = {task.task_uuid: task for task in existing}
+    wanted = {task.task_uuid for task in ready}
+    free = [task.id for task in existing if task.task_uuid not in wanted]
+    new_rows: list[dict[str, Any]] = []
+    for task in ready:
+        current = by_uuid.get(task.task_uuid)
+        if current is None:
+            new_rows.append(_inbox_row(row, version, task, now))
+            continue
+        due = task.due_at or current.due_at
+        if (current.business_key, current.applicant_name, current.due_at) != (
+            row.business_key,
+            row.applicant_name,
+            due,
+        ):
+            session.execute(
+                sa.update(HumanTask)
+                .where(HumanTask.id == current.id)
+                .values(_case_columns(row) | {"due_at": due, "due_sort": due or NO_DUE_DATE})
+                .execution_options(synchronize_session=False)
             )
-        for task_uuid, stale in existing.items():
-            if task_uuid not in keep:
-                session.delete(stale)
-        session.flush()
+    while free and new_rows:
+        session.execute(
+            sa.update(HumanTask)
+            .where(HumanTask.id == free.pop())
+            .values(new_rows.pop())
+            .execution_options(synchronize_session=False)
+        )
+    if free:
+        session.execute(sa.delete(HumanTask).where(HumanTask.id.in_(free)).execution_options(synchronize_session=False))
+    if new_rows:
+        session.execute(sa.insert(HumanTask), new_rows)
+
+
+def _case_columns(row: ProcessInstance) -> dict[str, Any]:
+    return {
+        "business_key": row.business_key,
+        "applicant_name": row.applicant_name,
+        "search_text": search_text_of(row.business_key, row.applicant_name),
+    }
+
+
+def _inbox_row(row: ProcessInstance, version: LoadedVersion, task: ReadyTask, now: datetime) -> dict[str, Any]:
+    """All columns of the inbox row of a task that just became open (unclaimed, normal priority)."""
+    info = version.model.tasks.get(task.spec_id)
+    return {
+        "task_uuid": task.task_uuid,
+        "instance_id": row.id,
+        "process_id": row.process_id,
+        "process_name": version.name,
+        "task_spec_id": task.spec_id,
+        "name": (info.name if info else task.name) or task.spec_id,
+        "lane": (info.lane if info else task.lane) or "",
+        "egs_role": info.egs_role if info else None,
+        "form_key": info.form_key if info else None,
+        "site": row.site,
+        "assignee_id": None,
+        "due_at": task.due_at,
+        "due_sort": task.due_at or NO_DUE_DATE,
+        "priority": NORMAL_PRIORITY,
+        "created_at": now,
+        **_case_columns(row),
+    }

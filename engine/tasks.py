@@ -28,9 +28,9 @@ from .errors import (
     RuleViolationError,
 )
 from .models import AuditEvent, Grant, HumanTask, ProcessInstance, TaskDraft, User
-from .read_models import CaseHeader, header_of
+from .read_models import Completion, NextTask, header_of
 from .versions import LoadedVersion, SpecCache
-from .vocabulary import PRIORITIES
+from .vocabulary import PRIORITIES, RUNNING
 
 TASK_GONE = "Die Aufgabe ist nicht mehr offen – sie wurde bereits erledigt oder abgebrochen."
 HELD_BY_OTHER = "Die Aufgabe ist von einer anderen Person übernommen."
@@ -65,11 +65,15 @@ def workable(session: Session, actor: Actor, task_uuid: str) -> HumanTask:
         if known is not None:
             raise ConflictError(TASK_GONE)
         raise NotFoundError("Die Aufgabe gibt es nicht.")
+    _check_may_work(actor, task)
+    return task
+
+
+def _check_may_work(actor: Actor, task: HumanTask) -> None:
     if not permissions.may_work(actor, task.lane, task.site):
         raise PermissionDeniedError(
             f"Diese Aufgabe gehört der Gruppe {task.lane} am Standort {task.site}; dafür fehlt die Berechtigung."
         )
-    return task
 
 
 def _steerable(session: Session, actor: Actor, task_uuid: str) -> HumanTask:
@@ -212,17 +216,23 @@ def complete(
     task_uuid: str,
     prepare: Preparation,
     expected_lock_version: int | None,
-) -> CaseHeader:
+) -> Completion:
     """Complete a task with the data ``prepare`` returns and run the case on to its next wait state.
+
+    One read fetches the case (locked), all its inbox rows and whether the task has a draft; the audit event
+    extends the chain head kept on the case row; the case row and its inbox rows are written once each.
 
     :raises FormValidationError: :raises ConflictError: stale ``expected_lock_version``, task gone or held
         by someone else. :raises PermissionDeniedError: :raises ScriptError: nothing is stored on any error.
     """
-    task_row = workable(session, actor, task_uuid)
+    found = _step_rows(session, task_uuid)
+    if found is None:
+        workable(session, actor, task_uuid)  # raises the right refusal (gone, unknown)
+        raise ConflictError(TASK_GONE)
+    row, inbox, has_draft = found
+    task_row = next(task for task in inbox if task.task_uuid == task_uuid)
+    _check_may_work(actor, task_row)
     _not_held_by_other(task_row, actor)
-    row = session.scalar(sa.select(ProcessInstance).where(ProcessInstance.id == task_row.instance_id).with_for_update())
-    if row is None:
-        raise NotFoundError("Der Vorgang existiert nicht.")
     expected = row.lock_version if expected_lock_version is None else expected_lock_version
     if row.lock_version != expected:
         raise ConflictError(
@@ -231,6 +241,7 @@ def complete(
             expected=expected,
             actual=row.lock_version,
         )
+    audit.hold_head(session, row.id, row.audit_head)
     version = casework.specs.get(session, row.version_id)
     form = version.forms.get(task_row.form_key or "", EMPTY_FORM)
     with casework.acting_for(session, row, actor.username), casework.steps.session(version) as step:
@@ -238,7 +249,8 @@ def complete(
         check_four_eyes(session, actor, row.id, version, task_row.task_spec_id)
         clean = prepare(form, before)
         result = step.complete(task_uuid, clean)
-    session.execute(sa.delete(TaskDraft).where(TaskDraft.task_uuid == task_uuid))
+    if has_draft:
+        session.execute(sa.delete(TaskDraft).where(TaskDraft.task_uuid == task_uuid))
     changes = {k: [before.get(k), v] for k, v in clean.items() if before.get(k) != v}
     audit.record(
         session,
@@ -249,8 +261,30 @@ def complete(
         process_id=row.process_id,
         details={"task": task_row.name, "task_id": task_row.task_spec_id, "data": clean, "changes": changes},
     )
-    casework.settle(session, row, version, result, expected, actor.username)
-    return header_of(row, version)
+    casework.settle(session, row, version, result, expected, actor.username, inbox=inbox)
+    next_tasks = []
+    for task in result.ready if row.status == RUNNING else []:
+        info = version.model.tasks.get(task.spec_id)
+        lane = (info.lane if info else task.lane) or ""
+        name = (info.name if info else task.name) or task.spec_id
+        next_tasks.append(NextTask(task.task_uuid, name, lane, row.site, permissions.may_work(actor, lane, row.site)))
+    return Completion(header_of(row, version), next_tasks)
+
+
+def _step_rows(session: Session, task_uuid: str) -> tuple[ProcessInstance, list[HumanTask], bool] | None:
+    """The case of an open task (row locked), all its inbox rows, and whether the task has a draft – in one
+    statement; None if the task is not open."""
+    instance = sa.select(HumanTask.instance_id).where(HumanTask.task_uuid == task_uuid).scalar_subquery()
+    has_draft = sa.exists().where(TaskDraft.task_uuid == task_uuid).label("has_draft")
+    rows = session.execute(
+        sa.select(ProcessInstance, HumanTask, has_draft)
+        .join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
+        .where(ProcessInstance.id == instance)
+        .with_for_update(of=ProcessInstance)
+    ).all()
+    if not rows:
+        return None
+    return rows[0][0], [task for _, task, _ in rows], bool(rows[0][2])
 
 
 def colleagues(session: Session, actor: Actor, task_uuid: str) -> list[tuple[str, str]]:

@@ -80,7 +80,7 @@ def by_document(case: CaseDriver, name: str) -> dict[str, TaskSummary]:
 
 def complete_for(case: CaseDriver, name: str, unterlage: str, data: dict[str, Any]) -> None:
     task = by_document(case, name)[unterlage]
-    case.header = case.engine.complete_task(user_for(case.engine, task.lane, task.site), task.task_uuid, data)
+    case.header = case.engine.complete_task(user_for(case.engine, task.lane, task.site), task.task_uuid, data).header
 
 
 def task_data(case: CaseDriver, name: str) -> dict[str, Any]:

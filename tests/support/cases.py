@@ -88,7 +88,10 @@ class CaseDriver:
         """Complete the open task ``name`` as ``as_user`` or as a user of its lane at the case's site."""
         task = self.task(name)
         actor = self.engine.actor(as_user) if as_user else user_for(self.engine, task.lane, task.site)
-        self.header = self.engine.complete_task(actor, task.task_uuid, data or {})
+        completion = self.engine.complete_task(actor, task.task_uuid, data or {})
+        open_now = sorted(t.task_uuid for t in self.open_tasks())
+        assert sorted(t.task_uuid for t in completion.next_tasks) == open_now, "complete names the open tasks"
+        self.header = completion.header
         return self.header
 
     def fire_timers(self, *, days: float = 0, hours: float = 0, at: datetime | None = None) -> int:

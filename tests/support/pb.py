@@ -141,7 +141,7 @@ def step(engine: Engine, actor: Actor, instance_id: int, expected_task: str, dat
     """Complete the open task of a case after checking it is the expected one."""
     task = open_task(engine, actor, instance_id)
     assert task.name == expected_task, f"open is '{task.name}', not '{expected_task}'"
-    return engine.complete_task(actor, task.task_uuid, data)
+    return engine.complete_task(actor, task.task_uuid, data).header
 
 
 def case_waiting_for_documents(engine: Engine, frist_tage: int = 14) -> int:
