@@ -156,7 +156,7 @@ class Jail:
 
     def _result(self, workflow: BpmnWorkflow, **extra: Any) -> dict[str, Any]:
         self.current = None
-        result = stepping.summarise(workflow, self.codec.dumps(workflow))
+        result = stepping.summarise(workflow, self.codec.dumps)
         return {**result_fields(result), **extra}
 
     def op_start(self, request: dict[str, Any]) -> dict[str, Any]:

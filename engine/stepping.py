@@ -13,6 +13,7 @@ process, and a case counts as completed only when one of its end events complete
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -187,8 +188,14 @@ def case_data(workflow: BpmnWorkflow) -> dict[str, Any]:
     return {**workflow.data, **last}
 
 
-def summarise(workflow: BpmnWorkflow, state: str) -> StepResult:
-    """The result of a step for the parent (``state``: the workflow already serialized)."""
+def summarise(workflow: BpmnWorkflow, dumps: Callable[[BpmnWorkflow], str]) -> StepResult:
+    """The result of a step for the parent, with the state ``dumps`` makes of the workflow.
+
+    The messages the case sent are taken out of the workflow first: stored with the state, they would be
+    sent again after every later step.
+    """
+    thrown = thrown_messages(workflow)
+    state = dumps(workflow)
     if len(state) > MAX_STATE_CHARS:
         raise ScriptError(
             f"Der Vorgang wäre nach diesem Schritt zu groß zum Speichern ({len(state) // 1_000_000} MB, "
@@ -214,7 +221,7 @@ def summarise(workflow: BpmnWorkflow, state: str) -> StepResult:
             )
             for task in ready
         ],
-        thrown=thrown_messages(workflow),
+        thrown=thrown,
     )
 
 

@@ -256,6 +256,22 @@ def test_sonstiger_antrag_wird_ohne_bg_erfassung_uebergeben_zahlung_nach_stichta
     assert cases_of(deployed, TP1) == [], "only first claims go to TP1"
 
 
+def test_erstantrag_mit_compass_zahlung_startet_tp1_genau_einmal(deployed: Engine) -> None:
+    """The message to TP1 is thrown before the comp.ASS payment step; that later step must not send it again."""
+    with clock.frozen(at("2025-03-10T09:00:00+01:00")):
+        case = up_to_completeness_check(deployed)
+        case.complete(pb.VOLLSTAENDIGKEIT_PRUEFEN, pb.VOLLSTAENDIG)
+        case.complete(pb.TERMINE_DOKUMENTIEREN, pb.termine())
+        case.complete(pb.VERTEILEN, pb.VERTEILUNG)
+    with clock.frozen(at("2025-03-20T15:00:00+01:00")):
+        case.complete(pb.UEBERNEHMEN, pb.UEBERNAHME)
+        assert rows(case) == [(pb.AUSZAHLUNG_COMPASS, "LSB", "informatorisch Beteiligter")]
+        assert len(cases_of(deployed, TP1)) == 1
+        case.complete(pb.AUSZAHLUNG_COMPASS, {"auszahlung_erforderlich": False})
+    assert case.status == "completed"
+    assert len(cases_of(deployed, TP1)) == 1, "one first claim, one TP1 case"
+
+
 # --- re-creation in OPEN/PROSOZ (§ 1: not migrated on 12.02.2025) ---------------------------------------------------
 
 
