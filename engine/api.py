@@ -40,7 +40,7 @@ from .config import EngineSettings
 from .db import Database
 from .deployments import DeployedProcess, collect_model_files, deploy
 from .errors import AuthenticationError, ConflictError, PermissionDeniedError, RuleViolationError, ScriptError
-from .forms import check_submission, validate_submission
+from .forms import Submission
 from .inbox import InboxPage, InboxQuery, TaskSummary
 from .incidents import IncidentView
 from .konfiguration import load_konfiguration
@@ -257,19 +257,17 @@ class Engine:
         self, actor: Actor, task_uuid: str, data: Mapping[str, Any], expected_lock_version: int | None = None
     ) -> Completion:
         """Validate ``data`` against the task's form and complete it (``tasks.complete``)."""
-        prepare: tasks.Preparation = lambda form, case: validate_submission(form, data, case, clock.today_berlin())  # noqa: E731
-        return self._complete(actor, task_uuid, prepare, expected_lock_version)
+        return self._complete(actor, task_uuid, Submission("data", data, clock.today_berlin()), expected_lock_version)
 
     def submit_form(
         self, actor: Actor, task_uuid: str, raw: Mapping[str, Sequence[str]], expected_lock_version: int | None = None
     ) -> Completion:
         """Like ``complete_task``, for HTML form values (lists of strings) coerced by the task's schema."""
-        prepare: tasks.Preparation = lambda form, case: check_submission(form, raw, case, clock.today_berlin())  # noqa: E731
-        return self._complete(actor, task_uuid, prepare, expected_lock_version)
+        return self._complete(actor, task_uuid, Submission("form", raw, clock.today_berlin()), expected_lock_version)
 
-    def _complete(self, actor: Actor, task_uuid: str, prepare: tasks.Preparation, expected: int | None) -> Completion:
+    def _complete(self, actor: Actor, task_uuid: str, submission: Submission, expected: int | None) -> Completion:
         with self._operation(actor, "complete", task_uuid=task_uuid) as session:
-            return tasks.complete(session, self.casework, actor, task_uuid, prepare, expected)
+            return tasks.complete(session, self.casework, actor, task_uuid, submission, expected)
 
     # --- incidents ("Störungen") ------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import SchemaError, ValidationError
@@ -329,3 +329,30 @@ def validate_submission(
     if errors:
         raise FormValidationError(errors)
     return dict(data)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a person submitted for a task, to be checked against the task's form and the case's data.
+
+    ``kind`` "form": HTML form values (lists of strings, coerced by the schema); "data": values already typed
+    (the API, the command line, tests). Plain data, so that the step can check it where it runs (the jail).
+    """
+
+    kind: Literal["form", "data"]
+    values: Mapping[str, Any]
+    today: date
+
+    def prepare(self, schema: Mapping[str, Any], case_data: Mapping[str, Any]) -> dict[str, Any]:
+        """The clean data to store. :raises FormValidationError:"""
+        if self.kind == "form":
+            return check_submission(schema, self.values, case_data, self.today)
+        return validate_submission(schema, self.values, case_data, self.today)
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"kind": self.kind, "values": dict(self.values), "today": self.today}
+
+    @classmethod
+    def from_wire(cls, wire: Mapping[str, Any]) -> Submission:
+        values, today = dict(wire.get("values") or {}), wire["today"]
+        return cls("form", values, today) if wire.get("kind") == "form" else cls("data", values, today)

@@ -13,6 +13,7 @@ step that reaches one asks the parent over the same pipe and waits for the answe
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -22,12 +23,14 @@ import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
 from . import clock, stepping
-from .errors import ConflictError, EngineError, ScriptError
+from .errors import ConflictError, EngineError, FormValidationError, ScriptError
+from .forms import Submission
 from .jail_protocol import ChannelClosed, encode, read_frame, write_all
 from .konfiguration import Konfiguration, freeze
 from .model_loader import ModelFile, ProcessModel, load_processes
@@ -37,6 +40,7 @@ from .serialization import StateCodec
 STACK_BYTES = 256 * 1024 * 1024
 RECURSION_LIMIT = 100_000
 MAX_MODELS = 64
+MAX_RECENT = 64  # workflows kept after their step, so that the next step of the case need not load it
 
 
 class ParentRefused(BaseException):
@@ -54,7 +58,7 @@ class Jail:
         self.models: OrderedDict[str, ProcessModel] = OrderedDict()
         self.konfigs: dict[str, Konfiguration] = {}
         self.engines: dict[tuple[str, float], Any] = {}
-        self.current: tuple[str, BpmnWorkflow] | None = None
+        self.recent: OrderedDict[str, BpmnWorkflow] = OrderedDict()  # workflows by the digest of their state
 
     # --- the pipe ---------------------------------------------------------------------------------------------
 
@@ -88,6 +92,8 @@ class Jail:
             return {"error": {"kind": "parent"}}
         except ConflictError as exc:
             return {"error": {"kind": "conflict", "message": exc.message}}
+        except FormValidationError as exc:
+            return {"error": {"kind": "form", "fields": exc.field_errors}}
         except ScriptError as exc:
             return {"error": _script_error(exc)}
         except EngineError as exc:
@@ -149,14 +155,27 @@ class Jail:
         return engine
 
     def _load(self, request: dict[str, Any]) -> BpmnWorkflow:
-        model = self._model(request)
-        workflow = self.codec.loads(request["state"], request["serializer_version"], model.spec, model.subprocess_specs)
+        """The case's workflow: the one this jail stored last time if the state is the same, else loaded.
+
+        A workflow is taken out of the cache while a step changes it; only a step that ended well puts it
+        back (under its new state), so a failed step never leaves a half-changed workflow behind.
+        """
+        state = request["state"]
+        workflow = self.recent.pop(_digest(state), None)
+        if workflow is None:
+            model = self._model(request)
+            workflow = self.codec.loads(state, request["serializer_version"], model.spec, model.subprocess_specs)
         workflow.script_engine = self._script_engine(request)
         return workflow
 
+    def _keep(self, state: str, workflow: BpmnWorkflow) -> None:
+        self.recent[_digest(state)] = workflow
+        while len(self.recent) > MAX_RECENT:
+            self.recent.popitem(last=False)
+
     def _result(self, workflow: BpmnWorkflow, **extra: Any) -> dict[str, Any]:
-        self.current = None
         result = stepping.summarise(workflow, self.codec.dumps)
+        self._keep(result.state, workflow)
         return {**result_fields(result), **extra}
 
     def op_start(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -172,23 +191,21 @@ class Jail:
             delivered = stepping.deliver_message(workflow, message[0], message[1])
         return self._result(workflow, delivered=delivered)
 
-    def op_open(self, request: dict[str, Any]) -> dict[str, Any]:
+    def op_complete(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Check the submission against the form and the task's data, complete the task, run on."""
         workflow = self._load(request)
         task = stepping.ready_task(workflow, request["task"])
-        self.current = (request["task"], workflow)
-        return {"data": dict(task.data)}
-
-    def op_complete(self, request: dict[str, Any]) -> dict[str, Any]:
-        if self.current is None or self.current[0] != request["task"]:
-            raise EngineError("Interner Fehler: die Aufgabe wurde im Jail-Prozess nicht geöffnet.")
-        workflow = self.current[1]
-        self.current = None
-        stepping.complete_user_task(workflow, stepping.ready_task(workflow, request["task"]), dict(request["data"]))
-        return self._result(workflow)
+        before = dict(task.data)
+        submission = Submission.from_wire(request["submission"])
+        clean = submission.prepare(request["form"], before)
+        changes = {key: [before.get(key), value] for key, value in clean.items() if before.get(key) != value}
+        stepping.complete_user_task(workflow, task, clean)
+        return self._result(workflow, clean=clean, changes=changes)
 
     def op_deliver(self, request: dict[str, Any]) -> dict[str, Any]:
         workflow = self._load(request)
         if not stepping.deliver_message(workflow, request["name"], request.get("payload")):
+            self._keep(request["state"], workflow)  # unchanged
             return {"delivered": False}
         return self._result(workflow, delivered=True)
 
@@ -196,6 +213,10 @@ class Jail:
         workflow = self._load(request)
         fired = stepping.fire_timers(workflow)
         return self._result(workflow, fired=fired)
+
+
+def _digest(state: str) -> str:
+    return hashlib.sha1(state.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
 def _script_error(exc: ScriptError) -> dict[str, Any]:
@@ -264,6 +285,10 @@ def _warm_up() -> None:
     import unicodedata  # noqa: F401
 
     from SpiffWorkflow.specs.Join import Join  # noqa: F401
+
+    # jsonschema reads its meta-schemas from package files the first time it checks a form.
+    schema = {"type": "object", "properties": {"tag": {"type": "string", "format": "date"}}}
+    Submission("data", {"tag": "2025-01-02"}, date(2025, 1, 2)).prepare(schema, {})
 
 
 def main() -> None:

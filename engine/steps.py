@@ -12,13 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
 from . import clock, service_tasks
-from .errors import ScriptError
+from .errors import FormValidationError, ScriptError
+from .forms import Submission
 from .jail import JailFailure, JailLimits, JailProcess, ServiceRefused, pool_for, raise_error
 from .konfiguration import Konfiguration, thaw
 from .serialization import SERIALIZER_VERSION
@@ -52,7 +53,7 @@ class Steps:
 
 
 class StepSession:
-    """One jail, one case, one step (``open`` then ``complete`` belong together)."""
+    """One jail, one case, one step."""
 
     def __init__(self, steps: Steps, jail: JailProcess, version: LoadedVersion) -> None:
         self.steps = steps
@@ -66,14 +67,17 @@ class StepSession:
         reply = self._step({"op": "start", "data": data, "message": list(message) if message else None})
         return _result(reply)
 
-    def open(self, state: str, serializer_version: str, task_uuid: str) -> dict[str, Any]:
-        """Load the case and return the data the open user task sees. :raises ConflictError: task not open."""
-        reply = self._step({"op": "open", "task": task_uuid, **self._case(state, serializer_version)})
-        return dict(reply["data"])
+    def complete(
+        self, state: str, serializer_version: str, task_uuid: str, form: Mapping[str, Any], submission: Submission
+    ) -> tuple[StepResult, dict[str, Any], dict[str, Any]]:
+        """Check ``submission`` against ``form``, complete the task and run on – one round trip to the jail.
 
-    def complete(self, task_uuid: str, data: dict[str, Any]) -> StepResult:
-        """Complete the task ``open`` loaded with ``data`` and run on."""
-        return _result(self._step({"op": "complete", "task": task_uuid, "data": data}))
+        Returns the result, the clean data stored and the changes (field → [before, after]).
+        :raises FormValidationError: :raises ConflictError: the task is not open. :raises ScriptError:
+        """
+        request = {"op": "complete", "task": task_uuid, "form": form, "submission": submission.to_wire()}
+        reply = self._step({**request, **self._case(state, serializer_version)})
+        return _result(reply), dict(reply["clean"]), dict(reply["changes"])
 
     def deliver(self, state: str, serializer_version: str, name: str, payload: Any) -> StepResult | None:
         """Hand the case a message and run on; None if the case does not wait for it."""
@@ -127,6 +131,8 @@ class StepSession:
             return reply.get("ok")
         if isinstance(error, dict) and error.get("kind") == "parent" and self._refusal is not None:
             raise self._refusal
+        if isinstance(error, dict) and error.get("kind") == "form" and isinstance(error.get("fields"), dict):
+            raise FormValidationError({str(k): [str(m) for m in v] for k, v in error["fields"].items()})
         raise_error(error if isinstance(error, dict) else {})
         return None  # unreachable
 

@@ -7,7 +7,7 @@ completing checks the case's ``lock_version`` and saves through the runtime.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ from .errors import (
     PermissionDeniedError,
     RuleViolationError,
 )
+from .forms import Submission
 from .models import AuditEvent, Grant, HumanTask, ProcessInstance, TaskDraft, User
 from .read_models import Completion, NextTask, header_of
 from .versions import LoadedVersion, SpecCache
@@ -35,9 +36,6 @@ from .vocabulary import PRIORITIES, RUNNING
 TASK_GONE = "Die Aufgabe ist nicht mehr offen – sie wurde bereits erledigt oder abgebrochen."
 HELD_BY_OTHER = "Die Aufgabe ist von einer anderen Person übernommen."
 EMPTY_FORM: dict[str, Any] = {"type": "object", "properties": {}}
-
-# Turns the task's form (JSON schema) and the case data before the step into the clean data to store.
-Preparation = Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]
 
 
 def find(session: Session, task_uuid: str) -> HumanTask | None:
@@ -214,10 +212,10 @@ def complete(
     casework: Casework,
     actor: Actor,
     task_uuid: str,
-    prepare: Preparation,
+    submission: Submission,
     expected_lock_version: int | None,
 ) -> Completion:
-    """Complete a task with the data ``prepare`` returns and run the case on to its next wait state.
+    """Complete a task with what was submitted (checked against its form) and run the case on.
 
     One read fetches the case (locked), all its inbox rows and whether the task has a draft; the audit event
     extends the chain head kept on the case row; the case row and its inbox rows are written once each.
@@ -244,14 +242,11 @@ def complete(
     audit.hold_head(session, row.id, row.audit_head)
     version = casework.specs.get(session, row.version_id)
     form = version.forms.get(task_row.form_key or "", EMPTY_FORM)
+    check_four_eyes(session, actor, row.id, version, task_row.task_spec_id)
     with casework.acting_for(session, row, actor.username), casework.steps.session(version) as step:
-        before = step.open(row.state, row.serializer_version, task_uuid)
-        check_four_eyes(session, actor, row.id, version, task_row.task_spec_id)
-        clean = prepare(form, before)
-        result = step.complete(task_uuid, clean)
+        result, clean, changes = step.complete(row.state, row.serializer_version, task_uuid, form, submission)
     if has_draft:
         session.execute(sa.delete(TaskDraft).where(TaskDraft.task_uuid == task_uuid))
-    changes = {k: [before.get(k), v] for k, v in clean.items() if before.get(k) != v}
     audit.record(
         session,
         Action.COMPLETE,
