@@ -58,6 +58,7 @@ class Jail:
         self.models: OrderedDict[str, ProcessModel] = OrderedDict()
         self.konfigs: dict[str, Konfiguration] = {}
         self.engines: dict[tuple[str, float], Any] = {}
+        self.forms: dict[str, dict[str, Any]] = {}  # parsed forms by their text
         self.recent: OrderedDict[str, BpmnWorkflow] = OrderedDict()  # workflows by the digest of their state
 
     # --- the pipe ---------------------------------------------------------------------------------------------
@@ -197,10 +198,18 @@ class Jail:
         task = stepping.ready_task(workflow, request["task"])
         before = dict(task.data)
         submission = Submission.from_wire(request["submission"])
-        clean = submission.prepare(request["form"], before)
+        clean = submission.prepare(self._form(request["form"]), before)
         changes = {key: [before.get(key), value] for key, value in clean.items() if before.get(key) != value}
         stepping.complete_user_task(workflow, task, clean)
         return self._result(workflow, clean=clean, changes=changes)
+
+    def _form(self, text: str) -> dict[str, Any]:
+        form = self.forms.get(text)
+        if form is None:
+            if len(self.forms) > MAX_MODELS * 8:
+                self.forms.clear()
+            form = self.forms[text] = json.loads(text)
+        return form
 
     def op_deliver(self, request: dict[str, Any]) -> dict[str, Any]:
         workflow = self._load(request)
