@@ -152,8 +152,8 @@ def record(
         prev_hash=prev or GENESIS,
     )
     event.hash = _digest(event)
-    session.add(event)
-    session.flush()
+    columns = {name: getattr(event, name) for name in _EVENT_COLUMNS}
+    session.execute(sa.insert(EVENTS).values(columns))  # Core: no unit-of-work flush for an append-only row
     if held is not None:
         held[0], held[1] = event.hash, True
     elif write_back:
@@ -162,6 +162,9 @@ def record(
 
 
 _HEADS = "egs_audit_heads"
+EVENTS: sa.Table = AuditEvent.__table__  # type: ignore[assignment]
+_EVENT_COLUMNS = ("occurred_at", "actor", "action", "instance_id", "task_uuid", "process_id", "details", "chain",
+                  "prev_hash", "hash")  # fmt: skip
 
 
 def _locked_head(session: Session, instance_id: int | None) -> tuple[str | None] | None:
@@ -182,12 +185,8 @@ def _last_hash(session: Session, chain: str) -> str | None:
 
 
 def _write_head(session: Session, instance_id: int | None, head: str) -> None:
-    session.execute(
-        sa.update(ProcessInstance)
-        .where(ProcessInstance.id == instance_id)
-        .values(audit_head=head)
-        .execution_options(synchronize_session=False)
-    )
+    cases: sa.Table = ProcessInstance.__table__  # type: ignore[assignment]
+    session.execute(sa.update(cases).where(cases.c.id == instance_id).values(audit_head=head))
 
 
 @sa.event.listens_for(Session, "before_commit")

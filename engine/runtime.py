@@ -28,6 +28,9 @@ from .stepping import ReadyTask, StepResult
 from .versions import LoadedVersion, SpecCache
 from .vocabulary import COMPLETED, ERROR, NORMAL_PRIORITY, RUNNING
 
+# The tables themselves (Core statements: the step path needs none of the ORM's bookkeeping).
+CASES: sa.Table = ProcessInstance.__table__  # type: ignore[assignment]
+INBOX: sa.Table = HumanTask.__table__  # type: ignore[assignment]
 STUCK = "Der Vorgang kam zum Stillstand, ohne ein Endereignis zu erreichen."
 
 
@@ -149,10 +152,7 @@ class CaseRuntime:
         """``UPDATE … WHERE lock_version = expected``; the row object takes the new values (no re-read)."""
         values = {**values, "lock_version": expected + 1}
         result = session.execute(
-            sa.update(ProcessInstance)
-            .where(ProcessInstance.id == row.id, ProcessInstance.lock_version == expected)
-            .values(**values)
-            .execution_options(synchronize_session=False)
+            sa.update(CASES).where(CASES.c.id == row.id, CASES.c.lock_version == expected).values(**values)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise ConflictError(
@@ -193,23 +193,14 @@ def sync_inbox(
             row.applicant_name,
             due,
         ):
-            session.execute(
-                sa.update(HumanTask)
-                .where(HumanTask.id == current.id)
-                .values(_case_columns(row) | {"due_at": due, "due_sort": due or NO_DUE_DATE})
-                .execution_options(synchronize_session=False)
-            )
+            columns = _case_columns(row) | {"due_at": due, "due_sort": due or NO_DUE_DATE}
+            session.execute(sa.update(INBOX).where(INBOX.c.id == current.id).values(columns))
     while free and new_rows:
-        session.execute(
-            sa.update(HumanTask)
-            .where(HumanTask.id == free.pop())
-            .values(new_rows.pop())
-            .execution_options(synchronize_session=False)
-        )
+        session.execute(sa.update(INBOX).where(INBOX.c.id == free.pop()).values(new_rows.pop()))
     if free:
-        session.execute(sa.delete(HumanTask).where(HumanTask.id.in_(free)).execution_options(synchronize_session=False))
+        session.execute(sa.delete(INBOX).where(INBOX.c.id.in_(free)))
     if new_rows:
-        session.execute(sa.insert(HumanTask), new_rows)
+        session.execute(sa.insert(INBOX), new_rows)
 
 
 def _case_columns(row: ProcessInstance) -> dict[str, Any]:
