@@ -26,6 +26,7 @@ from . import (
     db_upgrade,
     exports,
     incidents,
+    metrics,
     permissions,
     raci,
     tasks,
@@ -293,6 +294,13 @@ class Engine:
         """Cancel the case of an incident with a reason; audited."""
         with self._operation(actor, "cancel_case") as session:
             incidents.cancel_case(session, actor, incident_id, reason)
+
+    # --- monitoring -----------------------------------------------------------------------------------------
+
+    def metrics(self) -> metrics.Figures:
+        """Figures for ``/metrics`` (no personal data)."""
+        with self.db.reading() as session:
+            return metrics.figures(session, clock.now())
 
     # --- timers ----------------------------------------------------------------------------------------------
 

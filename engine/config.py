@@ -57,6 +57,7 @@ SETTINGS: tuple[Setting, ...] = (
         "56.4",
         "Standort für Vorgänge, die ohne Standort gestartet werden",
     ),
+    Setting("EGS_METRICS_TOKEN", "metrics_token", "", "Bearer-Token für /metrics (leer: nur von localhost)"),
     Setting("EGS_LOG_LEVEL", "log_level", "INFO", "Log-Level (Logs enthalten keine personenbezogenen Daten)"),
 )
 
@@ -81,6 +82,7 @@ class EngineSettings:
     jail_step_seconds: float = 10.0
     jail_cpu_seconds: float = 5.0
     jail_memory_mb: int = 1024
+    metrics_token: str = ""
 
     @property
     def is_production(self) -> bool:

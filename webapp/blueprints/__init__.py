@@ -6,8 +6,9 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    """Register every blueprint on ``app``."""
-    from . import auth, cases, health, inbox, incidents, reports, tasks
+    """Register every blueprint on ``app`` (and the request timing behind ``/metrics``)."""
+    from . import auth, cases, health, inbox, incidents, metrics, reports, tasks
 
-    for module in (auth, inbox, cases, tasks, reports, incidents, health):
+    for module in (auth, inbox, cases, tasks, reports, incidents, health, metrics):
         app.register_blueprint(module.bp)
+    metrics.init_app(app)
