@@ -116,8 +116,8 @@ class Engine:
             with self.db.transaction() as session:
                 audit.record(session, action, actor.username[:64] or "?", instance_id=instance_id,
                              task_uuid=task_uuid, details=details)  # fmt: skip
-                if isinstance(exc, ScriptError) and instance_id is not None:
-                    incidents.record(session, instance_id, "step", exc)
+                if isinstance(exc, ScriptError) and (exc.instance_id or instance_id) is not None:
+                    incidents.record(session, exc.instance_id or instance_id or 0, exc.during, exc)
             log.info("%s refused: %s (user %s)", name, action, actor.username)
             raise
 

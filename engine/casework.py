@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from . import audit, clock, permissions, service_tasks, versions
 from .audit import Action
 from .auth import Actor
-from .errors import FormValidationError, NotFoundError, PermissionDeniedError, RuleViolationError
+from .errors import FormValidationError, NotFoundError, PermissionDeniedError, RuleViolationError, ScriptError
 from .konfiguration import Konfiguration
 from .models import HumanTask, ProcessInstance
 from .read_models import CaseHeader, header_of
@@ -193,8 +193,13 @@ class Casework:
             version = self.specs.get(session, row.version_id)
             expected = row.lock_version
             audit.hold_head(session, row.id, row.audit_head)
-            with self.acting_for(session, row, actor), self.steps.session(version) as step:
-                result = step.deliver(row.state, row.serializer_version, name, payload)
+            try:
+                with self.acting_for(session, row, actor), self.steps.session(version) as step:
+                    result = step.deliver(row.state, row.serializer_version, name, payload)
+            except ScriptError as exc:  # the receiving case failed: its incident, not the sender's
+                if exc.instance_id is None:
+                    exc.instance_id, exc.during = row.id, "message"
+                raise
             if result is None:
                 continue
             audit.record(

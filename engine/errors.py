@@ -91,3 +91,6 @@ class ScriptError(EngineError):
         self.detail = message
         self.element_id = element_id
         self.line = line
+        # The case that failed when it is not the one the operation was about (a message it received).
+        self.instance_id: int | None = None
+        self.during = "step"

@@ -15,10 +15,11 @@ from sqlalchemy import exc as sa_exc
 
 from engine import clock, incidents
 from engine.api import Engine
+from engine.auth import system_actor
 from engine.errors import PermissionDeniedError, RuleViolationError, ScriptError
 from engine.models import AuditEvent, HumanTask, Incident, ProcessInstance
 from tests.support import hostile
-from tests.support.engines import make_engine
+from tests.support.engines import DATA, make_engine
 
 START = clock.parse_iso("2025-05-05T08:00:00+02:00")
 
@@ -154,3 +155,23 @@ def test_transient_failures_wait_with_a_growing_pause(owners: Engine) -> None:
     assert status(owners, poisoned) == "completed"
     assert owners.incidents(owners.actor("modeller")) == []
     assert [incidents.pause_after(n).total_seconds() for n in (1, 2, 3, 20)] == [30, 60, 120, 3600]
+
+
+def test_a_message_whose_step_fails_is_an_incident_of_the_receiving_case(owners: Engine) -> None:
+    text = (DATA / "msg_receiver.bpmn").read_text(encoding="utf-8")
+    start = text.index('<bpmn:userTask id="Task_Pruefen"')
+    end = text.index("</bpmn:userTask>", start) + len("</bpmn:userTask>")
+    script = (
+        '<bpmn:scriptTask id="Task_Pruefen" name="Unterlagen prüfen"><bpmn:extensionElements><spiffworkflow:properties>'
+        '<spiffworkflow:property name="egsRole" value="Durchführender" /></spiffworkflow:properties>'
+        "</bpmn:extensionElements><bpmn:incoming>F3</bpmn:incoming><bpmn:outgoing>F4</bpmn:outgoing>"
+        "<bpmn:script>anzahl = 1 // 0</bpmn:script></bpmn:scriptTask>"
+    )
+    text = (text[:start] + script + text[end:]).replace("test_receiver", "test_empfang_kaputt")
+    hostile.deploy(owners, "test_empfang_kaputt", text)
+    case = owners.start_case(owners.actor("egs"), "test_empfang_kaputt", business_key="AZ-4711")
+    with pytest.raises(ScriptError, match="ZeroDivisionError"):
+        owners.send_message(system_actor("post"), "Unterlagen eingegangen", "AZ-4711", {"art": "Lohnschein"}, True)
+    [incident] = owners.incidents(owners.actor("modeller"))
+    assert (incident.instance_id, incident.kind, incident.element_id) == (case.instance_id, "message", "Task_Pruefen")
+    assert status(owners, case.instance_id) == "running", "nothing of the failed delivery is stored"
