@@ -175,3 +175,25 @@ def test_a_message_whose_step_fails_is_an_incident_of_the_receiving_case(owners:
     [incident] = owners.incidents(owners.actor("modeller"))
     assert (incident.instance_id, incident.kind, incident.element_id) == (case.instance_id, "message", "Task_Pruefen")
     assert status(owners, case.instance_id) == "running", "nothing of the failed delivery is stored"
+
+
+def test_a_case_that_runs_out_of_work_without_an_end_event_is_an_incident(owners: Engine) -> None:
+    """Only an end event completes a case; a path that just stops (here: a script with no outgoing flow)."""
+    text = hostile.script_process("test_offen", "x = 1")
+    for removed in (
+        '    <bpmn:endEvent id="Event_Ende"><bpmn:incoming>F3</bpmn:incoming></bpmn:endEvent>\n',
+        '    <bpmn:sequenceFlow id="F3" sourceRef="Task_Rechnen" targetRef="Event_Ende" />\n',
+        "<bpmn:outgoing>F3</bpmn:outgoing>",
+        "<bpmn:flowNodeRef>Event_Ende</bpmn:flowNodeRef>",
+    ):
+        assert removed in text
+        text = text.replace(removed, "")
+    hostile.deploy(owners, "test_offen", text)
+    egs = owners.actor("egs")
+    case = owners.start_case(egs, "test_offen")
+    task = next(t for t in owners.inbox(egs) if t.instance_id == case.instance_id)
+    owners.complete_task(egs, task.task_uuid, {})
+    assert status(owners, case.instance_id) == "error"
+    [incident] = owners.incidents(owners.actor("fdl"))
+    assert incident.instance_id == case.instance_id and "ohne ein Endereignis" in incident.message
+    assert not incident.may_retry and not incident.may_mark_fixed, "only cancelling helps"
