@@ -104,7 +104,8 @@ def _digest(event: AuditEvent) -> str:
 def hold_head(session: Session, instance_id: int, head: str | None) -> None:
     """Keep the head of a case's chain in the session: the caller has locked the case row (a step) and will
     write the new head back with the row (``take_head``), so appending an event costs one INSERT."""
-    session.info.setdefault(_HEADS, {})[_chain_of(instance_id)] = [head or GENESIS, False]
+    # A chain held already in this transaction may have grown since; its head in the session is the newer.
+    session.info.setdefault(_HEADS, {}).setdefault(_chain_of(instance_id), [head or GENESIS, False])
 
 
 def take_head(session: Session, instance_id: int) -> str | None:

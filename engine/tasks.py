@@ -39,8 +39,26 @@ EMPTY_FORM: dict[str, Any] = {"type": "object", "properties": {}}
 
 
 def find(session: Session, task_uuid: str) -> HumanTask | None:
-    """The inbox row of an open task."""
-    return session.scalar(sa.select(HumanTask).where(HumanTask.task_uuid == task_uuid))
+    """The inbox row of an open task, with its case row locked for the rest of the transaction.
+
+    The same statement reads the case's version (for the four-eyes rule) and the head of its audit chain,
+    which the session then holds: what the caller records about the task costs one INSERT.
+    """
+    row = session.execute(
+        sa.select(HumanTask, ProcessInstance.version_id, ProcessInstance.audit_head)
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .where(HumanTask.task_uuid == task_uuid)
+        .with_for_update(of=ProcessInstance)
+    ).first()
+    if row is None:
+        return None
+    task, version_id, head = row
+    session.info.setdefault(_VERSIONS, {})[task.instance_id] = version_id
+    audit.hold_head(session, task.instance_id, head)
+    return task
+
+
+_VERSIONS = "egs_case_versions"
 
 
 def instance_of(session: Session, task_uuid: str) -> int | None:
@@ -89,7 +107,9 @@ def _not_held_by_other(task: HumanTask, actor: Actor) -> None:
 
 
 def _version_of(session: Session, specs: SpecCache, instance_id: int) -> LoadedVersion:
-    version_id = session.scalar(sa.select(ProcessInstance.version_id).where(ProcessInstance.id == instance_id))
+    version_id = session.info.get(_VERSIONS, {}).get(instance_id)
+    if version_id is None:
+        version_id = session.scalar(sa.select(ProcessInstance.version_id).where(ProcessInstance.id == instance_id))
     return specs.get(session, version_id or 0)
 
 

@@ -67,3 +67,12 @@ def test_a_case_viewed_between_steps_keeps_one_unbroken_chain(deployed: Engine) 
     deployed.complete_task(egs, task.task_uuid, pb.anmeldung())
     deployed.case_view(egs, case.instance_id)
     assert deployed.verify_audit(deployed.actor("audit")) == []
+
+
+def test_claiming_a_task_takes_at_most_six_statements(deployed: Engine) -> None:
+    egs = deployed.actor("egs")
+    case = deployed.start_case(egs, pb.PROCESS)
+    task = pb.open_task(deployed, egs, case.instance_id)
+    statements = count_statements(deployed, lambda: deployed.claim(egs, task.task_uuid))
+    assert statements == ["BEGIN", "SELECT", "UPDATE", "INSERT", "UPDATE", "COMMIT"]
+    assert deployed.verify_audit(deployed.actor("audit")) == []
