@@ -66,3 +66,28 @@ def test_form_with_errors_has_no_serious_violations(axe_page, live_engine) -> No
     axe_page.get_by_role("button", name="Abschließen").click()
     assert axe_page.locator(".fehlerbox").count() == 1
     assert violations(axe_page) == []
+
+
+def test_incidents_page_works_by_keyboard_and_has_no_serious_violations(axe_page, live_engine) -> None:  # type: ignore[no-untyped-def]
+    """Process owners see a stopped case on "Störungen", reach it from the navigation and cancel it."""
+    from datetime import timedelta
+
+    from engine import clock
+    from tests.support import hostile
+
+    start = clock.parse_iso("2025-05-05T08:00:00+02:00")
+    hostile.deploy(live_engine, "test_gift", hostile.timer_script_process("test_gift", "wert = range(3)"))
+    with clock.frozen(start):
+        case = live_engine.start_case(live_engine.actor("egs"), "test_gift")
+    live_engine.fire_due_timers(start + timedelta(days=2))
+    log_in(axe_page, "modeller")
+    axe_page.get_by_role("link", name="Störungen 1 offen").click()
+    assert axe_page.get_by_role("heading", name="Störungen").is_visible()
+    assert violations(axe_page) == []
+    axe_page.get_by_text("Vorgang abbrechen").first.click()
+    axe_page.get_by_label("Grund des Abbruchs").fill("Testfall, Modell wird korrigiert")
+    axe_page.get_by_role("button", name="Abbrechen bestätigen").click()
+    assert "Der Vorgang wurde abgebrochen." in axe_page.locator(".meldungen").inner_text()
+    assert "Keine offenen Störungen" in axe_page.content()
+    assert violations(axe_page) == []
+    assert live_engine.case_view(live_engine.actor("audit"), case.instance_id).header.status == "cancelled"
