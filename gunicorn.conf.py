@@ -2,7 +2,8 @@
 
 Used by the Dockerfile (``gunicorn -c gunicorn.conf.py``), by tests/test_serving.py (the slow-client test
 starts exactly that command) and by bench/load.py. Options given on the command line win over this file,
-e.g. ``--bind 127.0.0.1:8001`` or, for comparison, the old setup ``--worker-class sync --workers 3``.
+e.g. ``--bind 127.0.0.1:8001`` or, for comparison, the former setup
+``--worker-class sync --workers 3 --threads 1``.
 
 Worker model (issue 9, "slow clients"): each worker process runs an asyncio event loop (uvicorn) that
 reads every request completely before a thread runs the Flask app; a client that trickles its request costs
@@ -15,13 +16,14 @@ wsgi_app = "webapp.wsgi:app"
 bind = "0.0.0.0:8000"
 
 worker_class = "webapp.serving.EgsWorker"
-# One process per core of the 2-core production VM (WEB_CONCURRENCY overrides it on bigger machines).
-# The app is CPU-bound Python; more processes than cores only add memory and context switches.
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-# Threads per process that run complete requests: enough to overlap database waits (commits, locks)
-# with the other requests' Python work; each thread holds at most one database connection
-# (SQLAlchemy's pool gives 5 + 10 overflow per process).
-threads = 8
+# Processes and threads, measured with bench/load.py on the 2-core VM (README, "Leistung"): the app is
+# CPU-bound Python, and the threads of one process share one core through the interpreter lock – worse,
+# a thread coming back from a database round trip waits for a busy one to let go of the lock. 2 processes
+# × 8 threads answered 100 clerks with a p95 2–4 times that of the former 3 sync processes; 4 × 2 came
+# close to it. Two processes per core overlap one process's waits (database, jail) with another's work;
+# the second thread keeps a process answering while one request waits long (a jail step, an export).
+workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
+threads = 2  # per process: requests that run at once; each holds at most one database connection
 # Open connections per process, slow ones included; beyond it uvicorn answers 503 immediately.
 worker_connections = 1000
 

@@ -12,6 +12,8 @@ PostgreSQL, so this runs on SQLite only.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 import socket
 import threading
@@ -19,11 +21,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.support.engines import ROOT
 from tests.support.serving import RunningServer, clean_environment, egs_command, get, production_server
+from webapp.serving import BufferedWSGI, Message
 
 SLOW_HEADS = 16
 SLOW_BODIES = 32  # more than workers × threads in gunicorn.conf.py: a body read in a pool thread would starve it
@@ -123,3 +127,87 @@ def test_compose_runs_the_image_command() -> None:
     assert web, "docker-compose.yml has no web service"
     assert not re.search(r"^\s+command:", web.group(1), re.M), "web overrides the image's command"
     assert re.search(r"^COPY .*\bgunicorn\.conf\.py\b", (ROOT / "Dockerfile").read_text(encoding="utf-8"), re.M)
+
+
+# --- the bridge from the event loop to the Flask app ------------------------------------------------------------
+
+
+def _call(app: BufferedWSGI, messages: list[dict[str, Any]], headers: list[tuple[bytes, bytes]]) -> list[Message]:
+    """Run one request through the ASGI app; return what it sent."""
+    scope = {
+        "type": "http", "method": "POST", "path": "/pfad/ä", "root_path": "", "query_string": b"a=1",
+        "http_version": "1.1", "scheme": "http", "server": ("127.0.0.1", 8000), "client": ("127.0.0.1", 5555),
+        "headers": headers,
+    }  # fmt: skip
+    pending = list(messages)
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return pending.pop(0) if pending else {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    return sent
+
+
+def _echo(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """A WSGI app that answers with what it saw of the request."""
+    seen: dict[str, Any] = {
+        key: environ[key]
+        for key in ("PATH_INFO", "QUERY_STRING", "CONTENT_LENGTH", "CONTENT_TYPE", "HTTP_X_FORWARDED_FOR")
+        if key in environ
+    }
+    seen["body"] = environ["wsgi.input"].read().decode()
+    start_response("201 Created", [("Content-Type", "application/json"), ("X-Thread", "pool")])
+    return [json.dumps(seen).encode(), b"\n"]
+
+
+def test_the_app_gets_the_whole_body_and_hands_back_the_whole_response() -> None:
+    app = BufferedWSGI(_echo, threads=2)
+    parts = [{"type": "http.request", "body": part, "more_body": True} for part in (b"a=1", b"&b=", b"2")]
+    sent = _call(
+        app,
+        [*parts, {"type": "http.request", "body": b"", "more_body": False}],
+        [(b"content-type", b"application/x-www-form-urlencoded"), (b"transfer-encoding", b"chunked")],
+    )
+    assert sent[0] == {
+        "type": "http.response.start",
+        "status": 201,
+        "headers": [(b"content-type", b"application/json"), (b"x-thread", b"pool")],
+    }
+    assert json.loads(sent[1]["body"]) == {
+        "PATH_INFO": "/pfad/ä".encode().decode("latin-1"),
+        "QUERY_STRING": "a=1",
+        "CONTENT_LENGTH": "7",
+        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "body": "a=1&b=2",
+    }
+    assert len(sent) == 2 and not sent[1].get("more_body")
+
+
+def test_header_names_with_underscores_cannot_pose_as_others() -> None:
+    sent = _call(
+        BufferedWSGI(_echo, threads=1),
+        [{"type": "http.request", "body": b""}],
+        [(b"x_forwarded_for", b"10.0.0.1")],
+    )
+    assert "HTTP_X_FORWARDED_FOR" not in json.loads(sent[1]["body"])
+
+
+def test_a_body_over_the_limit_is_refused_and_the_app_never_runs() -> None:
+    def never(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        raise AssertionError("the app must not run")
+
+    chunk = {"type": "http.request", "body": b"x" * 600, "more_body": True}
+    sent = _call(BufferedWSGI(never, threads=1, max_body=1000), [chunk, chunk, chunk], [])
+    assert sent[0]["status"] == 413
+    assert sent[1]["body"].decode() == "Die gesendeten Daten sind zu groß."
+
+
+def test_a_client_that_leaves_mid_body_runs_nothing() -> None:
+    def never(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        raise AssertionError("the app must not run")
+
+    assert _call(BufferedWSGI(never, threads=1), [{"type": "http.request", "body": b"a", "more_body": True}], []) == []

@@ -7,9 +7,16 @@ arrives, and the thread then reads the rest of the request with blocking calls, 
 trickling connections starve it again.
 
 Here every gunicorn worker process runs uvicorn's asyncio event loop instead. The loop reads each request –
-headers and body – without blocking, for up to ``worker_connections`` connections at once; only a
-**complete** request reaches the thread pool (``threads``) that runs the Flask app, and the loop writes
-the response. A slow client costs a socket and a buffer in the loop, never a thread or a process.
+head and body – without blocking, for up to ``worker_connections`` connections at once; only a
+**complete** request goes to the thread pool (``threads``) that runs the Flask app; the thread hands back
+the **complete** response and is free, and the loop writes it, however slowly the client reads. A slow
+client costs a socket and a buffer in the loop, never a thread or a process.
+
+The bridge from ASGI to WSGI is this module's own (``BufferedWSGI``), not a general one: a general bridge
+streams the body to and the response from the thread, and every chunk makes the thread wait for the
+event loop – under load that is one more wait for the interpreter lock per chunk. Flask builds every
+response in memory anyway, and request bodies are capped (``MAX_CONTENT_LENGTH``), so buffering both
+costs nothing extra.
 
 gunicorn stays the process manager (pre-fork, restarts, graceful reload, heartbeat timeout), and every
 setting lives in ``gunicorn.conf.py``; this class only maps gunicorn's ``threads`` and
@@ -18,75 +25,151 @@ setting lives in ``gunicorn.conf.py``; this class only maps gunicorn's ``threads
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any, cast
+import asyncio
+import io
+import sys
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
+from types import TracebackType
+from typing import Any
 
-from a2wsgi import WSGIMiddleware
 from uvicorn_worker import UvicornWorker  # type: ignore[import-untyped]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+StartResponse = Callable[..., Callable[[bytes], None]]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+Response = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 DEFAULT_MAX_BODY = 1024 * 1024
+TOO_LARGE = "Die gesendeten Daten sind zu groß."
 
 
-class ReadBodyFirst:
-    """ASGI middleware: read the whole request body in the event loop before calling ``app``.
+class BufferedWSGI:
+    """An ASGI app that runs a WSGI app on complete requests and takes back complete responses.
 
-    The WSGI bridge would otherwise start the app in a pool thread right after the headers and let it
-    block there on a body that trickles in. A body over ``max_body`` bytes is answered with 413 without
-    being read further (a declared Content-Length over the limit goes straight to the app, which refuses
-    it before reading, with its German error page).
+    A body over ``max_body`` bytes is answered with 413 as soon as it gets too large; a declared
+    Content-Length over the limit goes to the WSGI app unread, which refuses it (Flask: its German page).
     """
 
-    def __init__(self, app: ASGIApp, max_body: int = DEFAULT_MAX_BODY) -> None:
+    def __init__(self, app: WSGIApp, threads: int, max_body: int = DEFAULT_MAX_BODY) -> None:
         self.app = app
         self.max_body = max_body
+        self.executor = ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="wsgi")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or _declared_length(scope) > self.max_body:
-            await self.app(scope, receive, send)
-            return
+        if scope["type"] != "http":
+            return  # no websockets; lifespan events are switched off in the worker
+        declared = _declared_length(scope)
+        body = b""
+        if declared <= self.max_body:
+            read = await self._read_body(receive)
+            if read is None:
+                return  # the client went away before its request was complete: nothing to run
+            if len(read) > self.max_body:
+                await _plain(send, 413, TOO_LARGE)
+                return
+            body = read
+        environ = build_environ(scope, body, declared if declared > self.max_body else len(body))
+        loop = asyncio.get_running_loop()
+        status, headers, content = await loop.run_in_executor(self.executor, self.run_app, environ)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": content})
+
+    async def _read_body(self, receive: Receive) -> bytes | None:
+        """The whole body (stops reading one byte past the limit); None if the client disconnected."""
         chunks: list[bytes] = []
         size = 0
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                return  # the client went away before its request was complete: nothing to run
+                return None
             chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body:
-                await _refuse(send, 413, "Die gesendeten Daten sind zu groß.")
-                return
             chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body: Message | None = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            size += len(chunk)
+            if size > self.max_body or not message.get("more_body", False):
+                return b"".join(chunks)
 
-        async def replay() -> Message:
-            nonlocal body
-            if body is not None:
-                message, body = body, None
-                return message
-            return await receive()
+    def run_app(self, environ: dict[str, Any]) -> Response:
+        """Run the WSGI app in a pool thread; return status, headers and the whole body."""
+        started: list[Any] = []
+        chunks: list[bytes] = []
 
-        await self.app(scope, replay, send)
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
+        ) -> Callable[[bytes], None]:
+            if exc_info is not None and started:
+                raise exc_info[1].with_traceback(exc_info[2])
+            started[:] = [status, headers]
+            return chunks.append
+
+        iterable = self.app(environ, start_response)
+        try:
+            for chunk in iterable:
+                chunks.append(chunk)
+        finally:
+            close = getattr(iterable, "close", None)
+            if close is not None:
+                close()
+        status, headers = started
+        encoded = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+        return int(status.split(" ", 1)[0]), encoded, b"".join(chunks)
+
+
+def build_environ(scope: Scope, body: bytes, content_length: int) -> dict[str, Any]:
+    """The WSGI environ of a buffered ASGI request (PEP 3333: native strings hold latin-1 bytes)."""
+    server = scope.get("server") or ("localhost", 80)
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": scope["method"],
+        "SCRIPT_NAME": scope.get("root_path", "").encode("utf-8").decode("latin-1"),
+        "PATH_INFO": scope["path"].encode("utf-8").decode("latin-1"),
+        "QUERY_STRING": scope["query_string"].decode("latin-1"),
+        "SERVER_NAME": str(server[0]),
+        "SERVER_PORT": str(server[1] or 80),
+        "SERVER_PROTOCOL": f"HTTP/{scope['http_version']}",
+        "CONTENT_LENGTH": str(content_length),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scope.get("scheme", "http"),
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.input_terminated": True,
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    client = scope.get("client")
+    if client:
+        environ["REMOTE_ADDR"], environ["REMOTE_PORT"] = str(client[0]), str(client[1])
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1")
+        if "_" in name:
+            continue  # X_Forwarded_For would pose as X-Forwarded-For (gunicorn drops these too)
+        if name in ("content-length", "transfer-encoding"):
+            continue  # the body is complete: CONTENT_LENGTH above is its length
+        key = "CONTENT_TYPE" if name == "content-type" else "HTTP_" + name.upper().replace("-", "_")
+        value = raw_value.decode("latin-1")
+        environ[key] = f"{environ[key]},{value}" if key in environ else value
+    return environ
 
 
 def _declared_length(scope: Scope) -> int:
-    for name, value in scope.get("headers", ()):
+    for name, value in scope["headers"]:
         if name == b"content-length":
             return int(value) if value.isdigit() else 0
     return 0
 
 
-async def _refuse(send: Send, status: int, text: str) -> None:
+async def _plain(send: Send, status: int, text: str) -> None:
     body = text.encode()
-    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": [*headers, (b"connection", b"close")]})
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -100,6 +183,7 @@ class EgsWorker(UvicornWorker):  # type: ignore[misc]  # uvicorn_worker ships no
     CONFIG_KWARGS: dict[str, Any] = {
         "loop": "asyncio",
         "http": "h11",
+        "ws": "none",
         "interface": "asgi3",
         "lifespan": "off",
         "server_header": False,
@@ -114,10 +198,5 @@ class EgsWorker(UvicornWorker):  # type: ignore[misc]  # uvicorn_worker ships no
 
     def load_wsgi(self) -> None:
         super().load_wsgi()
-        wsgi_app = self.wsgi
-        max_body = getattr(wsgi_app, "config", {}).get("MAX_CONTENT_LENGTH") or DEFAULT_MAX_BODY
-        # send_queue_size=0: the response's chunks queue up in the event loop without bound, so a thread hands
-        # over the whole response and is free, however slowly the client reads (Flask builds every response
-        # in memory anyway; static files are at most a few hundred KiB).
-        bridge = cast(ASGIApp, WSGIMiddleware(wsgi_app, workers=self.cfg.threads, send_queue_size=0))
-        self.wsgi = ReadBodyFirst(bridge, max_body=max_body)
+        max_body = getattr(self.wsgi, "config", {}).get("MAX_CONTENT_LENGTH") or DEFAULT_MAX_BODY
+        self.wsgi = BufferedWSGI(self.wsgi, threads=self.cfg.threads, max_body=max_body)
