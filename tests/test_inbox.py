@@ -68,6 +68,12 @@ def test_search_and_filters(deployed: Engine) -> None:
 
 
 def test_due_dates_sort_and_overdue_tab(deployed: Engine) -> None:
+    # "heute" depends on the hour: at 10:00 (Berlin), +5 h is still today; at 20:00 it would be tomorrow.
+    with clock.frozen(clock.parse_iso("2026-06-15T10:00:00+02:00")):
+        due_dates_sort_and_overdue_tab(deployed)
+
+
+def due_dates_sort_and_overdue_tab(deployed: Engine) -> None:
     ids = registered_cases(deployed)
     egs = deployed.actor("egs")
     with deployed.db.transaction() as session:
