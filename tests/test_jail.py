@@ -85,7 +85,11 @@ def test_hostile_script_fails_only_its_step(jailed: Engine, script: str, expecte
     assert seconds < LIMITS["jail_step_seconds"] + 3
     assert_unchanged(jailed, instance_id, task_uuid)
     with jailed.db.reading() as session:
-        actions = list(session.scalars(sa.select(AuditEvent.action).where(AuditEvent.instance_id == instance_id)))
+        actions = list(
+            session.scalars(
+                sa.select(AuditEvent.action).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.id)
+            )
+        )
     assert actions == ["start", "script_error"]
 
 

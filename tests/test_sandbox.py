@@ -107,7 +107,8 @@ def test_failing_script_refuses_the_step_and_keeps_the_case(
     with script_engine.db.reading() as session:
         row = session.get(ProcessInstance, instance_id)
         assert row is not None and row.lock_version == 1 and row.status == "running"
-        actions = list(session.scalars(sa.select(AuditEvent.action).where(AuditEvent.instance_id == instance_id)))
+        query = sa.select(AuditEvent.action).where(AuditEvent.instance_id == instance_id).order_by(AuditEvent.id)
+        actions = list(session.scalars(query))
     assert actions == ["start", "script_error"]
     # The same step with harmless input still works afterwards.
     script_engine.complete_task(egs, task_uuid, {"text": "ab", "anzahl": 3, "modus": "normal"})
