@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import socket
 import threading
@@ -215,3 +216,13 @@ def test_a_client_that_leaves_mid_body_runs_nothing() -> None:
         raise AssertionError("the app must not run")
 
     assert _call(BufferedWSGI(never, threads=1), [{"type": "http.request", "body": b"a", "more_body": True}], []) == []
+
+
+def test_access_log_lines_leave_out_the_query() -> None:
+    """Inbox searches put names and case numbers into the query string; the access log must not keep them."""
+    from webapp.serving import _without_query
+
+    record = logging.LogRecord("uvicorn.access", logging.INFO, "", 0, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5", "GET", "/?suche=Probstfeld", "1.1", 200), None)  # fmt: skip
+    assert _without_query(record)
+    assert "Probstfeld" not in record.getMessage() and "GET /?… HTTP/1.1" in record.getMessage()

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import sys
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
@@ -173,6 +174,14 @@ async def _plain(send: Send, status: int, text: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def _without_query(record: logging.LogRecord) -> bool:
+    """Access log lines keep the path but not the query: inbox searches carry names and case numbers."""
+    args = record.args
+    if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
+        record.args = (*args[:2], args[2].split("?", 1)[0] + "?…", *args[3:])
+    return True
+
+
 class EgsWorker(UvicornWorker):  # type: ignore[misc]  # uvicorn_worker ships no type information
     """A gunicorn worker: uvicorn's event loop reads requests, a pool of ``threads`` runs the WSGI app.
 
@@ -195,6 +204,10 @@ class EgsWorker(UvicornWorker):  # type: ignore[misc]  # uvicorn_worker ships no
         super().__init__(*args, **kwargs)
         # Beyond this many connections (or requests in flight) per worker, uvicorn answers 503 at once.
         self.config.limit_concurrency = self.cfg.worker_connections
+
+    def init_process(self) -> None:
+        logging.getLogger("uvicorn.access").addFilter(_without_query)
+        super().init_process()
 
     def load_wsgi(self) -> None:
         super().load_wsgi()

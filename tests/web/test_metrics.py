@@ -43,6 +43,8 @@ def test_metrics_need_the_token_or_the_machine_itself(deployed: Engine) -> None:
     app = create_app(engine=deployed)
     outside = app.test_client().get("/metrics", environ_base={"REMOTE_ADDR": "10.1.2.3"})
     assert outside.status_code == 403
+    proxied = app.test_client().get("/metrics", headers={"X-Forwarded-For": "10.1.2.3"})
+    assert proxied.status_code == 403, "a reverse proxy on the same machine must not make everyone local"
     deployed.settings = type(deployed.settings)(**{**deployed.settings.__dict__, "metrics_token": "geheim"})
     assert app.test_client().get("/metrics").status_code == 403  # loopback is not enough once a token is set
     wrong = app.test_client().get("/metrics", headers={"Authorization": "Bearer falsch"})

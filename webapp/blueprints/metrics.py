@@ -77,7 +77,10 @@ def _allowed() -> bool:
     if token:
         offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         return hmac.compare_digest(offered.encode(), token.encode())
-    return request.remote_addr in LOOPBACK
+    # Behind a reverse proxy on the same machine every request comes from loopback: a forwarded request
+    # is never the machine itself.
+    forwarded = "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
+    return request.remote_addr in LOOPBACK and not forwarded
 
 
 def _gauge(name: str, help_text: str, values: dict[str, int]) -> list[str]:
