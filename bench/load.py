@@ -47,11 +47,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import sqlalchemy as sa
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.pg_schema import drop_schema, fresh_schema  # noqa: E402
 from engine.api import Engine  # noqa: E402
 from engine.auth import create_user, hash_password, system_actor  # noqa: E402
 from engine.config import load_settings  # noqa: E402
@@ -139,30 +138,12 @@ PG_SCHEMA = f"egs_load_{os.getpid()}"
 
 
 def fresh_pg_schema(url: str) -> str:
-    """(Re)create this run's schema in the database of ``url``; return the URL that works in it.
-
-    Other benchmarks may use the same database at the same time: each works in a schema of its own.
-    """
-    admin = sa.create_engine(url)
-    with admin.begin() as connection:
-        if connection.execute(sa.text("SELECT to_regclass('public.alembic_version')")).scalar() is not None:
-            sys.exit("The public schema of this database holds EGS tables, which would shadow the bench's own schema.")
-        connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('egs-test-setup'))"))
-        connection.execute(sa.text("CREATE SCHEMA IF NOT EXISTS public"))
-        connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
-        connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-        connection.execute(sa.text(f"CREATE SCHEMA {PG_SCHEMA}"))
-    admin.dispose()
-    # pg_trgm's operator classes live in public, so public stays on the search path (after ours).
-    scoped = sa.make_url(url).update_query_dict({"options": f"-csearch_path={PG_SCHEMA},public"})
-    return scoped.render_as_string(hide_password=False)
+    """This run's schema in the database of ``url``; the URL that works in it."""
+    return fresh_schema(url, PG_SCHEMA)
 
 
 def drop_pg_schema(url: str) -> None:
-    admin = sa.create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-    admin.dispose()
+    drop_schema(url, PG_SCHEMA)
 
 
 def prepare(url: str, clerks: int, cases_per_clerk: int) -> float:

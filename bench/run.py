@@ -63,6 +63,7 @@ from SpiffWorkflow.util.task import TaskState
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.pg_schema import drop_schema, fresh_schema  # noqa: E402
 from engine.api import Engine  # noqa: E402
 from engine.auth import system_actor  # noqa: E402
 from engine.config import load_settings  # noqa: E402
@@ -274,25 +275,12 @@ def _status_of(result: Any) -> str | None:
 
 
 def pg_bench_url(url: str) -> str:
-    """Create this run's schema in the database of ``url``; return the URL that works in it."""
-    admin = sa.create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('egs-test-setup'))"))
-        connection.execute(sa.text("CREATE SCHEMA IF NOT EXISTS public"))
-        connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
-        connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-        connection.execute(sa.text(f"CREATE SCHEMA {PG_SCHEMA}"))
-    admin.dispose()
-    # pg_trgm's operator classes live in public, so public stays on the search path (after ours).
-    bench = sa.make_url(url).update_query_dict({"options": f"-csearch_path={PG_SCHEMA},public"})
-    return bench.render_as_string(hide_password=False)
+    """This run's schema in the database of ``url``; the URL that works in it."""
+    return fresh_schema(url, PG_SCHEMA)
 
 
 def drop_pg_schema(url: str) -> None:
-    admin = sa.create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-    admin.dispose()
+    drop_schema(url, PG_SCHEMA)
 
 
 class EgsVariant:
