@@ -179,9 +179,11 @@ def waiting_timers(workflow: BpmnWorkflow) -> dict[UUID, str]:
     return found
 
 
-def case_data(workflow: BpmnWorkflow) -> dict[str, Any]:
-    """The data gathered so far in a case (the data an open task sees, else the last one's)."""
-    ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+def case_data(workflow: BpmnWorkflow, ready: list[Task] | None = None) -> dict[str, Any]:
+    """The data gathered so far in a case (the data an open task sees, else the last one's); ``ready``:
+    the case's open user tasks if the caller has them."""
+    if ready is None:
+        ready = workflow.get_tasks(state=TaskState.READY, manual=True)
     if ready:
         return dict(ready[0].data)
     last = workflow.last_task.data if workflow.last_task is not None else {}
@@ -202,12 +204,12 @@ def summarise(workflow: BpmnWorkflow, dumps: Callable[[BpmnWorkflow], str]) -> S
             f"höchstens {MAX_STATE_CHARS // 1_000_000} MB)."
         )
     finished = workflow.is_completed()
-    data = case_data(workflow)
     ready = [] if finished else workflow.get_tasks(state=TaskState.READY, manual=True)
+    data = case_data(workflow, ready)
     return StepResult(
         state=state,
         finished=finished,
-        end_reached=_end_reached(workflow),
+        end_reached=finished and _end_reached(workflow),  # walked only when it decides 'completed'
         next_timer_at=None if finished else timers.next_timer_due(workflow),
         applicant_name=_applicant(data),
         claim_date=_claim_date(data),
