@@ -154,7 +154,7 @@ def record(
     )
     event.hash = _digest(event)
     columns = {name: getattr(event, name) for name in _EVENT_COLUMNS}
-    session.execute(sa.insert(EVENTS).values(columns))  # Core: no unit-of-work flush for an append-only row
+    session.execute(_INSERT_EVENT, columns)  # Core: no unit-of-work flush for an append-only row
     if held is not None:
         held[0], held[1] = event.hash, True
     elif write_back:
@@ -164,6 +164,7 @@ def record(
 
 _HEADS = "egs_audit_heads"
 EVENTS: sa.Table = AuditEvent.__table__  # type: ignore[assignment]
+_INSERT_EVENT = sa.insert(EVENTS)
 _EVENT_COLUMNS = ("occurred_at", "actor", "action", "instance_id", "task_uuid", "process_id", "details", "chain",
                   "prev_hash", "hash")  # fmt: skip
 

@@ -31,6 +31,11 @@ from .vocabulary import COMPLETED, ERROR, NORMAL_PRIORITY, RUNNING
 # The tables themselves (Core statements: the step path needs none of the ORM's bookkeeping).
 CASES: sa.Table = ProcessInstance.__table__  # type: ignore[assignment]
 INBOX: sa.Table = HumanTask.__table__  # type: ignore[assignment]
+# Built once: the SET clause comes from the parameters of each execution (no statement building per step).
+_UPDATE_CASE = sa.update(CASES).where(
+    CASES.c.id == sa.bindparam("b_case"), CASES.c.lock_version == sa.bindparam("b_expected")
+)
+_UPDATE_INBOX_ROW = sa.update(INBOX).where(INBOX.c.id == sa.bindparam("b_row"))
 STUCK = "Der Vorgang kam zum Stillstand, ohne ein Endereignis zu erreichen."
 
 
@@ -151,9 +156,7 @@ class CaseRuntime:
     def _update(self, session: Session, row: ProcessInstance, expected: int, values: dict[str, Any]) -> None:
         """``UPDATE … WHERE lock_version = expected``; the row object takes the new values (no re-read)."""
         values = {**values, "lock_version": expected + 1}
-        result = session.execute(
-            sa.update(CASES).where(CASES.c.id == row.id, CASES.c.lock_version == expected).values(**values)
-        )
+        result = session.execute(_UPDATE_CASE, {"b_case": row.id, "b_expected": expected, **values})
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise ConflictError(
                 "Der Vorgang wurde zwischenzeitlich von jemand anderem geändert. Bitte neu laden.",
@@ -194,9 +197,9 @@ def sync_inbox(
             due,
         ):
             columns = _case_columns(row) | {"due_at": due, "due_sort": due or NO_DUE_DATE}
-            session.execute(sa.update(INBOX).where(INBOX.c.id == current.id).values(columns))
+            session.execute(_UPDATE_INBOX_ROW, {"b_row": current.id, **columns})
     while free and new_rows:
-        session.execute(sa.update(INBOX).where(INBOX.c.id == free.pop()).values(new_rows.pop()))
+        session.execute(_UPDATE_INBOX_ROW, {"b_row": free.pop(), **new_rows.pop()})
     if free:
         session.execute(sa.delete(INBOX).where(INBOX.c.id.in_(free)))
     if new_rows:

@@ -44,12 +44,7 @@ def find(session: Session, task_uuid: str) -> HumanTask | None:
     The same statement reads the case's version (for the four-eyes rule) and the head of its audit chain,
     which the session then holds: what the caller records about the task costs one INSERT.
     """
-    row = session.execute(
-        sa.select(HumanTask, ProcessInstance.version_id, ProcessInstance.audit_head)
-        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-        .where(HumanTask.task_uuid == task_uuid)
-        .with_for_update(of=ProcessInstance)
-    ).first()
+    row = session.execute(_FIND, {"b_task": task_uuid}).first()
     if row is None:
         return None
     task, version_id, head = row
@@ -59,6 +54,12 @@ def find(session: Session, task_uuid: str) -> HumanTask | None:
 
 
 _VERSIONS = "egs_case_versions"
+_FIND = (
+    sa.select(HumanTask, ProcessInstance.version_id, ProcessInstance.audit_head)
+    .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+    .where(HumanTask.task_uuid == sa.bindparam("b_task"))
+    .with_for_update(of=ProcessInstance)
+)
 
 
 def instance_of(session: Session, task_uuid: str) -> int | None:
@@ -286,17 +287,25 @@ def complete(
     return Completion(header_of(row, version), next_tasks)
 
 
+_STEP_ROWS = (
+    sa.select(
+        ProcessInstance,
+        HumanTask,
+        sa.exists().where(TaskDraft.task_uuid == sa.bindparam("b_task")).label("has_draft"),
+    )
+    .join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
+    .where(
+        ProcessInstance.id
+        == sa.select(HumanTask.instance_id).where(HumanTask.task_uuid == sa.bindparam("b_task")).scalar_subquery()
+    )
+    .with_for_update(of=ProcessInstance)
+)
+
+
 def _step_rows(session: Session, task_uuid: str) -> tuple[ProcessInstance, list[HumanTask], bool] | None:
     """The case of an open task (row locked), all its inbox rows, and whether the task has a draft – in one
     statement; None if the task is not open."""
-    instance = sa.select(HumanTask.instance_id).where(HumanTask.task_uuid == task_uuid).scalar_subquery()
-    has_draft = sa.exists().where(TaskDraft.task_uuid == task_uuid).label("has_draft")
-    rows = session.execute(
-        sa.select(ProcessInstance, HumanTask, has_draft)
-        .join(HumanTask, HumanTask.instance_id == ProcessInstance.id)
-        .where(ProcessInstance.id == instance)
-        .with_for_update(of=ProcessInstance)
-    ).all()
+    rows = session.execute(_STEP_ROWS, {"b_task": task_uuid}).all()
     if not rows:
         return None
     return rows[0][0], [task for _, task, _ in rows], bool(rows[0][2])
