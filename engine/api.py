@@ -279,21 +279,21 @@ class Engine:
 
     def incident_count(self, actor: Actor) -> int:
         with self.db.reading() as session:
-            return incidents.count_open(session, actor)
+            return incidents.count_open(session, self.specs, actor)
 
     def retry_incident(self, actor: Actor, incident_id: int) -> None:
         """Set a stopped case going again; audited."""
         with self._operation(actor, "retry_incident") as session:
-            incidents.retry(session, actor, incident_id)
+            incidents.retry(session, self.specs, actor, incident_id)
 
     def mark_incident_fixed(self, actor: Actor, incident_id: int) -> None:
         with self._operation(actor, "mark_incident_fixed") as session:
-            incidents.mark_fixed(session, actor, incident_id)
+            incidents.mark_fixed(session, self.specs, actor, incident_id)
 
     def cancel_case(self, actor: Actor, incident_id: int, reason: str) -> None:
         """Cancel the case of an incident with a reason; audited."""
         with self._operation(actor, "cancel_case") as session:
-            incidents.cancel_case(session, actor, incident_id, reason)
+            incidents.cancel_case(session, self.specs, actor, incident_id, reason)
 
     # --- monitoring -----------------------------------------------------------------------------------------
 

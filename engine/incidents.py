@@ -164,6 +164,8 @@ def open_incidents(session: Session, specs: SpecCache, actor: Actor) -> list[Inc
     views: list[IncidentView] = []
     for incident, case in rows:
         version = specs.get(session, case.version_id)
+        if not permissions.may_handle_incident(actor, version.lanes, case.site):
+            continue
         info = version.model.tasks.get(incident.element_id or "")
         views.append(
             IncidentView(
@@ -186,20 +188,12 @@ def open_incidents(session: Session, specs: SpecCache, actor: Actor) -> list[Inc
     return views
 
 
-def count_open(session: Session, actor: Actor) -> int:
+def count_open(session: Session, specs: SpecCache, actor: Actor) -> int:
     """How many open incidents the actor handles (for the navigation)."""
-    sites = permissions.incident_sites(actor)
-    if not sites:
-        return 0
-    count = session.scalar(
-        sa.select(sa.func.count(Incident.id))
-        .join(ProcessInstance, ProcessInstance.id == Incident.instance_id)
-        .where(Incident.resolved_at.is_(None), ProcessInstance.site.in_(sites))
-    )
-    return int(count or 0)
+    return len(open_incidents(session, specs, actor)) if permissions.incident_sites(actor) else 0
 
 
-def _handled(session: Session, actor: Actor, incident_id: int) -> tuple[Incident, ProcessInstance]:
+def _handled(session: Session, specs: SpecCache, actor: Actor, incident_id: int) -> tuple[Incident, ProcessInstance]:
     """The open incident and its case, if the actor handles the case's site (the case row locked).
 
     :raises NotFoundError: no such open incident. :raises PermissionDeniedError:
@@ -211,7 +205,7 @@ def _handled(session: Session, actor: Actor, incident_id: int) -> tuple[Incident
         sa.select(ProcessInstance).where(ProcessInstance.id == incident.instance_id).with_for_update()
     )
     assert case is not None
-    if not permissions.may_handle_incidents(actor, case.site):
+    if not permissions.may_handle_incident(actor, specs.get(session, case.version_id).lanes, case.site):
         raise PermissionDeniedError(f"Störungen am Standort {case.site} bearbeiten nur Prozessverantwortliche "
                                     "und die Leitung des Standorts.")  # fmt: skip
     return incident, case
@@ -227,9 +221,9 @@ def _set_case(session: Session, case: ProcessInstance, **values: object) -> None
     )
 
 
-def retry(session: Session, actor: Actor, incident_id: int) -> None:
+def retry(session: Session, specs: SpecCache, actor: Actor, incident_id: int) -> None:
     """Set a stopped case going again (the worker retries its timer or message at once)."""
-    incident, case = _handled(session, actor, incident_id)
+    incident, case = _handled(session, specs, actor, incident_id)
     if not may_retry(case.status, incident.kind, incident.next_retry_at):
         raise RuleViolationError("Diese Störung kann nicht erneut versucht werden: der Schritt wird in der "
                                  "Aufgabe erneut ausgeführt, oder der Vorgang muss abgebrochen werden.")  # fmt: skip
@@ -239,9 +233,9 @@ def retry(session: Session, actor: Actor, incident_id: int) -> None:
                  details={"incident": incident.id, "element": incident.element_id})  # fmt: skip
 
 
-def mark_fixed(session: Session, actor: Actor, incident_id: int) -> None:
+def mark_fixed(session: Session, specs: SpecCache, actor: Actor, incident_id: int) -> None:
     """Close the incident of a failed step in a running case (the model or configuration was fixed)."""
-    incident, case = _handled(session, actor, incident_id)
+    incident, case = _handled(session, specs, actor, incident_id)
     if case.status != RUNNING:
         raise RuleViolationError("Der Vorgang ist angehalten: bitte erneut versuchen oder abbrechen.")
     resolve_open(session, case.id, "Als behoben markiert", actor.username)
@@ -250,7 +244,7 @@ def mark_fixed(session: Session, actor: Actor, incident_id: int) -> None:
                  details={"incident": incident.id, "element": incident.element_id})  # fmt: skip
 
 
-def cancel_case(session: Session, actor: Actor, incident_id: int, reason: str) -> None:
+def cancel_case(session: Session, specs: SpecCache, actor: Actor, incident_id: int, reason: str) -> None:
     """End the case of an incident for good ('abgebrochen'), with a reason; its open tasks disappear.
 
     :raises RuleViolationError: no reason given.
@@ -258,7 +252,7 @@ def cancel_case(session: Session, actor: Actor, incident_id: int, reason: str) -
     reason = reason.strip()
     if not reason:
         raise RuleViolationError("Bitte einen Grund für den Abbruch angeben.")
-    incident, case = _handled(session, actor, incident_id)
+    incident, case = _handled(session, specs, actor, incident_id)
     resolve_open(session, case.id, f"Vorgang abgebrochen: {reason}", actor.username)
     _set_case(session, case, status=CANCELLED, error_message=None, next_timer_at=None, completed_at=clock.now())
     session.execute(sa.delete(HumanTask).where(HumanTask.instance_id == case.id))

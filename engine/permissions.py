@@ -157,6 +157,14 @@ def may_handle_incidents(actor: Actor, site: str) -> bool:
     return actor.system or actor.has_group("MODELLER", site) or may_lead(actor, site)
 
 
+def may_handle_incident(actor: Actor, lanes: Iterable[str], site: str) -> bool:
+    """Handle the incident of one case: process owners at its site; leads only of cases they may open
+    (an SGB II lead does not see FB 50 cases, not even their case numbers and errors)."""
+    if actor.system or actor.has_group("MODELLER", site):
+        return True
+    return may_lead(actor, site) and may_view_case(actor, lanes, site)
+
+
 def incident_sites(actor: Actor) -> list[str]:
     """The sites whose incidents the actor handles."""
     return [site for site in SITES if may_handle_incidents(actor, site)]

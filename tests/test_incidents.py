@@ -197,3 +197,17 @@ def test_a_case_that_runs_out_of_work_without_an_end_event_is_an_incident(owners
     [incident] = owners.incidents(owners.actor("fdl"))
     assert incident.instance_id == case.instance_id and "ohne ein Endereignis" in incident.message
     assert not incident.may_retry and not incident.may_mark_fixed, "only cancelling helps"
+
+
+def test_an_sgb_ii_lead_does_not_see_incidents_of_fb50_cases(owners: Engine, make_user) -> None:  # type: ignore[no-untyped-def]
+    """FB 50 (SGB XII) keeps its data apart: the site's SGB II leads see neither the case nor its incident."""
+    text = hostile.timer_script_process("test_fb50_gift", "wert = range(3)").replace('name="EGS"', 'name="FB50"')
+    hostile.deploy(owners, "test_fb50_gift", text)
+    with clock.frozen(START):
+        owners.start_case(owners.actor("fb50"), "test_fb50_gift", site="56.6")
+    owners.fire_due_timers(START + timedelta(days=2))
+    lead = make_user("tl_566", ("TL", "56.6"))
+    assert owners.incidents(lead) == [] and owners.incident_count(lead) == 0
+    [incident] = owners.incidents(owners.actor("modeller"))
+    with pytest.raises(PermissionDeniedError):
+        owners.cancel_case(lead, incident.id, "nicht meins")
