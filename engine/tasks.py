@@ -312,8 +312,10 @@ def _step_rows(session: Session, task_uuid: str) -> tuple[ProcessInstance, list[
 
 
 def colleagues(session: Session, actor: Actor, task_uuid: str) -> list[tuple[str, str]]:
-    """(user name, display name) of the other people who may work this task (for delegation)."""
-    task = find(session, task_uuid)
+    """(user name, display name) of the other people who may work this task (for delegation).
+
+    A plain read: it must not wait for a step that holds the case row."""
+    task = session.scalar(sa.select(HumanTask).where(HumanTask.task_uuid == task_uuid))
     if task is None:
         return []
     rows = session.execute(
