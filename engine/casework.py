@@ -8,8 +8,8 @@ case waits but a process starts with that message, a new case of it is started a
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,7 +25,7 @@ from .read_models import CaseHeader, header_of
 from .runtime import CaseRuntime
 from .service_tasks import ServiceContext
 from .stepping import StepResult
-from .steps import Steps
+from .steps import Steps, StepSession
 from .versions import LoadedVersion, SpecCache
 from .vocabulary import BUSINESS_KEY_MAX, RUNNING, SITES
 
@@ -41,10 +41,16 @@ class Casework:
         self.konfig = konfig
         self.steps = steps
 
-    def acting_for(self, session: Session, row: ProcessInstance, actor: str) -> AbstractContextManager[None]:
-        """Bind the case and user for service tasks that run in the following block."""
+    @contextmanager
+    def step_on(
+        self, session: Session, row: ProcessInstance, version: LoadedVersion, actor: str
+    ) -> Iterator[StepSession]:
+        """A jail for one step of the (locked) case ``row``: the session holds the case's audit chain head,
+        and service operations the step calls act for the case and ``actor``."""
+        audit.hold_head(session, row.id, row.audit_head)
         context = ServiceContext(session, row.id, row.business_key, row.site, actor, self.konfig)
-        return service_tasks.bound(context)
+        with service_tasks.bound(context), self.steps.session(version) as step:
+            yield step
 
     def start_for(
         self,
@@ -130,14 +136,13 @@ class Casework:
             session, version, site=site, business_key=business_key, actor=actor,
             related_key=str(related)[:BUSINESS_KEY_MAX] if related else None,
         )  # fmt: skip
-        audit.hold_head(session, row.id, None)
         initial = {
             "vorgangsnummer": row.business_key,
             "standort": site,
             "gestartet_am": clock.today_berlin().isoformat(),
             **(data or {}),
         }
-        with self.acting_for(session, row, actor), self.steps.session(version) as step:
+        with self.step_on(session, row, version, actor) as step:
             result = step.start(initial, message)
         if not result.delivered and message is not None:
             raise RuleViolationError(f"„{version.name}“ wartet beim Start nicht auf die Nachricht „{message[0]}“.")
@@ -192,9 +197,8 @@ class Casework:
                 continue
             version = self.specs.get(session, row.version_id)
             expected = row.lock_version
-            audit.hold_head(session, row.id, row.audit_head)
             try:
-                with self.acting_for(session, row, actor), self.steps.session(version) as step:
+                with self.step_on(session, row, version, actor) as step:
                     result = step.deliver(row.state, row.serializer_version, name, payload)
             except ScriptError as exc:  # the receiving case failed: its incident, not the sender's
                 if exc.instance_id is None:

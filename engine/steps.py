@@ -20,9 +20,8 @@ from typing import Any
 from . import clock, service_tasks
 from .errors import FormValidationError, ScriptError
 from .forms import Submission
-from .jail import JailFailure, JailLimits, JailProcess, ServiceRefused, pool_for, raise_error
+from .jail import JailFailure, JailLimits, JailPool, JailProcess, ServiceRefused, pool_for, raise_error
 from .konfiguration import Konfiguration, thaw
-from .serialization import SERIALIZER_VERSION
 from .stepping import ReadyTask, StepResult
 from .versions import LoadedVersion
 
@@ -35,14 +34,13 @@ class Steps:
         self.konfig = konfig
         self.script_timeout = script_timeout
         self.max_model_bytes = max_model_bytes
-        values = thaw(konfig.values)
-        self._konfig_values = values
+        self.konfig_values = thaw(konfig.values)  # the snapshot a jail gets, once per jail
         self.konfig_digest = hashlib.sha256(
-            json.dumps([konfig.version, values], sort_keys=True, default=str).encode("utf-8")
+            json.dumps([konfig.version, self.konfig_values], sort_keys=True, default=str).encode("utf-8")
         ).hexdigest()
 
     @property
-    def pool(self) -> Any:
+    def pool(self) -> JailPool:
         return pool_for(self.limits)
 
     @contextmanager
@@ -99,7 +97,7 @@ class StepSession:
         steps, jail = self.steps, self.jail
         if steps.konfig_digest not in jail.konfigs:
             message = {"op": "konfig", "digest": steps.konfig_digest, "version": steps.konfig.version}
-            self._checked(jail.request({**message, "values": steps._konfig_values}, deadline=deadline))
+            self._checked(jail.request({**message, "values": steps.konfig_values}, deadline=deadline))
             jail.konfigs.add(steps.konfig_digest)
         if self.model_key not in jail.models:
             version = self.version
@@ -183,6 +181,3 @@ def _form_text(form: Mapping[str, Any]) -> str:
 
 def _instant(value: Any) -> datetime | None:
     return value if isinstance(value, datetime) else None
-
-
-__all__ = ["SERIALIZER_VERSION", "StepSession", "Steps"]

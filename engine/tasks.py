@@ -260,11 +260,10 @@ def complete(
             expected=expected,
             actual=row.lock_version,
         )
-    audit.hold_head(session, row.id, row.audit_head)
     version = casework.specs.get(session, row.version_id)
     form = version.forms.get(task_row.form_key or "", EMPTY_FORM)
     check_four_eyes(session, actor, row.id, version, task_row.task_spec_id)
-    with casework.acting_for(session, row, actor.username), casework.steps.session(version) as step:
+    with casework.step_on(session, row, version, actor.username) as step:
         result, clean, changes = step.complete(row.state, row.serializer_version, task_uuid, form, submission)
     if has_draft:
         session.execute(sa.delete(TaskDraft).where(TaskDraft.task_uuid == task_uuid))

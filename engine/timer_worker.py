@@ -82,8 +82,7 @@ def _fire_case_timers(db: Database, casework: Casework, instance_id: int, moment
         if row is None:
             return 0  # another worker has it, or it moved on
         version = casework.specs.get(session, row.version_id)
-        audit.hold_head(session, row.id, row.audit_head)
-        with casework.acting_for(session, row, SYSTEM), casework.steps.session(version) as step:
+        with casework.step_on(session, row, version, SYSTEM) as step:
             result = step.fire_timers(row.state, row.serializer_version)
         fired_names = result.fired
         if fired_names:
