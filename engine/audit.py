@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from . import clock
+from . import case_rows, clock
 from .models import AuditEvent, ProcessInstance
 
 GENESIS = "0" * 64
@@ -157,7 +157,7 @@ def record(
     session.execute(_INSERT_EVENT, columns)  # Core: no unit-of-work flush for an append-only row
     if held is not None:
         held[0], held[1] = event.hash, True
-    elif write_back:
+    elif write_back and instance_id is not None:
         _write_head(session, instance_id, event.hash)
     return event
 
@@ -186,9 +186,8 @@ def _last_hash(session: Session, chain: str) -> str | None:
     )
 
 
-def _write_head(session: Session, instance_id: int | None, head: str) -> None:
-    cases: sa.Table = ProcessInstance.__table__  # type: ignore[assignment]
-    session.execute(sa.update(cases).where(cases.c.id == instance_id).values(audit_head=head))
+def _write_head(session: Session, instance_id: int, head: str) -> None:
+    case_rows.note(session, instance_id, audit_head=head)
 
 
 @sa.event.listens_for(Session, "before_commit")

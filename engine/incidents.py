@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from . import audit, clock, permissions
+from . import audit, case_rows, clock, permissions
 from .audit import Action
 from .auth import Actor
 from .errors import EngineError, NotFoundError, PermissionDeniedError, RuleViolationError
@@ -79,12 +79,7 @@ def record(session: Session, instance_id: int, kind: str, error: BaseException) 
     incident.next_retry_at = now + pause_after(incident.attempts) if transient else None
     # The case row notes that it has an open incident (its state and lock_version stay as they are), so
     # that its next successful step closes the incident without looking for it.
-    session.execute(
-        sa.update(ProcessInstance)
-        .where(ProcessInstance.id == instance_id)
-        .values(error_message=incident.message)
-        .execution_options(synchronize_session=False)
-    )
+    case_rows.note(session, instance_id, error_message=incident.message)
     session.flush()
     return incident
 
@@ -213,12 +208,7 @@ def _handled(session: Session, specs: SpecCache, actor: Actor, incident_id: int)
 
 def _set_case(session: Session, case: ProcessInstance, **values: object) -> None:
     """Change the status of a case (lock_version moves on, so open forms of it become stale)."""
-    session.execute(
-        sa.update(ProcessInstance)
-        .where(ProcessInstance.id == case.id, ProcessInstance.lock_version == case.lock_version)
-        .values(**values, lock_version=case.lock_version + 1, updated_at=clock.now())
-        .execution_options(synchronize_session=False)
-    )
+    case_rows.update_case(session, case.id, case.lock_version, {**values, "updated_at": clock.now()})
 
 
 def retry(session: Session, specs: SpecCache, actor: Actor, incident_id: int) -> None:

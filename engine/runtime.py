@@ -1,7 +1,7 @@
 """Storing cases: create a case row, save what a step produced, load a case for reading.
 
 The caller owns the transaction. This module is the single place that writes a case row: ``create_row``
-inserts it, ``save`` and ``mark_error`` bump ``lock_version`` with ``UPDATE … WHERE lock_version = expected``
+inserts it, ``save`` and ``mark_error`` bump ``lock_version`` through ``case_rows.update_case``
 (a stale caller gets ``ConflictError``); ``save`` also rewrites the inbox rows and stores the next timer due
 time. ``engine.incidents`` changes the status of a case when a person retries or cancels it. Steps
 themselves run in the jail (``engine.steps``); the workflows loaded here are for reading and
@@ -20,21 +20,17 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import audit, clock, incidents
-from .errors import ConflictError, EngineError
+from . import audit, case_rows, clock, incidents
+from .errors import EngineError
 from .models import NO_DUE_DATE, HumanTask, ProcessInstance, search_text_of
 from .serialization import SERIALIZER_VERSION, StateCodec
 from .stepping import ReadyTask, StepResult
 from .versions import LoadedVersion, SpecCache
 from .vocabulary import COMPLETED, ERROR, NORMAL_PRIORITY, RUNNING
 
-# The tables themselves (Core statements: the step path needs none of the ORM's bookkeeping).
-CASES: sa.Table = ProcessInstance.__table__  # type: ignore[assignment]
+# The inbox table itself (Core statements: the step path needs none of the ORM's bookkeeping), and its row
+# UPDATE built once (the SET clause comes from the parameters of each execution).
 INBOX: sa.Table = HumanTask.__table__  # type: ignore[assignment]
-# Built once: the SET clause comes from the parameters of each execution (no statement building per step).
-_UPDATE_CASE = sa.update(CASES).where(
-    CASES.c.id == sa.bindparam("b_case"), CASES.c.lock_version == sa.bindparam("b_expected")
-)
 _UPDATE_INBOX_ROW = sa.update(INBOX).where(INBOX.c.id == sa.bindparam("b_row"))
 STUCK = "Der Vorgang kam zum Stillstand, ohne ein Endereignis zu erreichen."
 
@@ -155,15 +151,7 @@ class CaseRuntime:
 
     def _update(self, session: Session, row: ProcessInstance, expected: int, values: dict[str, Any]) -> None:
         """``UPDATE … WHERE lock_version = expected``; the row object takes the new values (no re-read)."""
-        values = {**values, "lock_version": expected + 1}
-        result = session.execute(_UPDATE_CASE, {"b_case": row.id, "b_expected": expected, **values})
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise ConflictError(
-                "Der Vorgang wurde zwischenzeitlich von jemand anderem geändert. Bitte neu laden.",
-                instance_id=row.id,
-                expected=expected,
-            )
-        for key, value in values.items():
+        for key, value in case_rows.update_case(session, row.id, expected, values).items():
             set_committed_value(row, key, value)
 
 
