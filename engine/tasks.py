@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -78,12 +78,17 @@ def workable(session: Session, actor: Actor, task_uuid: str) -> HumanTask:
     """
     task = find(session, task_uuid)
     if task is None:
-        known = session.scalar(sa.select(AuditEvent.id).where(AuditEvent.task_uuid == task_uuid).limit(1))
-        if known is not None:
-            raise ConflictError(TASK_GONE)
-        raise NotFoundError("Die Aufgabe gibt es nicht.")
+        _refuse_missing(session, task_uuid)
     _check_may_work(actor, task)
     return task
+
+
+def _refuse_missing(session: Session, task_uuid: str) -> NoReturn:
+    """:raises ConflictError: the task was open once and is done now. :raises NotFoundError: it never was."""
+    known = session.scalar(sa.select(AuditEvent.id).where(AuditEvent.task_uuid == task_uuid).limit(1))
+    if known is not None:
+        raise ConflictError(TASK_GONE)
+    raise NotFoundError("Die Aufgabe gibt es nicht.")
 
 
 def _check_may_work(actor: Actor, task: HumanTask) -> None:
@@ -179,11 +184,11 @@ def delegate(session: Session, specs: SpecCache, actor: Actor, task_uuid: str, t
     if not reason:
         raise FormValidationError({"grund": ["Bitte einen Grund für die Weitergabe angeben."]})
     task = find(session, task_uuid)
-    leads = task is not None and permissions.may_steer_task(actor, task.site)
-    if not leads:
-        task = workable(session, actor, task_uuid)
+    if task is None:
+        _refuse_missing(session, task_uuid)
+    if not permissions.may_steer_task(actor, task.site):
+        _check_may_work(actor, task)
         _not_held_by_other(task, actor)
-    assert task is not None
     try:
         target = load_actor(session, to_username)
     except AuthenticationError as exc:
@@ -246,8 +251,7 @@ def complete(
     """
     found = _step_rows(session, task_uuid)
     if found is None:
-        workable(session, actor, task_uuid)  # raises the right refusal (gone, unknown)
-        raise ConflictError(TASK_GONE)
+        _refuse_missing(session, task_uuid)
     row, inbox, has_draft = found
     task_row = next(task for task in inbox if task.task_uuid == task_uuid)
     _check_may_work(actor, task_row)
