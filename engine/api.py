@@ -9,11 +9,11 @@ because the operation's transaction is rolled back.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -55,6 +55,8 @@ from .staffing import StaffingShares, staffing_shares
 from .steps import Steps
 from .timer_worker import StopSignal
 from .versions import ProcessInfo, SpecCache
+
+T = TypeVar("T")
 
 log = logging.getLogger("egs.engine")
 
@@ -101,11 +103,12 @@ class Engine:
 
     @contextmanager
     def _operation(
-        self, actor: Actor, name: str, *, task_uuid: str | None = None, instance_id: int | None = None
-    ) -> Iterator[Session]:
+        self, actor: Actor, name: str, *, task_uuid: str | None = None, instance_id: int | None = None,
+        optimistic: bool = False,
+    ) -> Iterator[Session]:  # fmt: skip
         """One write transaction for ``name``; a refusal is recorded (case and task included) and re-raised."""
         try:
-            with self.db.transaction() as session:
+            with self.db.transaction(optimistic=optimistic) as session:
                 yield session
         except tuple(kind for kind, _ in REFUSALS) as exc:
             action = next(action for kind, action in REFUSALS if isinstance(exc, kind))
@@ -120,6 +123,16 @@ class Engine:
                     incidents.record(session, exc.instance_id or instance_id or 0, exc.during, exc)
             log.info("%s refused: %s (user %s)", name, action, actor.username)
             raise
+
+    def _step(self, actor: Actor, name: str, work: Callable[[Session], T], *, task_uuid: str | None = None) -> T:
+        """``_operation`` for work that runs model code in a jail: on SQLite without holding the database's write
+        lock while the model code runs, unless another writer interferes (``Database.optimistically``)."""
+
+        def attempt(optimistic: bool) -> T:
+            with self._operation(actor, name, task_uuid=task_uuid, optimistic=optimistic) as session:
+                return work(session)
+
+        return self.db.optimistically(attempt)
 
     # --- people ----------------------------------------------------------------------------------------------
 
@@ -192,15 +205,18 @@ class Engine:
     def start_case(self, actor: Actor, process_id: str, *, site: str | None = None, business_key: str | None = None,
                    system: bool = False, data: Mapping[str, Any] | None = None) -> CaseHeader:  # fmt: skip
         """Start a case (``Casework.start_for``); nothing is stored on any error."""
-        with self._operation(actor, "start") as session:
-            return self.casework.start_for(session, actor, process_id, site=site or self.settings.default_site,
-                                           business_key=business_key, system=system, data=data)  # fmt: skip
+        return self._step(actor, "start", lambda session: self.casework.start_for(
+            session, actor, process_id, site=site or self.settings.default_site, business_key=business_key,
+            system=system, data=data))  # fmt: skip
 
     def send_message(self, actor: Actor, name: str, business_key: str, payload: Mapping[str, Any] | None = None,
                      system: bool = False) -> int:  # fmt: skip
         """Deliver a message to the running cases with ``business_key`` (``Casework.send_for``)."""
-        with self._operation(actor, "message") as session:
-            return self.casework.send_for(session, actor, name, business_key, payload, system)
+        return self._step(
+            actor,
+            "message",
+            lambda session: self.casework.send_for(session, actor, name, business_key, payload, system),
+        )
 
     def case_view(self, actor: Actor, instance_id: int) -> CaseView:
         with self._operation(actor, "view_case", instance_id=instance_id) as session:
@@ -267,8 +283,12 @@ class Engine:
         return self._complete(actor, task_uuid, Submission("form", raw, clock.today_berlin()), expected_lock_version)
 
     def _complete(self, actor: Actor, task_uuid: str, submission: Submission, expected: int | None) -> Completion:
-        with self._operation(actor, "complete", task_uuid=task_uuid) as session:
-            return tasks.complete(session, self.casework, actor, task_uuid, submission, expected)
+        return self._step(
+            actor,
+            "complete",
+            lambda session: tasks.complete(session, self.casework, actor, task_uuid, submission, expected),
+            task_uuid=task_uuid,
+        )
 
     # --- incidents ("Störungen") ------------------------------------------------------------------------------
 
@@ -283,8 +303,7 @@ class Engine:
 
     def retry_incident(self, actor: Actor, incident_id: int) -> None:
         """Set a stopped case going again; audited."""
-        with self._operation(actor, "retry_incident") as session:
-            incidents.retry(session, self.specs, actor, incident_id)
+        self._step(actor, "retry_incident", lambda session: incidents.retry(session, self.specs, actor, incident_id))
 
     def mark_incident_fixed(self, actor: Actor, incident_id: int) -> None:
         with self._operation(actor, "mark_incident_fixed") as session:

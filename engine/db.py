@@ -3,21 +3,28 @@
 Only entry points (engine API functions, CLI, requests) open transactions; everything below receives
 the session. Write transactions on SQLite start with ``BEGIN IMMEDIATE`` so two writers serialise
 instead of failing half-way with a stale snapshot; PostgreSQL relies on row locks and ``lock_version``.
+
+A step runs model code in a jail for up to its time limit. On SQLite, whose write lock covers the whole
+database, ``optimistically`` first runs such work in a deferred transaction that takes the lock only at its
+first write; if another writer committed meanwhile (SQLite refuses the stale write with
+``SQLITE_BUSY_SNAPSHOT``), the work runs once more with the lock taken at the start.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 _WRITE = "egs_write"
+SQLITE_BUSY_SNAPSHOT = 517  # extended result code: a deferred transaction's snapshot is older than the database
 log = logging.getLogger("egs.engine")
+T = TypeVar("T")
 
 
 def is_sqlite(url: str) -> bool:
@@ -65,10 +72,32 @@ class Database:
         )
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """Yield a session in one write transaction: committed on success, rolled back on any error."""
-        with self._write_sessions() as session, session.begin():
+    def transaction(self, *, optimistic: bool = False) -> Iterator[Session]:
+        """Yield a session in one write transaction: committed on success, rolled back on any error.
+
+        ``optimistic`` (SQLite only): take the write lock at the first write, not at the start; the transaction
+        may then fail with a lost snapshot (see ``optimistically``).
+        """
+        sessions = self._read_sessions if optimistic and self.is_sqlite else self._write_sessions
+        with sessions() as session, session.begin():
             yield session
+
+    def lost_snapshot(self, exc: BaseException) -> bool:
+        """True if an optimistic SQLite transaction was refused because another writer committed since it read."""
+        code = getattr(getattr(exc, "orig", None), "sqlite_errorcode", None)
+        return self.is_sqlite and isinstance(exc, sa.exc.OperationalError) and code == SQLITE_BUSY_SNAPSHOT
+
+    def optimistically(self, work: Callable[[bool], T]) -> T:
+        """Run ``work(optimistic)``: on SQLite first with ``optimistic=True`` (no write lock while it reads and
+        runs model code) and, if that lost its snapshot to another writer, once more with ``False``."""
+        if self.is_sqlite:
+            try:
+                return work(True)
+            except sa.exc.OperationalError as exc:
+                if not self.lost_snapshot(exc):
+                    raise
+                log.info("another writer committed during an optimistic step; repeating it under the write lock")
+        return work(False)
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

@@ -70,7 +70,11 @@ def fire_due_timers(db: Database, casework: Casework, now: datetime | None = Non
 
 
 def _fire_case_timers(db: Database, casework: Casework, instance_id: int, moment: datetime) -> int:
-    with db.transaction() as session:
+    return db.optimistically(lambda optimistic: _fire_in(db, casework, instance_id, moment, optimistic))
+
+
+def _fire_in(db: Database, casework: Casework, instance_id: int, moment: datetime, optimistic: bool) -> int:
+    with db.transaction(optimistic=optimistic) as session:
         query = sa.select(ProcessInstance).where(
             ProcessInstance.id == instance_id,
             ProcessInstance.status == RUNNING,

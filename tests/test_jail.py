@@ -21,6 +21,7 @@ from werkzeug.serving import make_server
 from engine.api import Engine
 from engine.auth import system_actor
 from engine.errors import ModelError, ScriptError
+from engine import service_tasks
 from engine.jail import pool_for
 from engine.model_loader import ModelFile
 from engine.models import AuditEvent, ProcessInstance, ProcessVersion
@@ -220,3 +221,47 @@ def test_a_very_long_chain_is_refused_at_deploy_with_a_clear_error(jailed: Engin
         hostile.deploy(jailed, "test_kette", hostile.chain_process("test_kette", 600))
     with jailed.db.reading() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(ProcessVersion)) == 0
+
+
+def test_other_cases_are_written_while_a_step_runs_and_the_step_still_lands_once(jailed: Engine) -> None:
+    """A step waiting on its model code must not hold a lock other cases need (SQLite's write lock covers the
+    whole database); when another writer committed meanwhile, the step is repeated under the lock, once."""
+    entered, release = threading.Event(), threading.Event()
+
+    @service_tasks.operation("test_warten")
+    def _wait(_context: service_tasks.ServiceContext) -> dict[str, object]:
+        """Waits until the test lets it go (a step whose model code takes long)."""
+        entered.set()
+        release.wait(timeout=30)
+        return {"gewartet": True}
+
+    try:
+        hostile.deploy(jailed, "test_dienst", hostile.service_process("test_dienst", "test_warten"))
+        egs = jailed.actor("egs")
+        slow = jailed.start_case(egs, "test_dienst")
+        other = jailed.start_case(egs, "test_dienst")
+        slow_task, other_task = (
+            next(t for t in jailed.inbox(egs) if t.instance_id == case.instance_id) for case in (slow, other)
+        )
+        outcome: dict[str, object] = {}
+        step = threading.Thread(target=lambda: outcome.update(done=jailed.complete_task(egs, slow_task.task_uuid, {})))
+        step.start()
+        assert entered.wait(timeout=20), "the step never reached its service task"
+        claim = threading.Thread(target=lambda: jailed.claim(egs, other_task.task_uuid))
+        claim.start()
+        claim.join(timeout=10)
+        assert not claim.is_alive(), "claiming another case waited for the running step"
+        assert step.is_alive(), "the step must still be waiting while the other case is written"
+        release.set()
+        step.join(timeout=30)
+        assert "done" in outcome
+    finally:
+        release.set()
+        service_tasks.registry().pop("test_warten", None)
+    with jailed.db.reading() as session:
+        completions = session.scalars(
+            sa.select(AuditEvent.id).where(AuditEvent.task_uuid == slow_task.task_uuid, AuditEvent.action == "complete")
+        ).all()
+        status = session.scalar(sa.select(ProcessInstance.status).where(ProcessInstance.id == slow.instance_id))
+    assert len(completions) == 1 and status == "completed"
+    assert next(t for t in jailed.inbox(egs) if t.task_uuid == other_task.task_uuid).assignee == "egs"

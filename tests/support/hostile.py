@@ -71,6 +71,31 @@ def script_process(pid: str, script: str) -> str:
     )
 
 
+def service_process(pid: str, operation: str) -> str:
+    """Start → "Warten" → service task ``Task_Dienst`` calling ``operation`` (no parameters) → end."""
+    service = f"""
+    <bpmn:serviceTask id="Task_Dienst" name="Dienst">
+      <bpmn:extensionElements>
+        <spiffworkflow:serviceTaskOperator id="{operation}" resultVariable="dienst">
+          <spiffworkflow:parameters></spiffworkflow:parameters>
+        </spiffworkflow:serviceTaskOperator>
+        <spiffworkflow:properties>{ROLE}</spiffworkflow:properties>
+      </bpmn:extensionElements>
+      <bpmn:incoming>F2</bpmn:incoming><bpmn:outgoing>F3</bpmn:outgoing>
+    </bpmn:serviceTask>
+"""
+    return (
+        HEAD.format(pid=pid, refs=_refs("Event_Start", "Task_Warten", "Task_Dienst", "Event_Ende"))
+        + USER_TASK
+        + service
+        + '    <bpmn:endEvent id="Event_Ende"><bpmn:incoming>F3</bpmn:incoming></bpmn:endEvent>\n'
+        + _flow("F1", "Event_Start", "Task_Warten")
+        + _flow("F2", "Task_Warten", "Task_Dienst")
+        + _flow("F3", "Task_Dienst", "Event_Ende")
+        + TAIL
+    )
+
+
 def condition_process(pid: str, condition: str) -> str:
     """Start → "Warten" → gateway with ``condition`` on one flow (default on the other) → ends."""
     ids = ("Event_Start", "Task_Warten", "Gateway_Pruefen", "Event_Ja", "Event_Nein")
