@@ -18,10 +18,10 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.serving import make_server
 
+from engine import service_tasks
 from engine.api import Engine
 from engine.auth import system_actor
 from engine.errors import ModelError, ScriptError
-from engine import service_tasks
 from engine.jail import pool_for
 from engine.model_loader import ModelFile
 from engine.models import AuditEvent, ProcessInstance, ProcessVersion
