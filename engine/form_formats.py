@@ -2,7 +2,8 @@
 
 ``FORMAT_CHECKER`` checks the JSON Schema ``format`` keywords: ``date``, ``date-time`` (with an offset),
 ``iban``, ``steuer-id``, ``rvnr`` (Rentenversicherungsnummer) and ``plz``. ``parse_date_input`` and
-``parse_date_time_input`` read TT.MM.JJJJ [HH:MM] in Europe/Berlin.
+``parse_date_time_input`` read TT.MM.JJJJ [HH:MM] in Europe/Berlin; ``date_input_problem`` says in German why
+a typed date could not be read (a day that does not exist, such as 31.02.2025, is not a format error).
 """
 
 from __future__ import annotations
@@ -101,6 +102,33 @@ def parse_date_time_input(text: str) -> str | None:
     except ValueError:
         return None
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=BERLIN)).isoformat()
+
+
+def nonexistent_day(text: str) -> bool:
+    """Whether ``text`` is written like a date (TT.MM.JJJJ or JJJJ-MM-TT) but names a day that does not exist."""
+    text = text.strip()
+    match = _GERMAN_DATE.fullmatch(text)
+    if match:
+        day, month, year = (int(g) for g in match.groups())
+    elif iso := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text):
+        year, month, day = (int(g) for g in iso.groups())
+    else:
+        return False
+    try:
+        date(year, month, day)
+    except ValueError:
+        return True
+    return False
+
+
+def date_input_problem(text: str, with_time: bool = False) -> str:
+    """The German message for a date (``with_time``: date and time) that could not be read."""
+    day = text.strip().split(" ")[0].split(",")[0]
+    if nonexistent_day(day):
+        return f"Den {day} gibt es nicht – bitte ein gültiges Datum eingeben."
+    if with_time:
+        return "Bitte Datum und Uhrzeit im Format TT.MM.JJJJ HH:MM eingeben."
+    return "Bitte ein Datum im Format TT.MM.JJJJ eingeben."
 
 
 def parse_date_input(text: str) -> str | None:

@@ -1,8 +1,9 @@
 """User-task forms: JSON Schema files, their fields for rendering, and server-side validation in German.
 
 A submission is first coerced from HTML form strings to JSON types (``coerce_submission``), then
-validated (``validate_submission``): JSON Schema plus our keywords ``x-immutable`` and
-``x-notInFuture``. Unknown keys are always rejected, whatever the schema says.
+validated (``validate_submission``): JSON Schema plus our keywords ``x-immutable``, ``x-notInFuture`` and the
+cross-field rules of ``engine.form_rules`` (``x-fehlermeldung``, ``x-regeln``). Unknown keys are always rejected,
+whatever the schema says.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from jsonschema.exceptions import SchemaError, ValidationError
 
 from . import clock
 from .errors import FormValidationError, ModelError
-from .form_formats import FORMAT_CHECKER, parse_date_input, parse_date_time_input
+from .form_formats import FORMAT_CHECKER, date_input_problem, nonexistent_day, parse_date_input, parse_date_time_input
+from .form_rules import custom_message, rule_errors, rule_problems
 
 
 def load_form(path: Path, max_bytes: int) -> dict[str, Any]:
@@ -58,6 +60,8 @@ def check_schema(schema: Any, name: str) -> None:
     for key, prop in schema["properties"].items():
         if not isinstance(prop, dict) or prop.get("type") not in FIELD_TYPES:
             raise ModelError(f"Feld '{key}' hat keinen unterstützten Typ {sorted(FIELD_TYPES)}.", filename=name)
+    for problem in rule_problems(schema):
+        raise ModelError(problem, filename=name)
 
 
 def _multiple_of(validator: Any, divisor: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[ValidationError]:
@@ -124,7 +128,7 @@ def form_fields(schema: Mapping[str, Any]) -> list[FieldSpec]:
                 title=prop.get("title", name),
                 type=prop["type"],
                 widget=_widget(prop, options),
-                required=name in required,
+                required=_must_fill(prop, name in required),
                 help=prop.get("x-help", prop.get("description", "")),
                 options=options,
                 default=prop.get("default"),
@@ -134,6 +138,14 @@ def form_fields(schema: Mapping[str, Any]) -> list[FieldSpec]:
             )
         )
     return fields
+
+
+def _must_fill(prop: Mapping[str, Any], required: bool) -> bool:
+    """Whether the person must fill the field: a required checkbox only if it must be ticked (``const: true``);
+    otherwise ``required`` only means the answer – ticked or not – is recorded."""
+    if prop.get("type") == "boolean":
+        return required and prop.get("const") is True
+    return required
 
 
 def _widget(prop: Mapping[str, Any], options: Sequence[tuple[str, str]]) -> str:
@@ -215,13 +227,13 @@ def _coerce(schema: Mapping[str, Any], raw: Mapping[str, Sequence[str]]) -> tupl
         elif prop.get("format") == "date":
             parsed = parse_date_input(values[-1])
             if parsed is None:
-                errors.setdefault(name, []).append("Bitte ein Datum im Format TT.MM.JJJJ eingeben.")
+                errors.setdefault(name, []).append(date_input_problem(values[-1]))
             else:
                 data[name] = parsed
         elif prop.get("format") == "date-time":
             parsed = parse_date_time_input(values[-1])
             if parsed is None:
-                errors.setdefault(name, []).append("Bitte Datum und Uhrzeit im Format TT.MM.JJJJ HH:MM eingeben.")
+                errors.setdefault(name, []).append(date_input_problem(values[-1], with_time=True))
             else:
                 data[name] = parsed
         else:
@@ -232,9 +244,14 @@ def _coerce(schema: Mapping[str, Any], raw: Mapping[str, Sequence[str]]) -> tupl
 _TYPE_NAMES = {"string": "Text", "integer": "ganze Zahl", "number": "Zahl", "boolean": "Ja/Nein", "array": "Liste"}
 
 
-def _message(error: ValidationError, prop: Mapping[str, Any]) -> str:
+def _message(error: ValidationError, prop: Mapping[str, Any], schema: Mapping[str, Any]) -> str:
+    rule_message = custom_message(schema, error)
+    if rule_message:
+        return rule_message
     custom = prop.get("x-errorMessage")
     value = error.validator_value
+    if error.validator == "format" and isinstance(error.instance, str) and nonexistent_day(error.instance[:10]):
+        return date_input_problem(error.instance[:10])
     match error.validator:
         case "required":
             return "Pflichtfeld – bitte ausfüllen."
@@ -312,12 +329,15 @@ def validate_submission(
         if error.validator == "required":
             for missing in error.validator_value:
                 if missing not in error.instance:
-                    add(missing, _message(error, properties.get(missing, {})))
+                    add(missing, _message(error, properties.get(missing, {}), schema))
             continue
         if error.validator == "additionalProperties":
             continue  # reported above, per key
         name = str(error.absolute_path[0]) if error.absolute_path else ""
-        add(name, _message(error, properties.get(name, {})))
+        add(name, _message(error, properties.get(name, {}), schema))
+    for name, message in rule_errors(schema, data, case_data):
+        if name not in errors:
+            add(name, message)
     for name, prop in properties.items():
         value = data.get(name)
         if value is None:

@@ -179,7 +179,13 @@ def _summary(task: HumanTask, assignee: str | None, viewer: Actor | None, *, mas
     """An inbox row as ``viewer`` sees it: flags for what they may do, the name masked where they may not work
     the task (with ``mask``)."""
     may_work = viewer is not None and permissions.may_work(viewer, task.lane, task.site)
-    masked = mask and viewer is not None and not permissions.sees_full_name(viewer, task.lane, task.site)
+    # Only a name that is there can be shortened: a row without one shows "–", not "– (gekürzt)".
+    masked = (
+        mask
+        and viewer is not None
+        and bool(task.applicant_name)
+        and not permissions.sees_full_name(viewer, task.lane, task.site)
+    )
     return TaskSummary(
         task_uuid=task.task_uuid,
         instance_id=task.instance_id,

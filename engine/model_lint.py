@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .errors import ModelError, ScriptError
+from .form_rules import rule_names
 from .model_loader import ProcessModel
 from .model_snippets import snippets, variables_set_by_models
 from .safe_xml import NS
@@ -46,6 +47,12 @@ def lint_process(model: ProcessModel, forms: Mapping[str, Any]) -> list[ModelErr
                 problem("Die Benutzeraufgabe hat kein Formular (Eigenschaft 'formJsonSchemaFilename').")
             elif task.form_key not in forms:
                 problem(f"Das Formular '{task.form_key}' fehlt.")
+            elif names := rule_names(forms[task.form_key]):
+                for name in sorted(names - _data_names(model, forms)):
+                    problem(
+                        f"Eine Regel (x-regeln) des Formulars '{task.form_key}' nennt '{name}', "
+                        "das weder ein Formularfeld, eine Skriptvariable noch ein Startwert ist."
+                    )
     if not model.start_lane:
         problems.append(
             ModelError("Das Startereignis liegt in keiner Lane.", filename=model.filename, element_id=model.process_id)
@@ -75,18 +82,7 @@ def _lint_snippets(model: ProcessModel, forms: Mapping[str, Any]) -> list[ModelE
     """Every script and expression compiles in the sandbox and uses only names that can exist."""
     problems: list[ModelError] = []
     found = [(filename, s) for filename, tree in model.trees.items() for s in snippets([tree])]
-    known = (
-        set(SAFE_BUILTINS)
-        | set(HELPERS)
-        | {"konfig"}
-        | set(INITIAL_DATA)
-        | variables_set_by_models(model.trees.values())
-    )
-    for schema in forms.values():
-        known |= set(schema.get("properties", {}))
-    for _, (source, mode, _, _) in found:
-        if mode == "exec":
-            known |= _stored_names(source)
+    known = set(SAFE_BUILTINS) | set(HELPERS) | {"konfig"} | _data_names(model, forms)
     for filename, (source, mode, element_id, line) in found:
         try:
             compile_snippet(source, "exec" if mode == "exec" else "eval")
@@ -105,6 +101,17 @@ def _lint_snippets(model: ProcessModel, forms: Mapping[str, Any]) -> list[ModelE
                 )
             )
     return problems
+
+
+def _data_names(model: ProcessModel, forms: Mapping[str, Any]) -> set[str]:
+    """Names case data can have: start values, form fields, variables set by the models' scripts and outputs."""
+    names = set(INITIAL_DATA) | variables_set_by_models(model.trees.values())
+    for schema in forms.values():
+        names |= set(schema.get("properties", {}))
+    for _, (source, mode, _, _) in ((f, s) for f, tree in model.trees.items() for s in snippets([tree])):
+        if mode == "exec":
+            names |= _stored_names(source)
+    return names
 
 
 def _tree(source: str, mode: str) -> ast.AST:

@@ -79,7 +79,7 @@ def test_checkboxes_booleans_and_integers() -> None:
         coerce_submission(ANFORDERUNG, {"frist_tage": ["vierzehn"], "anforderung_versandt_am": ["32.13.2025"]})
     assert caught.value.field_errors == {
         "frist_tage": ["Bitte eine ganze Zahl eingeben."],
-        "anforderung_versandt_am": ["Bitte ein Datum im Format TT.MM.JJJJ eingeben."],
+        "anforderung_versandt_am": ["Den 32.13.2025 gibt es nicht – bitte ein gültiges Datum eingeben."],
     }
 
 
@@ -91,7 +91,7 @@ def test_all_problems_are_reported_at_once() -> None:
         check_submission(ANMELDUNG, raw, {}, TODAY)
     assert caught.value.field_errors == {
         "hobby": ["Unbekanntes Feld."],
-        "geburtsdatum": ["Bitte ein Datum im Format TT.MM.JJJJ eingeben."],
+        "geburtsdatum": ["Den 31.02.1990 gibt es nicht – bitte ein gültiges Datum eingeben."],
         "vorname": ["Pflichtfeld – bitte ausfüllen."],
         "nachname": ["Pflichtfeld – bitte ausfüllen."],
         "anliegen": ["Bitte einen der vorgegebenen Werte wählen."],

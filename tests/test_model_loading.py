@@ -6,6 +6,7 @@ Nothing is stored when a deploy is refused.
 from __future__ import annotations
 
 import http.server
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -275,4 +276,22 @@ def test_lint_finds_unknown_names_and_bad_properties(engine: Engine) -> None:
     assert not any("'v'" in d or "'standort'" in d or "'konfig'" in d for d in details), details
     assert "egsFourEyes verweist auf 'Task_Gibt_Es_Nicht', das es in diesem Prozess nicht gibt." in details
     assert "egsSites nennt unbekannte Standorte: 99.9." in details
+    assert nothing_stored(engine)
+
+
+def test_form_rules_must_name_data_the_case_can_have(engine: Engine, tmp_path: Path) -> None:
+    form = json.loads((DATA / "forms" / "test_eingabe.json").read_text(encoding="utf-8"))
+    form["x-regeln"] = [
+        {"feld": "anzahl", "hoechstens": {"summe": ["anzahl_kinder", 2]}, "meldung": "Zu viele."},
+        {"feld": "anzahl", "mindestens": "gestartet_am", "meldung": "Startwerte sind bekannt."},
+    ]
+    (tmp_path / "test_eingabe.json").write_text(json.dumps(form), encoding="utf-8")
+    (tmp_path / "test_leer.json").write_bytes((DATA / "forms" / "test_leer.json").read_bytes())
+    files = [ModelFile("script_step.bpmn", (DATA / "script_step.bpmn").read_bytes())]
+    with pytest.raises(ModelLintError) as caught:
+        engine.deploy_files(files, system_actor("test"), tmp_path)
+    assert [p.detail for p in caught.value.problems] == [
+        "Eine Regel (x-regeln) des Formulars 'test_eingabe.json' nennt 'anzahl_kinder', "
+        "das weder ein Formularfeld, eine Skriptvariable noch ein Startwert ist."
+    ]
     assert nothing_stored(engine)

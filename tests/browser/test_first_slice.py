@@ -28,7 +28,7 @@ def test_clerk_starts_a_case_fixes_an_error_and_completes_the_step(page) -> None
     nachname = page.get_by_label("Nachname")
     assert nachname.get_attribute("aria-invalid") == "true"
     assert "Pflichtfeld – bitte ausfüllen." in page.locator("#feld-nachname-fehler").inner_text()
-    assert "TT.MM.JJJJ" in page.locator("#feld-geburtsdatum-fehler").inner_text()
+    assert "Den 31.02.1990 gibt es nicht" in page.locator("#feld-geburtsdatum-fehler").inner_text()
     assert page.get_by_label("Vorname").input_value() == "Jana", "entered values are kept"
 
     nachname.fill("Probstfeld")

@@ -194,7 +194,9 @@ def test_erstantrag_ohne_partner_namen_und_ohne_antragsteller_rolle_wird_abgeleh
     assert list(errors) == ["ausweis_gueltig_bis"]
     case.complete(pb.ANNEHMEN, pb.ANTRAGSANNAHME)
     errors = refused_and_unchanged(
-        case, pb.BG_ERFASSEN, {**pb.BEDARFSGEMEINSCHAFT, "rollen_in_bg": ["partner"], "partner_in_bg": True}
+        case,
+        pb.BG_ERFASSEN,
+        {**pb.BEDARFSGEMEINSCHAFT, "anzahl_personen_bg": 2, "rollen_in_bg": ["partner"], "partner_in_bg": True},
     )
     assert errors == {
         "rollen_in_bg": ["Die antragstellende Person gehört immer zur Bedarfsgemeinschaft."],

@@ -26,7 +26,8 @@ def _assert_nothing_stored(engine: Engine, task_url: str, lock: int) -> None:
     ("field", "typed", "message"),
     [
         ("vorname", "", "Pflichtfeld – bitte ausfüllen."),
-        ("geburtsdatum", "31.02.1990", "Bitte ein Datum im Format TT.MM.JJJJ eingeben."),
+        ("geburtsdatum", "31.02.1990", "Den 31.02.1990 gibt es nicht – bitte ein gültiges Datum eingeben."),
+        ("geburtsdatum", "1990-2-3", "Bitte ein Datum im Format TT.MM.JJJJ eingeben."),
         ("tag_der_antragstellung", "01.01.2099", "Das Datum darf nicht in der Zukunft liegen."),
     ],
 )
