@@ -79,9 +79,9 @@ class Engine:
         self.runtime = CaseRuntime(self.specs, StateCodec())
         self.casework = Casework(self.runtime, self.specs, self.konfig, self.steps)
 
-    def init_db(self) -> None:
-        """Upgrade the database schema to the newest revision."""
-        db_upgrade.upgrade(self.db)
+    def init_db(self) -> tuple[str | None, str | None]:
+        """Upgrade the database schema to the newest revision; return the revisions before and after."""
+        return db_upgrade.upgrade(self.db)
 
     def ensure_schema(self) -> None:
         """:raises SchemaOutdatedError: if ``init-db`` has to run first."""

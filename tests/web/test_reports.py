@@ -42,6 +42,7 @@ def test_sammelliste_page_csv_and_audit(client_for, deployed: Engine) -> None:
     assert "2 Zahlung(en), Summe 2\u202f249,40 €" in html
     assert "Anderswo" not in html, "other sites' payments are not on this list"
     csv = egs.get("/export/sammelliste?standort=56.4&art=EGZ&monat=2025-05")
+    assert csv.headers["Content-Type"] == "text/csv; charset=utf-8", "one charset, not two"
     assert csv.headers["Content-Disposition"] == 'attachment; filename="sammelliste_EGZ_2025-05_56.4.csv"'
     lines = csv.get_data(as_text=True).lstrip("\ufeff").splitlines()
     assert lines[0] == "Standort;Maßnahmeart;Zahlmonat;Vorgang;Zahlungsempfänger;Betrag (EUR);bewilligt von"
@@ -74,7 +75,9 @@ def test_raci_page_and_csv(client_for) -> None:
     client = client_for("modeller")
     html = client.get("/raci").get_data(as_text=True)
     assert "Vollständigkeit prüfen" in html and "Durchführender" in html
-    csv = client.get("/export/raci").get_data(as_text=True).lstrip("\ufeff")
+    response = client.get("/export/raci")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    csv = response.get_data(as_text=True).lstrip("\ufeff")
     assert csv.splitlines()[0] == "Prozess;Version;Schritt;Art;Durchführende Einheit;Rolle des EGS"
 
 

@@ -72,6 +72,6 @@ def raci() -> Any:
 def export(name: str) -> Any:
     """Download a named export (parameters from the query string); the engine checks and audits it."""
     result = get_engine().export(require_actor(), name, request.args.to_dict())
-    response = Response(result.content, mimetype=result.media_type)
+    response = Response(result.content, content_type=result.media_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{secure_filename(result.filename)}"'
     return response
