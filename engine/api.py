@@ -183,6 +183,10 @@ class Engine:
         with self.db.reading() as session:
             return versions.startable(session, self.specs, actor)
 
+    def flags(self, actor: Actor) -> permissions.Flags:
+        """What the navigation and pages offer ``actor`` (``permissions.flags``, with the startable processes)."""
+        return permissions.flags(actor, startable_processes=len(self.startable_processes(actor)))
+
     def raci(self) -> list[RaciRow]:
         with self.db.reading() as session:
             return raci.raci_rows(session, self.specs)

@@ -108,10 +108,13 @@ def may_start(actor: Actor, start_lanes: Iterable[str], site: str) -> bool:
     return any(may_work(actor, lane, site) for lane in start_lanes)
 
 
-def start_sites(actor: Actor, start_lanes: Iterable[str]) -> list[str]:
-    """The sites where the actor may start a process with these start lanes."""
+def start_sites(actor: Actor, start_lanes: Iterable[str], offered_at: Iterable[str] | None = None) -> list[str]:
+    """The sites where the actor may start a process with these start lanes – only those where the process
+    is offered (``offered_at``, the model's ``egsSites``; None: every site): FB 50 intake is not offered to a
+    clerk at 56.4 only to be refused after the form."""
     lanes = tuple(start_lanes)
-    return [site for site in SITES if may_start(actor, lanes, site)]
+    offered = set(SITES if offered_at is None else offered_at)
+    return [site for site in SITES if site in offered and may_start(actor, lanes, site)]
 
 
 # --- case data ----------------------------------------------------------------------------------------------
@@ -185,6 +188,7 @@ class Flags:
     """What the navigation and pages offer a user: each flag is one of the predicates above."""
 
     may_lead: bool
+    may_start_cases: bool
     may_read_payment_lists: bool
     may_deploy: bool
     may_read_audit_trail: bool
@@ -192,9 +196,12 @@ class Flags:
     may_handle_incidents: bool
 
 
-def flags(actor: Actor) -> Flags:
+def flags(actor: Actor, *, startable_processes: int) -> Flags:
+    """The flags for ``actor``; ``startable_processes``: how many processes the actor may start somewhere
+    (``engine.versions.startable``, which asks ``start_sites``)."""
     return Flags(
         may_lead=leads_somewhere(actor),
+        may_start_cases=startable_processes > 0,
         may_read_payment_lists=bool(payment_list_sites(actor)),
         may_deploy=may_deploy(actor),
         may_read_audit_trail=may_read_audit_trail(actor),
