@@ -24,6 +24,8 @@ from .models import Grant, HumanTask
 from .vocabulary import ALL_SITES, LEAD_GROUPS, SITES
 
 PAYMENT_LIST_READERS = ("EGS", "IFK", "TL", "FDL", "AUDIT")
+# Who makes Sammelliste entries (Zahlkarte anlegen / bewilligen) also takes a wrong one off again.
+PAYMENT_LIST_CANCELLERS = ("EGS",)
 # Groups of other bodies whose data stays apart from SGB II data (FB 50: SGB XII, AsylbLG; concept § 5).
 SEPARATE_DATA_GROUPS = ("FB50",)
 
@@ -147,6 +149,13 @@ def may_read_payment_list(actor: Actor, site: str) -> bool:
 
 def payment_list_sites(actor: Actor) -> list[str]:
     return [site for site in SITES if may_read_payment_list(actor, site)]
+
+
+def may_cancel_payment(actor: Actor, site: str) -> bool:
+    """Ask for, confirm or discard the cancellation of a Sammelliste entry at ``site``: the EGS of that site, who
+    makes the entries. Like the entry itself it needs two people: who asked may not confirm
+    (``four_eyes_allows``)."""
+    return any(actor.has_group(group, site) for group in PAYMENT_LIST_CANCELLERS)
 
 
 def may_deploy(actor: Actor) -> bool:
