@@ -131,7 +131,8 @@ def payment_list_csv(request: ExportRequest) -> ExportFile:
          cents_text(line.amount_cents), line.approved_by, cancellation_text(line))
         for line in result.lines
     ]  # fmt: skip
-    rows.append(("", "", "", "", "Summe", cents_text(result.total_cents), "", "ohne stornierte Zahlungen"))
+    left_out = "ohne stornierte Zahlungen" if result.payable_count < len(result.lines) else ""
+    rows.append(("", "", "", "", "Summe", cents_text(result.total_cents), "", left_out))
     filename = f"sammelliste_{result.measure_type}_{result.month}_{result.site}.csv"
     return ExportFile(filename, CSV_MEDIA_TYPE, csv_text(header, rows), len(result.lines))
 

@@ -198,7 +198,7 @@ def test_export_writes_a_registered_export_and_refuses_unknown_ones(db_url: str,
     text = target.read_text(encoding="utf-8")
     assert text.startswith("\ufeffProzess;Version;Schritt;Art;Durchführende Einheit;Rolle des EGS\n")
     listing = run(db_url, "export", "sammelliste", "standort=56.4", "art=EGZ", "monat=2025-05")
-    assert listing.exit_code == 0 and listing.output.splitlines()[-1] == ";;;;Summe;0,00;"
+    assert listing.exit_code == 0 and listing.output.splitlines()[-1] == ";;;;Summe;0,00;;"
     unknown = run(db_url, "export", "gibt_es_nicht")
     assert unknown.exit_code == 2 and "Den Export „gibt_es_nicht“ gibt es nicht" in unknown.output
     bad = run(db_url, "export", "sammelliste", "standort=56.4", "art=ABM", "monat=Mai")
