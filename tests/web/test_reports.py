@@ -133,6 +133,9 @@ def test_cancelling_a_payment_takes_two_people_and_stays_on_the_printed_list(
     assert asked.status_code == 302
     html = egs.get(LIST).get_data(as_text=True)
     assert "Stornierung beantragt von egs: Arbeitsverhältnis vor Beginn beendet" in html
+    assert "Stornierung bestätigen" not in html, "not offered to who asked (it would end on a 403)"
+    assert "Bestätigen muss eine zweite Person (Vier-Augen-Prinzip)." in html
+    assert "Stornierung bestätigen" in zweite.get(LIST).get_data(as_text=True)
     assert "2 Zahlung(en), Summe 2\u202f249,40 €" in html, "asked for, not yet cancelled: still paid"
 
     assert cancel(egs, ahorn, "bestaetigen").status_code == 403, "four-eyes: who asked does not confirm"

@@ -56,10 +56,21 @@ def _payment_list_page(
         errors=errors,
         cancel=cancel,
         may_cancel=result is not None and permissions.may_cancel_payment(actor, result.site),
+        confirmable=_confirmable(actor, result),
         sites=permissions.payment_list_sites(actor),
         types=MEASURE_TYPES,
     )
     return (page, status_for(FormValidationError({}))) if errors or cancel else page
+
+
+def _confirmable(actor: Actor, result: PaymentList | None) -> set[int]:
+    """Entries whose requested cancellation the actor may confirm (four-eyes: not the one who asked)."""
+    lines = result.lines if result else []
+    return {
+        line.entry_id
+        for line in lines
+        if line.cancel_pending and permissions.four_eyes_allows(actor, [line.cancel_requested_by or ""])
+    }
 
 
 @bp.post("/sammellisten/zahlung/<int:entry_id>/storno/<step>")
