@@ -33,3 +33,15 @@ graceful_timeout = 30
 preload_app = False  # every process builds its own app and database pool after the fork
 
 accesslog = "-"
+
+
+def when_ready(server):  # type: ignore[no-untyped-def]
+    """Start-up log of the master (once, not per worker): warnings of the business configuration (VZÄ sum)."""
+    from engine.config import load_settings
+    from engine.errors import EngineError
+    from engine.konfiguration import load_konfiguration, log_warnings
+
+    try:
+        log_warnings(load_konfiguration(load_settings().config_file), server.log)
+    except EngineError:
+        pass  # the workers refuse to start with the same German message

@@ -27,6 +27,7 @@ from . import (
     exports,
     incidents,
     metrics,
+    payment_cancellation,
     permissions,
     raci,
     tasks,
@@ -46,6 +47,7 @@ from .inbox import InboxPage, InboxQuery, TaskSummary
 from .incidents import IncidentView
 from .konfiguration import load_konfiguration
 from .model_loader import ModelFile
+from .payment_cancellation import CancelStep, ListSelection
 from .payment_lists import PaymentList
 from .raci import RaciRow
 from .read_models import CaseHeader, CaseView, Completion, TaskView
@@ -81,9 +83,9 @@ class Engine:
         self.runtime = CaseRuntime(self.specs, StateCodec())
         self.casework = Casework(self.runtime, self.specs, self.konfig, self.steps)
 
-    def init_db(self) -> None:
-        """Upgrade the database schema to the newest revision."""
-        db_upgrade.upgrade(self.db)
+    def init_db(self) -> tuple[str | None, str | None]:
+        """Upgrade the database schema to the newest revision; return the revisions before and after."""
+        return db_upgrade.upgrade(self.db)
 
     def ensure_schema(self) -> None:
         """:raises SchemaOutdatedError: if ``init-db`` has to run first."""
@@ -195,6 +197,10 @@ class Engine:
     def startable_processes(self, actor: Actor) -> list[ProcessInfo]:
         with self.db.reading() as session:
             return versions.startable(session, self.specs, actor)
+
+    def flags(self, actor: Actor) -> permissions.Flags:
+        """What the navigation and pages offer ``actor`` (``permissions.flags``, with the startable processes)."""
+        return permissions.flags(actor, startable_processes=len(self.startable_processes(actor)))
 
     def raci(self) -> list[RaciRow]:
         with self.db.reading() as session:
@@ -341,6 +347,12 @@ class Engine:
         with self._operation(actor, "payment_list") as session:
             return exports.payment_list_page(exports.ExportRequest(session, self.specs, actor, {
                 "standort": site, "art": measure_type, "monat": month}))  # fmt: skip
+
+    def cancel_payment(self, actor: Actor, entry_id: int, step: CancelStep, reason: str = "") -> ListSelection:
+        """One step of cancelling a Sammelliste entry (``payment_cancellation``): ask with a reason, confirm
+        (a second person) or discard; audited, refusals too."""
+        with self._operation(actor, f"payment_cancel:{step}") as session:
+            return payment_cancellation.STEPS[step](session, actor, entry_id, reason)
 
     def export(self, actor: Actor, name: str, parameters: Mapping[str, str]) -> exports.ExportFile:
         """Run a named export (``exports.REGISTRY``); audited with its parameters."""

@@ -55,6 +55,10 @@ class Action(StrEnum):
     INCIDENT_RETRIED = "incident_retried", "Störung: erneut versucht"
     INCIDENT_RESOLVED = "incident_resolved", "Störung als behoben markiert"
     CASE_CANCELLED = "case_cancelled", "Vorgang abgebrochen"
+    # money
+    PAYMENT_CANCEL_REQUESTED = "payment_cancel_requested", "Stornierung einer Zahlung der Sammelliste beantragt"
+    PAYMENT_CANCELLED = "payment_cancelled", "Zahlung der Sammelliste storniert (zweite Person)"
+    PAYMENT_CANCEL_DISCARDED = "payment_cancel_discarded", "Stornierung einer Zahlung der Sammelliste verworfen"
     # reading
     CASE_VIEWED = "case_viewed", "Vorgang angesehen"
     TASK_VIEWED = "task_viewed", "Aufgabe angesehen"

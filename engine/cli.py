@@ -78,8 +78,17 @@ def cli() -> None:
 @cli.command("init-db", help="Datenbankschema anlegen bzw. auf den neuesten Stand bringen.")
 def init_db() -> None:
     with _engine(check_schema=False) as engine:
-        engine.init_db()
-        click.echo("Datenbankschema ist aktuell.")
+        before, after = engine.init_db()
+        click.echo(init_db_message(before, after))
+
+
+def init_db_message(before: str | None, after: str | None) -> str:
+    """What ``init-db`` did: created the schema, upgraded it, or found it current."""
+    if before is None:
+        return f"Datenbankschema angelegt (Revision {after})."
+    if before != after:
+        return f"Datenbankschema aktualisiert (Revision {before} → {after})."
+    return f"Datenbankschema ist aktuell (Revision {after})."
 
 
 @cli.command(help="BPMN/DMN-Dateien oder Verzeichnisse bereitstellen (mit Formularen aus --forms).")

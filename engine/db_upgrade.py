@@ -35,12 +35,17 @@ def current_revision(db: Database) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(db: Database, revision: str = "head") -> None:
-    """Bring the database schema to ``revision`` (default: newest). Safe to run repeatedly."""
+def upgrade(db: Database, revision: str = "head") -> tuple[str | None, str | None]:
+    """Bring the database schema to ``revision`` (default: newest). Safe to run repeatedly.
+
+    Return the revisions before and after (before is None for an empty database).
+    """
+    before = current_revision(db)
     config = _alembic_config()
     with db.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+    return before, current_revision(db)
 
 
 def ensure_current(db: Database) -> None:

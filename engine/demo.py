@@ -20,6 +20,8 @@ DEMO_USERS: tuple[tuple[str, str, list[tuple[str, str]]], ...] = (
     ("tl", "Tom Teamleitung (TL)", [("TL", "56.4")]),
     ("fdl", "Frieda Fachdienst (FDL)", [("FDL", "56.4")]),
     ("fb50", "Fritz Sozialamt (FB 50)", [("FB50", "56.6")]),
+    # FB 50 intake runs only at 56.6–56.8 (§ 5): this clerk starts it there and hands it to fb50.
+    ("egs566", "Emil Empfang (EGS 56.6)", [("EGS", "56.6")]),
     ("modeller", "Mona Modell (Prozessverantwortung)", [("MODELLER", ALL_SITES)]),
     ("audit", "Anton Prüfer (Revision)", [("AUDIT", ALL_SITES)]),
 )

@@ -124,15 +124,27 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
 )
 def payment_list_csv(request: ExportRequest) -> ExportFile:
     result = _payment_list(request)
-    header = ("Standort", "Maßnahmeart", "Zahlmonat", "Vorgang", "Zahlungsempfänger", "Betrag (EUR)", "bewilligt von")
+    header = ("Standort", "Maßnahmeart", "Zahlmonat", "Vorgang", "Zahlungsempfänger", "Betrag (EUR)",
+              "bewilligt von", "Storno")  # fmt: skip
     rows = [
         (result.site, result.measure_type, result.month, line.business_key or "", line.recipient,
-         cents_text(line.amount_cents), line.approved_by)
+         cents_text(line.amount_cents), line.approved_by, cancellation_text(line))
         for line in result.lines
     ]  # fmt: skip
-    rows.append(("", "", "", "", "Summe", cents_text(result.total_cents), ""))
+    left_out = "ohne stornierte Zahlungen" if result.payable_count < len(result.lines) else ""
+    rows.append(("", "", "", "", "Summe", cents_text(result.total_cents), "", left_out))
     filename = f"sammelliste_{result.measure_type}_{result.month}_{result.site}.csv"
     return ExportFile(filename, CSV_MEDIA_TYPE, csv_text(header, rows), len(result.lines))
+
+
+def cancellation_text(line: payment_lists.PaymentLine) -> str:
+    """The Storno column: a cancelled payment (out of the sum) or a cancellation still to be confirmed."""
+    if line.cancelled:
+        people = f"beantragt von {line.cancel_requested_by}, bestätigt von {line.cancelled_by}"
+        return f"storniert: {line.cancel_reason} ({people})"
+    if line.cancel_pending:
+        return f"Stornierung beantragt von {line.cancel_requested_by}, noch nicht bestätigt ({line.cancel_reason})"
+    return ""
 
 
 def payment_list_page(request: ExportRequest) -> payment_lists.PaymentList:

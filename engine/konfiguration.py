@@ -111,9 +111,17 @@ def load_konfiguration(path: Path) -> Konfiguration:
             f"Die VZÄ-Anteile einer Vollzeitstelle ergeben {shares} = {str(total).replace('.', ',')} statt 1,00 "
             "(Konzept § 6). Bitte durch die Prozessverantwortung klären: normieren oder korrigieren."
         )
-    for warning in warnings:
-        log.warning(warning)
     return Konfiguration(konfig.values, konfig.version, konfig.path, tuple(warnings))
+
+
+def log_warnings(konfig: Konfiguration, logger: logging.Logger | None = None) -> None:
+    """Log the configuration's warnings once where a person reads them: the server's start-up log.
+
+    Loading the configuration stays silent, so that every command line call does not repeat them
+    (``egs konfig`` and the page *Personalbemessung* show them too).
+    """
+    for warning in konfig.warnings:
+        (logger or log).warning(warning)
 
 
 def _check(values: Mapping[str, Any]) -> list[str]:

@@ -270,6 +270,12 @@ class PaymentListEntry(Base):
     business_key: Mapped[str | None] = mapped_column(sa.String(64))
     approved_by: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Cancellation (four-eyes): one person asks with a reason, a second one confirms; the entry stays.
+    cancel_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    cancel_requested_by: Mapped[str | None] = mapped_column(sa.String(64))
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_by: Mapped[str | None] = mapped_column(sa.String(64))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class TaskDraft(Base):

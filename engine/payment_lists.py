@@ -7,6 +7,7 @@ reads a list back (for the printable page and the export).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -50,12 +51,26 @@ def payment_list_entry(
 
 @dataclass(frozen=True)
 class PaymentLine:
-    """One payment on a Sammelliste."""
+    """One payment on a Sammelliste; a cancelled one stays on the list, marked, and out of the sum."""
 
     business_key: str | None
     recipient: str
     amount_cents: int
     approved_by: str
+    entry_id: int = 0
+    cancel_reason: str | None = None
+    cancel_requested_by: str | None = None
+    cancelled_by: str | None = None
+    cancelled_at: datetime | None = None
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+    @property
+    def cancel_pending(self) -> bool:
+        """Cancellation asked for, not yet confirmed by a second person (the payment still counts)."""
+        return self.cancel_requested_by is not None and not self.cancelled
 
 
 @dataclass(frozen=True)
@@ -73,7 +88,12 @@ class PaymentList:
 
     @property
     def total_cents(self) -> int:
-        return sum(line.amount_cents for line in self.lines)
+        """The sum to pay: cancelled payments left out."""
+        return sum(line.amount_cents for line in self.lines if not line.cancelled)
+
+    @property
+    def payable_count(self) -> int:
+        return sum(1 for line in self.lines if not line.cancelled)
 
 
 def payment_list(session: Session, site: str, measure_type: str, month: str) -> PaymentList:
@@ -87,7 +107,13 @@ def payment_list(session: Session, site: str, measure_type: str, month: str) -> 
         )
         .order_by(PaymentListEntry.recipient, PaymentListEntry.id)
     )
-    lines = [PaymentLine(r.business_key, r.recipient, r.amount_cents, r.approved_by) for r in rows]
+    lines = [
+        PaymentLine(
+            r.business_key, r.recipient, r.amount_cents, r.approved_by,
+            r.id, r.cancel_reason, r.cancel_requested_by, r.cancelled_by, r.cancelled_at,
+        )
+        for r in rows
+    ]  # fmt: skip
     return PaymentList(site, measure_type, month, lines)
 
 

@@ -24,6 +24,8 @@ from .models import Grant, HumanTask
 from .vocabulary import ALL_SITES, LEAD_GROUPS, SITES
 
 PAYMENT_LIST_READERS = ("EGS", "IFK", "TL", "FDL", "AUDIT")
+# Who makes Sammelliste entries (Zahlkarte anlegen / bewilligen) also takes a wrong one off again.
+PAYMENT_LIST_CANCELLERS = ("EGS",)
 # Groups of other bodies whose data stays apart from SGB II data (FB 50: SGB XII, AsylbLG; concept § 5).
 SEPARATE_DATA_GROUPS = ("FB50",)
 
@@ -108,10 +110,13 @@ def may_start(actor: Actor, start_lanes: Iterable[str], site: str) -> bool:
     return any(may_work(actor, lane, site) for lane in start_lanes)
 
 
-def start_sites(actor: Actor, start_lanes: Iterable[str]) -> list[str]:
-    """The sites where the actor may start a process with these start lanes."""
+def start_sites(actor: Actor, start_lanes: Iterable[str], offered_at: Iterable[str] | None = None) -> list[str]:
+    """The sites where the actor may start a process with these start lanes – only those where the process
+    is offered (``offered_at``, the model's ``egsSites``; None: every site): FB 50 intake is not offered to a
+    clerk at 56.4 only to be refused after the form."""
     lanes = tuple(start_lanes)
-    return [site for site in SITES if may_start(actor, lanes, site)]
+    offered = set(SITES if offered_at is None else offered_at)
+    return [site for site in SITES if site in offered and may_start(actor, lanes, site)]
 
 
 # --- case data ----------------------------------------------------------------------------------------------
@@ -144,6 +149,13 @@ def may_read_payment_list(actor: Actor, site: str) -> bool:
 
 def payment_list_sites(actor: Actor) -> list[str]:
     return [site for site in SITES if may_read_payment_list(actor, site)]
+
+
+def may_cancel_payment(actor: Actor, site: str) -> bool:
+    """Ask for, confirm or discard the cancellation of a Sammelliste entry at ``site``: the EGS of that site, who
+    makes the entries. Like the entry itself it needs two people: who asked may not confirm
+    (``four_eyes_allows``)."""
+    return any(actor.has_group(group, site) for group in PAYMENT_LIST_CANCELLERS)
 
 
 def may_deploy(actor: Actor) -> bool:
@@ -185,6 +197,7 @@ class Flags:
     """What the navigation and pages offer a user: each flag is one of the predicates above."""
 
     may_lead: bool
+    may_start_cases: bool
     may_read_payment_lists: bool
     may_deploy: bool
     may_read_audit_trail: bool
@@ -192,9 +205,12 @@ class Flags:
     may_handle_incidents: bool
 
 
-def flags(actor: Actor) -> Flags:
+def flags(actor: Actor, *, startable_processes: int) -> Flags:
+    """The flags for ``actor``; ``startable_processes``: how many processes the actor may start somewhere
+    (``engine.versions.startable``, which asks ``start_sites``)."""
     return Flags(
         may_lead=leads_somewhere(actor),
+        may_start_cases=startable_processes > 0,
         may_read_payment_lists=bool(payment_list_sites(actor)),
         may_deploy=may_deploy(actor),
         may_read_audit_trail=may_read_audit_trail(actor),

@@ -29,6 +29,7 @@ class ProcessInfo:
     name: str
     version: int
     start_lanes: tuple[str, ...]
+    sites: tuple[str, ...] = ()  # where the actor may start it (start lane there, process offered there)
 
 
 @dataclass(frozen=True)
@@ -133,12 +134,16 @@ def process_names(session: Session) -> list[tuple[str, str]]:
 
 
 def startable(session: Session, specs: SpecCache, actor: Actor) -> list[ProcessInfo]:
-    """The newest version of each process the actor may start directly (at some site), by name."""
-    return [
-        ProcessInfo(version.process_id, version.name, version.version, version.model.start_lanes)
-        for version in newest_versions(session, specs)
-        if version.model.direct_start and permissions.start_sites(actor, version.model.start_lanes)
-    ]
+    """The newest version of each process the actor may start directly (at some site where it is offered),
+    by name, with those sites."""
+    infos = []
+    for version in newest_versions(session, specs):
+        model = version.model
+        sites = permissions.start_sites(actor, model.start_lanes, model.sites)
+        if model.direct_start and sites:
+            info = ProcessInfo(version.process_id, version.name, version.version, model.start_lanes, tuple(sites))
+            infos.append(info)
+    return infos
 
 
 def started_by_message(session: Session, specs: SpecCache, message: str) -> LoadedVersion | None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -13,6 +15,7 @@ from click.testing import CliRunner, Result
 
 from engine.cli import cli
 from engine.db import Database
+from engine.db_upgrade import upgrade
 from engine.models import AuditEvent
 from tests.support.engines import DATA, FORMS, PROCESSES
 
@@ -82,9 +85,33 @@ def test_outdated_schema_is_refused_until_init_db(tmp_path: Path) -> None:
     assert refused.exit_code == 2
     assert "Das Datenbankschema ist nicht aktuell (gefunden: leer" in refused.output
     assert "'egs init-db'" in refused.output
-    assert run(url, "init-db").exit_code == 0
-    assert run(url, "init-db").exit_code == 0, "init-db is idempotent"
+    created = run(url, "init-db")
+    assert created.exit_code == 0
+    assert created.output.startswith("Datenbankschema angelegt (Revision ")
+    again = run(url, "init-db")
+    assert again.exit_code == 0, "init-db is idempotent"
+    assert again.output.startswith("Datenbankschema ist aktuell (Revision ")
     assert run(url, "tasks").output.strip() == "Keine offenen Aufgaben."
+
+
+def test_init_db_says_it_upgraded_an_older_schema(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'alt.sqlite3'}"
+    db = Database(url)
+    try:
+        upgrade(db, "0001")
+    finally:
+        db.dispose()
+    result = run(url, "init-db")
+    assert result.exit_code == 0
+    assert result.output.startswith("Datenbankschema aktualisiert (Revision 0001 → ")
+
+
+def test_the_vzae_warning_is_not_repeated_by_every_command(db_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    for args in (("init-db",), ("deploy", str(PROCESSES)), ("demo",), ("tasks",)):
+        result = run(db_url, *args)
+        assert result.exit_code == 0, result.output
+        assert "VZÄ" not in result.output
+    assert not [r for r in caplog.records if "VZÄ" in r.getMessage()]
 
 
 def test_engine_does_not_import_the_web_layer() -> None:
@@ -171,13 +198,24 @@ def test_export_writes_a_registered_export_and_refuses_unknown_ones(db_url: str,
     text = target.read_text(encoding="utf-8")
     assert text.startswith("\ufeffProzess;Version;Schritt;Art;Durchführende Einheit;Rolle des EGS\n")
     listing = run(db_url, "export", "sammelliste", "standort=56.4", "art=EGZ", "monat=2025-05")
-    assert listing.exit_code == 0 and listing.output.splitlines()[-1] == ";;;;Summe;0,00;"
+    assert listing.exit_code == 0 and listing.output.splitlines()[-1] == ";;;;Summe;0,00;;"
     unknown = run(db_url, "export", "gibt_es_nicht")
     assert unknown.exit_code == 2 and "Den Export „gibt_es_nicht“ gibt es nicht" in unknown.output
     bad = run(db_url, "export", "sammelliste", "standort=56.4", "art=ABM", "monat=Mai")
     assert bad.exit_code == 2 and "Bitte den Monat als JJJJ-MM angeben." in bad.output
     malformed = run(db_url, "export", "raci", "ohne-gleichheitszeichen")
     assert malformed.exit_code == 2 and "NAME=WERT" in malformed.output
+
+
+def test_gunicorn_master_logs_the_vzae_warning_once_at_start_up() -> None:
+    hooks = runpy.run_path(str(Path(__file__).resolve().parents[1] / "gunicorn.conf.py"))
+    logged: list[str] = []
+
+    class Server:
+        log = SimpleNamespace(warning=logged.append)
+
+    hooks["when_ready"](Server())
+    assert len(logged) == 1 and "VZÄ-Anteile" in logged[0] and "1,15 statt 1,00" in logged[0]
 
 
 def test_konfig_shows_version_and_the_vzae_warning(db_url: str) -> None:

@@ -27,7 +27,7 @@ def test_a_recipient_name_cannot_smuggle_a_formula_into_the_sammelliste(deployed
     result = deployed.export(
         deployed.actor("egs"), "sammelliste", {"standort": "56.4", "art": "EGZ", "monat": "2025-05"}
     )
-    assert "56.4;EGZ;2025-05;VG-1;'=1+1;1,00;egs" in result.content.splitlines()
+    assert "56.4;EGZ;2025-05;VG-1;'=1+1;1,00;egs;" in result.content.splitlines()
 
 
 def test_unknown_exports_and_parameters_are_clear_errors_and_store_nothing(deployed: Engine) -> None:

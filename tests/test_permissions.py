@@ -19,10 +19,12 @@ from itertools import count
 
 import pytest
 
-from engine import permissions
+from engine import clock, permissions
 from engine.api import Engine
 from engine.auth import Actor, system_actor
-from engine.errors import PermissionDeniedError
+from engine.errors import NotFoundError, PermissionDeniedError
+from engine.models import PaymentListEntry
+from engine.payment_cancellation import CancelStep
 from engine.vocabulary import GROUPS as ALL_GROUPS
 from tests.support.cases import CaseDriver
 from tests.support.engines import DATA
@@ -38,6 +40,7 @@ FB-50-Stichwort im Besuchervorgang sehen     eigener  nein     nein     nein    
 FB-50-Vorgang ansehen                        eigener  nein     nein     nein     nein     eigener  nein     eigener  nein
 Priorität und Fälligkeit setzen (Leitung)    nein     nein     nein     eigener  eigener  nein     nein     nein     nein
 Sammelliste lesen                            eigener  nein     eigener  eigener  eigener  nein     nein     eigener  nein
+Zahlung der Sammelliste stornieren           eigener  nein     nein     nein     nein     nein     nein     nein     nein
 Prozessmodell bereitstellen                  nein     nein     nein     nein     nein     nein     ja       nein     nein
 Audit-Trail prüfen                           nein     nein     nein     nein     nein     nein     nein     ja       nein
 Benutzer anlegen                             nein     nein     nein     nein     nein     nein     nein     nein     ja
@@ -145,6 +148,22 @@ def read_payment_list(w: World, actor: Actor, site: str) -> bool:
     return _refused(lambda: w.engine.payment_list(actor, site, "EGZ", "2025-05"))
 
 
+def cancel_payment(w: World, actor: Actor, site: str) -> bool:
+    with w.engine.db.transaction() as session:
+        entry = PaymentListEntry(
+            site=site, measure_type="EQ", pay_month="2025-05", recipient="Firma", amount_cents=100,
+            instance_id=None, business_key=None, approved_by="x", created_at=clock.now(),
+        )  # fmt: skip
+        session.add(entry)
+        session.flush()
+        entry_id = entry.id
+    try:
+        w.engine.cancel_payment(actor, entry_id, CancelStep.REQUEST, "Doppelt erfasst")
+    except (PermissionDeniedError, NotFoundError):
+        return False
+    return True
+
+
 def deploy(w: World, actor: Actor, site: str) -> bool:
     return _refused(lambda: w.engine.deploy_paths([DATA / "timedate.bpmn"], actor, DATA / "forms"))
 
@@ -167,6 +186,7 @@ PROBES: dict[str, tuple[Probe, bool]] = {  # action → (probe, bound to a site)
     "FB-50-Vorgang ansehen": (view_fb50, True),
     "Priorität und Fälligkeit setzen (Leitung)": (steer, True),
     "Sammelliste lesen": (read_payment_list, True),
+    "Zahlung der Sammelliste stornieren": (cancel_payment, True),
     "Prozessmodell bereitstellen": (deploy, False),
     "Audit-Trail prüfen": (verify_audit, False),
     "Benutzer anlegen": (create_user, False),

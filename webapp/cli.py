@@ -9,6 +9,7 @@ import click
 
 from engine.cli import cli
 from engine.errors import EngineError
+from engine.konfiguration import log_warnings
 from engine.logs import configure_logging
 
 
@@ -31,6 +32,7 @@ def serve(host: str, port: int, worker: bool) -> None:
         sys.exit(2)
     engine = app.extensions["egs_engine"]
     configure_logging(engine.settings.log_level)
+    log_warnings(engine.konfig)
     stop = threading.Event()
     if worker:
         thread = threading.Thread(target=engine.run_worker, kwargs={"stop": stop}, name="egs-timer-worker", daemon=True)

@@ -185,7 +185,12 @@ def init_app(app: Flask) -> None:
     def _user() -> dict[str, Any]:
         # Error pages must render even when the database is down: only use an actor already loaded.
         actor = loaded_actor()
-        may = permissions.flags(actor) if actor else None
+        may = None
+        if actor is not None:
+            try:
+                may = get_engine().flags(actor)
+            except SQLAlchemyError:  # an error page renders without the offers that need the database
+                may = permissions.flags(actor, startable_processes=0)
         count = 0
         if actor is not None and may is not None and may.may_handle_incidents:
             try:

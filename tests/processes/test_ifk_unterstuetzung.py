@@ -379,7 +379,11 @@ def test_zahlkarte_und_bewilligung_pruefen_ihre_eingaben(deployed: Engine, april
 
 @pytest.mark.parametrize(
     ("tag", "zahlungssystem", "aufgabe"),
-    [("2025-03-10T10:00:00+01:00", "compass", ALT_COMPASS), ("2025-03-25T10:00:00+01:00", "open_prosoz", ALT_OPEN)],
+    [
+        # boundary day of the payment run for April (umstellung.zahlfaelle_compass_bis, Berlin time)
+        ("2025-03-20T23:50:00+01:00", "compass", ALT_COMPASS),
+        ("2025-03-21T00:10:00+01:00", "open_prosoz", ALT_OPEN),
+    ],
 )
 def test_vor_dem_1_april_2025_bleibt_die_abwicklung_bei_der_ifk(
     deployed: Engine, tag: str, zahlungssystem: str, aufgabe: str
@@ -394,3 +398,19 @@ def test_vor_dem_1_april_2025_bleibt_die_abwicklung_bei_der_ifk(
         case.complete(aufgabe, {"abwicklung_erledigt": True, "abwicklung_am": clock.today_berlin().isoformat()})
     assert case.status == "completed"
     assert entries(deployed, case.instance_id) == []
+
+
+@pytest.mark.parametrize(
+    ("tag", "neu", "lane"),
+    [("2025-03-31T23:50:00+02:00", False, "IFK"), ("2025-04-01T00:10:00+02:00", True, "EGS")],
+)
+def test_umstellungstag_der_ifk_unterstuetzung_entscheidet_die_tabelle(
+    deployed: Engine, tag: str, neu: bool, lane: str
+) -> None:
+    """Konzept § 1: from 01.04.2025 EGS does the processing – decided by the table umstellung_ifk_neu."""
+    with clock.frozen(clock.parse_iso(tag)):
+        case = CaseDriver(deployed, PROCESS)
+        case.complete(ERFASSEN, entscheidung())
+        assert case.data["stichtag"] == tag[:10]
+        assert case.data["ifk_unterstuetzung_neu"] is neu
+        assert {lane_name for lane_name, _ in tasks_by_lane(case)} == {lane}

@@ -11,11 +11,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from lxml import etree
 
 from engine import clock
 from engine.api import Engine
 from engine.errors import FormValidationError
 from tests.support.cases import CaseDriver
+from tests.support.engines import PROCESSES
 from tests.support.records import timer_events
 
 PROCESS = "jobakademie_zuteilung"
@@ -138,3 +140,17 @@ def test_zuteilung_verlangt_gruppe_und_frist_oder_einen_grund(deployed: Engine) 
             )
         assert list(refused.value.field_errors) == ["rechtsfolgenbelehrung"]
     assert tasks_by_lane(case) == [("EGS", EINLADUNG)] and "einladungsweg" not in case.data
+
+
+def test_die_zuteilung_gibt_es_nur_in_diesem_einen_prozess() -> None:
+    """TP1 hands its new applicants over by message instead of allocating them in a branch of its own."""
+    bpmn = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+    allocating = {
+        path.stem
+        for path in PROCESSES.glob("*.bpmn")
+        for task in etree.parse(str(path)).iter(f"{bpmn}userTask")
+        if "Jobakademie" in (task.get("name") or "") and "zuteil" in (task.get("name") or "").lower()
+    }
+    assert allocating == {PROCESS}
+    tp1 = etree.parse(str(PROCESSES / "tp1_steuerung_neuantragsteller.bpmn"))
+    assert {m.get("name") for m in tp1.iter(f"{bpmn}message")} >= {"Neufall Jobakademie", "Jobakademie zugeteilt"}

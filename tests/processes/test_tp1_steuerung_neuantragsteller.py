@@ -10,10 +10,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from engine import clock
 from engine.api import Engine
 from engine.errors import FormValidationError, PermissionDeniedError
+from engine.models import ProcessInstance
 from tests.support.cases import CaseDriver
 
 PROCESS = "tp1_steuerung_neuantragsteller"
@@ -57,6 +59,39 @@ def start_by_message(engine: Engine, site: str = "56.4") -> CaseDriver:
     return CaseDriver.by_message(engine, PROCESS, "Neuantrag zur Steuerung", payload, site=site)
 
 
+JA_LISTE = "Verteilungsliste der Jobakademie bereitstellen"
+JA_ZUTEILEN = "Fall der Jobakademie zuteilen"
+JA_EINLADUNG = "Einladung zur Jobakademie versenden"
+JA_LISTE_DATEN = {
+    "verteilungsliste_bezeichnung": "Verteilungsliste Jobakademie KW 16",
+    "verteilungsliste_stand": "2025-04-14",
+    "gruppen_mit_freien_plaetzen": "JA-2025-17: 3 Plätze",
+}
+
+
+def ja_zuteilung() -> dict[str, Any]:
+    frist = (clock.today_berlin() + timedelta(days=3)).isoformat()
+    beginn = (clock.today_berlin() + timedelta(days=14)).isoformat()
+    return {
+        "platz_verfuegbar": True,
+        "jobakademie_gruppe": "JA-2025-17",
+        "gruppe_beginn": beginn,
+        "einladung_spaetestens_am": frist,
+    }
+
+
+def jobakademie_case(engine: Engine, tp1: CaseDriver) -> CaseDriver:
+    """The one Jobakademie allocation case that TP1 started by the message „Neufall Jobakademie“."""
+    with engine.db.reading() as session:
+        [instance_id] = session.scalars(
+            sa.select(ProcessInstance.id).where(
+                ProcessInstance.process_id == "jobakademie_zuteilung",
+                ProcessInstance.related_key == tp1.header.business_key,
+            )
+        ).all()
+    return CaseDriver.existing(engine, instance_id)
+
+
 def start_direct(engine: Engine) -> CaseDriver:
     case = CaseDriver(engine, PROCESS, site="56.4")
     assert case.open_task_names() == ["Neuantragsteller erfassen"]
@@ -79,18 +114,19 @@ def test_message_start_jobakademie_then_ifk_takes_over(deployed: Engine) -> None
     [task] = case.open_tasks()
     assert task.name == "Erstgespräch führen" and task.due_at is not None, "the appointment deadline is the due date"
     case.complete("Erstgespräch führen", erstgespraech())
-    assert lanes(case) == [("Platz in der Verteilungsliste Jobakademie zuweisen", "TL")]
+    assert case.open_tasks() == [], "TP1 waits while the one Jobakademie process allocates"
     assert case.fire_timers(days=30) == 0, "the appointment timer ended with the Erstgespräch"
 
-    case.complete(
-        "Platz in der Verteilungsliste Jobakademie zuweisen",
-        {"jobakademie_gruppe": "JA-2025-03 Göttingen", "clearing_beginn": heute()},
+    ja = jobakademie_case(deployed, case)
+    assert ja.data["bezugsvorgang"] == case.header.business_key
+    assert (ja.data["vorname"], ja.data["nachname"]) == ("Jana", "Probstfeld")
+    ja.complete(JA_LISTE, JA_LISTE_DATEN)
+    ja.complete(JA_ZUTEILEN, ja_zuteilung())
+    assert case.open_tasks() == []
+    ja.complete(
+        JA_EINLADUNG, {"einladung_versandt_am": heute(), "einladungsweg": "post", "rechtsfolgenbelehrung": True}
     )
-    assert lanes(case) == [("Neuantragsteller der Jobakademie zuteilen", "EGS")]
-    case.complete(
-        "Neuantragsteller der Jobakademie zuteilen",
-        {"zugeteilt_am": heute(), "einladung_jobakademie_versandt": True, "ifk_informiert": True},
-    )
+    assert ja.status == "completed", "the allocation is reported back to TP1, not to the IFK a second time"
     [ifk] = case.open_tasks()
     assert (ifk.lane, ifk.egs_role) == ("IFK", "informatorisch Beteiligter")
     case.complete(
@@ -103,7 +139,8 @@ def test_message_start_jobakademie_then_ifk_takes_over(deployed: Engine) -> None
         },
     )
     assert case.status == "completed"
-    assert case.data["jobakademie_gruppe"] == "JA-2025-03 Göttingen"
+    assert case.data["jobakademie"]["jobakademie_gruppe"] == "JA-2025-17"
+    assert case.data["jobakademie"]["jobakademie_vorgang"] == ja.header.business_key
 
 
 def test_direct_start_and_direct_ifk_take_over(deployed: Engine) -> None:
@@ -202,7 +239,8 @@ def test_appointment_timer_due_date_comes_from_the_appointment_and_configuration
     assert case.fire_timers(days=10 + NACHFRIST_TAGE - 1) == 0
     case.complete("Erstgespräch führen", erstgespraech())
     assert case.fire_timers(days=60) == 0
-    assert case.open_task_names() == ["Platz in der Verteilungsliste Jobakademie zuweisen"]
+    assert case.open_task_names() == []
+    assert jobakademie_case(case.engine, case).open_task_names() == [JA_LISTE]
 
 
 def test_refusals_store_nothing(deployed: Engine) -> None:

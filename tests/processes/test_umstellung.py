@@ -165,3 +165,53 @@ def test_stichtage_kommen_aus_der_konfiguration(engine: Engine, db_url: str, tmp
     assert result["ifk_unterstuetzung_neu"] is True
     assert result["umstellung_phase"] == "vor_parallelbetrieb"
     assert (result["neuanlage_open_prosoz"], result["neuanlage_grund"]) == (True, "nach_stichtag_erfasst")
+
+
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+
+
+def _model_code(path: Path) -> list[str]:
+    """The Python a model runs: scripts, pre/post scripts, conditions, timer and message expressions."""
+    root = etree.parse(str(path)).getroot()
+    tags = (f"{{{BPMN}}}script", f"{{{BPMN}}}conditionExpression", f"{{{SPIFF}}}preScript", f"{{{SPIFF}}}postScript")
+    return [element.text or "" for tag in tags for element in root.iter(tag)]
+
+
+def test_prozesse_entscheiden_die_umstellung_nur_ueber_die_entscheidungstabellen() -> None:
+    """Konzept § 1: wherever a cut-over date decides, a process calls an umstellung_* table; no script or
+    condition compares with konfig("umstellung.…") itself (there were copies in both IFK processes)."""
+    offenders = [
+        (path.name, code.strip()[:80])
+        for path in sorted(PROCESSES.glob("*.bpmn"))
+        for code in _model_code(path)
+        if "umstellung." in code
+    ]
+    assert offenders == []
+    callers = {
+        path.stem
+        for path in PROCESSES.glob("*.bpmn")
+        if any(e.text.startswith("umstellung_") for e in etree.parse(str(path)).iter(f"{{{SPIFF}}}calledDecisionId"))
+    }
+    assert {"ifk_unterstuetzung", "ifk_fahrtkosten", "akten_zuarbeit", "pb_antragsannahme"} <= callers
+
+
+def test_ausgaben_der_tabellen_werden_in_den_prozessen_gleich_geschrieben() -> None:
+    """One spelling: every value a process compares a table output with is a value the table can return."""
+    outputs: dict[str, set[str]] = {}
+    for path in DECISIONS:
+        root = etree.parse(str(path)).getroot()
+        names = [o.get("name") for o in root.iter(f"{{{DMN13}}}output")]
+        for rule in root.iter(f"{{{DMN13}}}rule"):
+            for name, entry in zip(names, rule.findall(f"{{{DMN13}}}outputEntry"), strict=True):
+                outputs.setdefault(name, set()).add((entry.findtext(f"{{{DMN13}}}text") or "").strip())
+    compared = [
+        (path.name, name, f'"{value}"')
+        for path in sorted(PROCESSES.glob("*.bpmn"))
+        for code in _model_code(path)
+        for name, value in re.findall(r'\b(\w+) == "([^"]*)"', code)
+        if name in outputs
+    ]
+    assert compared, "the processes branch on table outputs"
+    assert [c for c in compared if c[2] not in outputs[c[1]]] == []
+    assert outputs["zahlungssystem"] == {'"compass"', '"open_prosoz"'}

@@ -259,6 +259,7 @@ def test_cli_serve_answers_http_and_fires_due_timers(tmp_path: Path) -> None:
         output, _ = server.communicate(timeout=10)
         engine.close()
     assert "Traceback" not in output
+    assert output.count("VZÄ-Anteile") == 1, "the configuration warning belongs once in the start-up log"
 
 
 def test_cli_has_engine_commands_and_serve() -> None:

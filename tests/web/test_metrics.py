@@ -25,7 +25,7 @@ def test_metrics_count_work_per_site_and_time_requests(app: Flask, deployed: Eng
     client = app.test_client()
     client.get("/healthz")
     answer = client.get("/metrics")
-    assert answer.status_code == 200 and answer.mimetype == "text/plain"
+    assert answer.status_code == 200 and answer.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
     text = answer.get_data(as_text=True)
     with deployed.db.reading() as session:
         at_site = session.scalar(sa.select(sa.func.count()).where(HumanTask.site == "56.4"))

@@ -6,8 +6,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from engine import clock, permissions
-from engine.auth import Actor
+from engine import clock
 from engine.versions import ProcessInfo
 from engine.vocabulary import BUSINESS_KEY_MAX
 
@@ -17,19 +16,17 @@ from ..security import login_required, require_actor
 bp = Blueprint("cases", __name__, url_prefix="/vorgaenge")
 
 
-def start_sites(actor: Actor, process: ProcessInfo) -> list[str]:
-    """Sites where the actor may start ``process``."""
-    return permissions.start_sites(actor, process.start_lanes)
+def start_sites(process: ProcessInfo) -> list[str]:
+    """Sites where the actor may start ``process`` (a start lane there, and the process offered there)."""
+    return list(process.sites)
 
 
-def _check(
-    processes: dict[str, ProcessInfo], actor: Actor, process_id: str, site: str, business_key: str
-) -> dict[str, list[str]]:
+def _check(processes: dict[str, ProcessInfo], process_id: str, site: str, business_key: str) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     process = processes.get(process_id)
     if process is None:
         errors["prozess"] = ["Bitte einen Prozess wählen."]
-    elif site not in start_sites(actor, process):
+    elif site not in start_sites(process):
         errors["standort"] = ["Bitte einen Standort wählen, an dem Sie diesen Prozess starten dürfen."]
     if len(business_key) > BUSINESS_KEY_MAX:
         errors["geschaeftszeichen"] = [f"Höchstens {BUSINESS_KEY_MAX} Zeichen."]
@@ -45,7 +42,7 @@ def new() -> Any:
     actor = require_actor()
     engine = get_engine()
     processes = {p.process_id: p for p in engine.startable_processes(actor)}
-    sites = sorted({site for p in processes.values() for site in start_sites(actor, p)})
+    sites = sorted({site for p in processes.values() for site in start_sites(p)})
     default_process = next(iter(processes)) if len(processes) == 1 else ""
     form = {
         "prozess": request.form.get("prozess", request.args.get("prozess", default_process)),
@@ -54,7 +51,7 @@ def new() -> Any:
     }
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        errors = _check(processes, actor, form["prozess"], form["standort"], form["geschaeftszeichen"])
+        errors = _check(processes, form["prozess"], form["standort"], form["geschaeftszeichen"])
         if not errors:
             header = engine.start_case(
                 actor, form["prozess"], site=form["standort"], business_key=form["geschaeftszeichen"] or None

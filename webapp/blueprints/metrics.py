@@ -109,4 +109,4 @@ def metrics() -> Any:
         f"egs_jail_kills_total {figures.jail_kills}",
         *HISTOGRAM.lines(),
     ]
-    return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4; charset=utf-8")
+    return Response("\n".join(lines) + "\n", content_type="text/plain; version=0.0.4; charset=utf-8")

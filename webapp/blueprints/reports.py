@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from werkzeug.utils import secure_filename
 
 from engine import clock, permissions
+from engine.auth import Actor
 from engine.errors import FormValidationError
+from engine.payment_cancellation import CancelStep
 from engine.payment_lists import PaymentList
 from engine.raci import HEADER as RACI_HEADER
 from engine.vocabulary import MEASURE_TYPES, SITES
@@ -34,8 +36,13 @@ def _selection(own_sites: list[str]) -> dict[str, str]:
 def payment_lists() -> Any:
     """Show a Sammelliste, ready to print (its retrieval is audited as an export)."""
     actor = require_actor()
-    own_sites = permissions.payment_list_sites(actor)
-    selection = _selection(own_sites)
+    return _payment_list_page(actor, _selection(permissions.payment_list_sites(actor)))
+
+
+def _payment_list_page(
+    actor: Actor, selection: dict[str, str], cancel: tuple[int, str, list[str]] | None = None
+) -> Any:
+    """The list page; ``cancel``: (entry, reason, messages) of a cancellation request to show again."""
     result: PaymentList | None = None
     errors: dict[str, list[str]] = {}
     try:
@@ -47,10 +54,47 @@ def payment_lists() -> Any:
         selection=selection,
         result=result,
         errors=errors,
-        sites=own_sites,
+        cancel=cancel,
+        may_cancel=result is not None and permissions.may_cancel_payment(actor, result.site),
+        confirmable=_confirmable(actor, result),
+        sites=permissions.payment_list_sites(actor),
         types=MEASURE_TYPES,
     )
-    return (page, status_for(FormValidationError({}))) if errors else page
+    return (page, status_for(FormValidationError({}))) if errors or cancel else page
+
+
+def _confirmable(actor: Actor, result: PaymentList | None) -> set[int]:
+    """Entries whose requested cancellation the actor may confirm (four-eyes: not the one who asked)."""
+    lines = result.lines if result else []
+    return {
+        line.entry_id
+        for line in lines
+        if line.cancel_pending and permissions.four_eyes_allows(actor, [line.cancel_requested_by or ""])
+    }
+
+
+@bp.post("/sammellisten/zahlung/<int:entry_id>/storno/<step>")
+@login_required
+def cancel_payment(entry_id: int, step: str) -> Any:
+    """Ask for the cancellation of a payment (with a reason), confirm it (a second person) or discard it."""
+    if step not in set(CancelStep):
+        abort(404)
+    actor = require_actor()
+    reason = request.form.get("grund", "")
+    try:
+        shown = get_engine().cancel_payment(actor, entry_id, CancelStep(step), reason)
+    except FormValidationError as exc:
+        selection = {key: request.form.get(key, "") for key in ("standort", "art", "monat")}
+        return _payment_list_page(actor, selection, (entry_id, reason, exc.field_errors.get("grund", [exc.message])))
+    flash(CANCEL_DONE[CancelStep(step)], "success")
+    return redirect(url_for(".payment_lists", standort=shown.site, art=shown.measure_type, monat=shown.month))
+
+
+CANCEL_DONE = {
+    CancelStep.REQUEST: "Stornierung beantragt. Eine zweite Person muss sie bestätigen.",
+    CancelStep.CONFIRM: "Zahlung storniert. Sie bleibt als storniert auf der Liste und zählt nicht zur Summe.",
+    CancelStep.DISCARD: "Stornierung verworfen. Die Zahlung bleibt auf der Liste.",
+}
 
 
 @bp.get("/personalbemessung")
@@ -72,6 +116,6 @@ def raci() -> Any:
 def export(name: str) -> Any:
     """Download a named export (parameters from the query string); the engine checks and audits it."""
     result = get_engine().export(require_actor(), name, request.args.to_dict())
-    response = Response(result.content, mimetype=result.media_type)
+    response = Response(result.content, content_type=result.media_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{secure_filename(result.filename)}"'
     return response
