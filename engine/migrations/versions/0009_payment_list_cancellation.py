@@ -1,6 +1,6 @@
 """payment lists: cancelling an entry (requested with a reason, confirmed by a second person)
 
-Revision ID: 0011
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-01
 
@@ -11,7 +11,7 @@ show that it was taken off: the entry stays, marked as cancelled (four-eyes rule
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
