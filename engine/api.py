@@ -227,6 +227,11 @@ class Engine:
         with self._operation(actor, "view_task", task_uuid=task_uuid) as session:
             return case_reading.task_view(session, self.runtime, actor, task_uuid)
 
+    def case_of_task(self, task_uuid: str) -> int | None:
+        """The case a task belongs (or belonged) to."""
+        with self.db.reading() as session:
+            return tasks.instance_of(session, task_uuid)
+
     def colleagues(self, actor: Actor, task_uuid: str) -> list[tuple[str, str]]:
         with self.db.reading() as session:
             return tasks.colleagues(session, actor, task_uuid)
