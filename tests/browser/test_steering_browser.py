@@ -83,5 +83,5 @@ def test_lead_steering_on_the_case_page_has_no_serious_violations(second_page, l
     second_page.wait_for_selector("#diagramm[data-geladen='ja']")
     second_page.get_by_label("Fällig am (Vorgang)").fill("31.02.2099")
     second_page.get_by_role("button", name=re.compile("Fälligkeit für")).click()
-    second_page.get_by_role("link", name=re.compile("Fällig am: Bitte ein gültiges Datum")).wait_for()
+    second_page.get_by_role("link", name=re.compile("Fällig am: Den 31.02.2099 gibt es nicht")).wait_for()
     assert violations(second_page) == []

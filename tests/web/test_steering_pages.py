@@ -78,14 +78,23 @@ def test_refused_reassignment_is_shown_at_the_field_on_the_case_page(client_for,
     assert wrong.status_code == 422 and "Zuweisen an: " in wrong.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("typed", ["31.02.2099", "15.13.2099", "morgen"])
-def test_bad_due_date_is_shown_on_the_case_page_with_the_field_named(client_for, deployed: Engine, typed: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("31.02.2099", "Den 31.02.2099 gibt es nicht."),
+        ("15.13.2099", "Den 15.13.2099 gibt es nicht."),
+        ("morgen", "Bitte ein Datum im Format TT.MM.JJJJ eingeben"),
+    ],
+)
+def test_bad_due_date_is_shown_on_the_case_page_with_the_field_named(  # type: ignore[no-untyped-def]
+    client_for, deployed: Engine, typed: str, message: str
+) -> None:
     url, case_url = held_by_egs(client_for, deployed)
     task_uuid = url.rsplit("/", 1)[-1]
     response = post_form(client_for("tl"), f"{url}/faelligkeit", {"faellig_am": typed}, case_url)
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and "<h1>Vorgang" in html
-    assert f'<a href="#faellig_am-{task_uuid}">Fällig am: Bitte ein gültiges Datum' in html
+    assert f'<a href="#faellig_am-{task_uuid}">Fällig am: {message}' in html
     assert f'value="{typed}" inputmode="numeric"' in html, "what was typed stays in the field"
     assert f'aria-describedby="faellig_am-{task_uuid}-fehler"' in html
     assert open_task(deployed, task_uuid).due_at is None  # type: ignore[union-attr]

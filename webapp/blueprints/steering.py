@@ -7,6 +7,7 @@ only after the lead confirmed it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from ..security import login_required, require_actor, safe_next
 
 bp = Blueprint("steering", __name__)
 
+_GERMAN_DATE = re.compile(r"\d{1,2}\.\d{1,2}\.\d{4}")
 FIELD_NAMES = {"an": "Zuweisen an", "grund": "Grund", "prioritaet": "Priorität", "faellig_am": "Fällig am"}
 
 
@@ -102,7 +104,11 @@ def set_due(task_uuid: str) -> Any:
     if text:
         iso = parse_date_input(text)
         if iso is None:
-            message = "Bitte ein gültiges Datum im Format TT.MM.JJJJ eingeben, z. B. 15.12.2026."
+            message = (
+                f"Den {text} gibt es nicht. Bitte ein gültiges Datum eingeben."
+                if _GERMAN_DATE.fullmatch(text)
+                else "Bitte ein Datum im Format TT.MM.JJJJ eingeben, z. B. 15.12.2026."
+            )
             return _refused(task_uuid, Refused(task_uuid, {"faellig_am": [message]}, _values()))
         if iso < clock.today_berlin().isoformat() and not request.form.get("bestaetigt"):
             return _refused(task_uuid, Refused(task_uuid, values=_values(), confirm_due=text))
