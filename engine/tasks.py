@@ -213,15 +213,17 @@ def reassign(
     to the group (``to_username`` None), with a reason; the previous holder gets a notice (``notices``).
 
     :raises FormValidationError: no reason. :raises PermissionDeniedError: not a lead of the task's case.
-        :raises NotFoundError: :raises RuleViolationError: colleague not in the task's group at its site, or
-        nobody holds the task that should go back to the group.
+        :raises NotFoundError: :raises RuleViolationError: colleague not in the task's group at its site or
+        already holding it, or nobody holds the task that should go back to the group.
     """
     reason = _reason(reason)
     task = _steerable(session, specs, actor, task_uuid)
     previous = task.assignee_id
     if to_username:
         target = _hand_to(session, specs, task, to_username)
-        notices.tell_taken(session, actor, task, previous if previous != target.user_id else None, reason)
+        if target.user_id == previous:
+            raise RuleViolationError(f"{target.display_name} bearbeitet die Aufgabe bereits.")
+        notices.tell_taken(session, actor, task, previous, reason)
         _record(session, Action.REASSIGN, actor, task, to=target.username, reason=reason, from_user_id=previous)
         return
     if previous is None:

@@ -53,6 +53,8 @@ def test_lead_reassigns_a_held_task_and_the_previous_holder_sees_why(deployed: E
         deployed.acknowledge_notice(deployed.actor("egs2"), notice.notice_id)  # not theirs
     deployed.acknowledge_notice(egs, notice.notice_id)
     assert deployed.open_notices(egs) == []
+    with pytest.raises(RuleViolationError, match="bearbeitet die Aufgabe bereits"):
+        deployed.reassign(tl, task_uuid, "egs2", "noch einmal")
 
 
 def test_lead_frees_a_task_back_to_the_group(deployed: Engine) -> None:
