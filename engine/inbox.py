@@ -24,6 +24,7 @@ from . import clock, permissions
 from .auth import Actor
 from .models import NO_DUE_DATE, Grant, HumanTask, User
 from .versions import SpecCache, newest_versions
+from .vocabulary import WORK_GROUPS
 
 INBOX_LIMIT = 200
 PAGE_SIZE = 50
@@ -282,9 +283,12 @@ def tasks_of_case(session: Session, instance_id: int, viewer: Actor | None = Non
 
 def filter_choices(session: Session, specs: SpecCache, actor: Actor) -> tuple[list[str], list[tuple[str, str]]]:
     """Choices for the inbox filters: names of the user tasks of the actor's groups (from the newest models)
-    and the people working in the actor's groups at the actor's sites (user name, display name)."""
+    and the people working in the actor's groups at the actor's sites (user name, display name); for leads,
+    of every work group at the sites they lead (their team, whose work they steer)."""
     groups = {group for group, _ in actor.work_pairs()}
     sites = {site for _, site in actor.work_pairs()}
+    if permissions.leads_somewhere(actor):
+        groups, sites = groups | set(WORK_GROUPS), sites | set(permissions.lead_sites(actor))
     names: set[str] = set()
     for version in newest_versions(session, specs):
         names |= {t.name for t in version.model.tasks.values() if t.is_user_task and t.lane in groups}

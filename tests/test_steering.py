@@ -174,3 +174,12 @@ def test_search_matches_names_only_where_the_viewer_sees_them(deployed: Engine) 
     assert len(deployed.inbox_page(tl, InboxQuery(tab="alle", search="0099002")).rows) == 1
     assert len(deployed.inbox_page(egs, InboxQuery(tab="gruppe", search="hagedorn")).rows) == 1, "who works it may"
     assert deployed.inbox_page(egs, InboxQuery(tab="gruppe", search="hagedorm")).rows == []
+
+
+def test_a_leads_filters_offer_the_team_and_its_tasks(deployed: Engine, make_user) -> None:  # type: ignore[no-untyped-def]
+    make_user("egs_goe", ("EGS", "56.5"))
+    names, people = deployed.inbox_choices(deployed.actor("tl"))
+    usernames = [username for username, _ in people]
+    assert {"egs", "lsb", "ifk"} <= set(usernames) and "egs_goe" not in usernames
+    assert pb.ANMELDEN in names
+    assert "lsb" not in [u for u, _ in deployed.inbox_choices(deployed.actor("egs"))[1]], "clerks: their group"
