@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -274,11 +274,14 @@ def list_tasks(session: Session, actor: Actor, limit: int = INBOX_LIMIT) -> list
     return [_summary(task, name, actor) for task, name in session.execute(query)]
 
 
-def tasks_of_case(session: Session, instance_id: int, viewer: Actor | None = None) -> list[TaskSummary]:
+def tasks_of_case(
+    session: Session, instance_id: int, viewer: Actor | None = None, lanes: Iterable[str] = ()
+) -> list[TaskSummary]:
     """Return the open tasks of one case, with the ``viewer``'s flags (unmasked: callers check access to the
-    case)."""
+    case). ``lanes``: the lanes of the case's process (a lead steers no case of a body they do not belong to)."""
+    separate = permissions.separate_groups(lanes)
     query = _base().where(HumanTask.instance_id == instance_id).order_by(HumanTask.created_at)
-    return [_summary(task, name, viewer, mask=False) for task, name in session.execute(query)]
+    return [_summary(task, name, viewer, separate, mask=False) for task, name in session.execute(query)]
 
 
 def filter_choices(session: Session, specs: SpecCache, actor: Actor) -> tuple[list[str], list[tuple[str, str]]]:

@@ -183,3 +183,12 @@ def test_a_leads_filters_offer_the_team_and_its_tasks(deployed: Engine, make_use
     assert {"egs", "lsb", "ifk"} <= set(usernames) and "egs_goe" not in usernames
     assert pb.ANMELDEN in names
     assert "lsb" not in [u for u, _ in deployed.inbox_choices(deployed.actor("egs"))[1]], "clerks: their group"
+
+
+def test_a_lead_who_works_in_an_fb50_case_is_not_offered_to_steer_it(deployed: Engine, make_user) -> None:  # type: ignore[no-untyped-def]
+    case = fb50_case(deployed)
+    lead_and_clerk = make_user("tl_egs_56.6", ("TL", "56.6"), ("EGS", "56.6"))
+    [task] = deployed.case_view(lead_and_clerk, case.instance_id).open_tasks  # may open it: works its EGS lane
+    assert task.may_work and not task.may_lead
+    with pytest.raises(PermissionDeniedError):
+        deployed.set_due(lead_and_clerk, task.task_uuid, None)
