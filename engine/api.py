@@ -27,6 +27,7 @@ from . import (
     exports,
     incidents,
     metrics,
+    notices,
     payment_cancellation,
     permissions,
     raci,
@@ -238,7 +239,7 @@ class Engine:
 
     def inbox_page(self, actor: Actor, query: InboxQuery | None = None) -> InboxPage:
         with self.db.reading() as session:
-            return inbox_queries.inbox_page(session, actor, query or InboxQuery())
+            return inbox_queries.inbox_page(session, self.specs, actor, query or InboxQuery())
 
     def inbox_choices(self, actor: Actor) -> tuple[list[str], list[tuple[str, str]]]:
         with self.db.reading() as session:
@@ -247,6 +248,11 @@ class Engine:
     def task_view(self, actor: Actor, task_uuid: str) -> TaskView:
         with self._operation(actor, "view_task", task_uuid=task_uuid) as session:
             return case_reading.task_view(session, self.runtime, actor, task_uuid)
+
+    def case_of_task(self, task_uuid: str) -> int | None:
+        """The case a task belongs (or belonged) to."""
+        with self.db.reading() as session:
+            return tasks.instance_of(session, task_uuid)
 
     def colleagues(self, actor: Actor, task_uuid: str) -> list[tuple[str, str]]:
         with self.db.reading() as session:
@@ -264,13 +270,26 @@ class Engine:
         with self._operation(actor, "delegate", task_uuid=task_uuid) as session:
             tasks.delegate(session, self.specs, actor, task_uuid, to_username, reason)
 
+    def reassign(self, actor: Actor, task_uuid: str, to_username: str | None, reason: str) -> None:
+        """A lead gives a task to a colleague or back to the group, with a reason (``tasks.reassign``)."""
+        with self._operation(actor, "reassign", task_uuid=task_uuid) as session:
+            tasks.reassign(session, self.specs, actor, task_uuid, to_username, reason)
+
+    def open_notices(self, actor: Actor) -> list[notices.Notice]:
+        with self.db.reading() as session:
+            return notices.open_notices(session, actor)
+
+    def acknowledge_notice(self, actor: Actor, notice_id: int) -> None:
+        with self._operation(actor, "acknowledge_notice") as session:
+            notices.acknowledge(session, actor, notice_id)
+
     def set_priority(self, actor: Actor, task_uuid: str, priority: int) -> None:
         with self._operation(actor, "set_priority", task_uuid=task_uuid) as session:
-            tasks.set_priority(session, actor, task_uuid, priority)
+            tasks.set_priority(session, self.specs, actor, task_uuid, priority)
 
     def set_due(self, actor: Actor, task_uuid: str, due_at: datetime | None) -> None:
         with self._operation(actor, "set_due", task_uuid=task_uuid) as session:
-            tasks.set_due(session, actor, task_uuid, due_at)
+            tasks.set_due(session, self.specs, actor, task_uuid, due_at)
 
     def save_draft(self, actor: Actor, task_uuid: str, values: Mapping[str, Sequence[str]]) -> None:
         with self._operation(actor, "save_draft", task_uuid=task_uuid) as session:

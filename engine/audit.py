@@ -43,6 +43,8 @@ class Action(StrEnum):
     CLAIM = "claim", "Übernommen"
     UNCLAIM = "unclaim", "Freigegeben"
     DELEGATE = "delegate", "Weitergegeben"
+    REASSIGN = "reassign", "Von der Leitung neu zugewiesen"
+    RELEASE = "release", "Von der Leitung an die Gruppe zurückgegeben"
     PRIORITY = "priority", "Priorität geändert"
     DUE = "due", "Fälligkeit geändert"
     DRAFT_SAVED = "draft_saved", "Entwurf gespeichert"

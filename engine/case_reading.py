@@ -68,7 +68,7 @@ def case_view(session: Session, runtime: CaseRuntime, actor: Actor, instance_id:
     ]
     return CaseView(
         header=header_of(row, version),
-        open_tasks=tasks_of_case(session, row.id, actor),
+        open_tasks=tasks_of_case(session, row.id, actor, version.lanes),
         history=history,
         data=without(case_data(workflow), hidden),
         labels=labels,

@@ -41,5 +41,6 @@ def update_case(session: Session, case_id: int, expected: int, values: dict[str,
 
 
 def note(session: Session, case_id: int, **values: Any) -> None:
-    """Write columns that do not change the case (audit head, incident mark); ``lock_version`` stays."""
+    """Write columns that do not change the case's state (audit head, incident mark, the priority and due date
+    a lead set); ``lock_version`` stays, so open forms of the case do not become stale."""
     session.execute(_NOTE, {"b_case": case_id, **values})

@@ -1,8 +1,10 @@
 """Read side of the task inbox: queries on the denormalised ``human_task`` table only.
 
 Tabs: "meine" (claimed by me), "gruppe" (unclaimed tasks of my groups at my sites), "ueberfaellig"
-(overdue tasks I may work), "alle" (every task at the sites I lead, for TL and FDL). Filters and the
-full-text search narrow a tab; paging is keyset-based, so rows that appear or vanish meanwhile do not
+(overdue tasks I may work and, for TL and FDL, the whole team's overdue tasks at the sites they lead), "alle"
+(every task at the sites I lead, for TL and FDL). Leads see no task of a case holding another body's data
+(FB 50) unless they belong to that body. Filters and the full-text search narrow a tab (names are matched
+only where the viewer sees them in full); paging is keyset-based, so rows that appear or vanish meanwhile do not
 shift the next page. Counts per tab are indexed COUNTs.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -21,6 +24,7 @@ from . import clock, permissions
 from .auth import Actor
 from .models import NO_DUE_DATE, Grant, HumanTask, User
 from .versions import SpecCache, newest_versions
+from .vocabulary import WORK_GROUPS
 
 INBOX_LIMIT = 200
 PAGE_SIZE = 50
@@ -81,18 +85,30 @@ class InboxPage:
     tabs: tuple[Tab, ...] = field(default=TABS)
 
 
-def _tab_condition(actor: Actor, tab: Tab, now: datetime) -> sa.ColumnElement[bool]:
+Separate = Mapping[str, frozenset[str]]  # process id → groups of other bodies among its lanes
+
+
+def separate_processes(session: Session, specs: SpecCache) -> dict[str, frozenset[str]]:
+    """The processes (newest versions) with lanes of another body whose data stays apart (``Separate``)."""
+    found: dict[str, frozenset[str]] = {}
+    for version in newest_versions(session, specs):
+        if groups := permissions.separate_groups(version.lanes):
+            found[version.process_id] = groups
+    return found
+
+
+def _tab_condition(actor: Actor, tab: Tab, now: datetime, separate: Separate) -> sa.ColumnElement[bool]:
     workable = permissions.workable_tasks(actor)
     if tab == "meine":
         return sa.and_(HumanTask.assignee_id == actor.user_id, workable) if actor.user_id else sa.false()
     if tab == "gruppe":
         return sa.and_(workable, HumanTask.assignee_id.is_(None))
     if tab == "ueberfaellig":
-        return sa.and_(workable, HumanTask.due_sort < now)
-    return permissions.led_tasks(actor)
+        return sa.and_(sa.or_(workable, permissions.led_tasks(actor, separate)), HumanTask.due_sort < now)
+    return permissions.led_tasks(actor, separate)
 
 
-def _filters(query: InboxQuery, now: datetime, dialect: str) -> list[sa.ColumnElement[bool]]:
+def _filters(query: InboxQuery, now: datetime, dialect: str, actor: Actor) -> list[sa.ColumnElement[bool]]:
     conditions: list[sa.ColumnElement[bool]] = []
     if query.process_id:
         conditions.append(HumanTask.process_id == query.process_id)
@@ -105,14 +121,21 @@ def _filters(query: InboxQuery, now: datetime, dialect: str) -> list[sa.ColumnEl
         limit = {"heute": end_of_today, "woche": end_of_today + timedelta(days=6), "ueberfaellig": now}[query.due]
         conditions.append(HumanTask.due_sort < limit)
     if query.search and query.search.strip():
-        conditions.append(_search(query.search.strip().lower(), dialect))
+        conditions.append(_search(query.search.strip().lower(), dialect, actor))
     return conditions
 
 
-def _search(term: str, dialect: str) -> sa.ColumnElement[bool]:
+def _search(term: str, dialect: str, actor: Actor) -> sa.ColumnElement[bool]:
     """Substring search in business key and name: PostgreSQL uses its trigram index for LIKE; SQLite its
-    FTS5 trigram table (for terms of three characters or more; shorter ones are matched by LIKE)."""
-    like = HumanTask.search_text.contains(term, autoescape=True)
+    FTS5 trigram table (for terms of three characters or more; shorter ones are matched by LIKE).
+
+    The name counts only where the viewer sees it in full (``permissions.sees_full_name``, whose SQL twin is
+    ``workable_tasks``); elsewhere only the business key may match, so a search cannot confirm a masked name.
+    """
+    visible = sa.or_(
+        permissions.workable_tasks(actor), sa.func.lower(HumanTask.business_key).contains(term, autoescape=True)
+    )
+    like = sa.and_(HumanTask.search_text.contains(term, autoescape=True), visible)
     if dialect != "sqlite" or len(term) < 3:
         return like
     phrase = '"' + term.replace('"', '""') + '"'
@@ -175,9 +198,16 @@ def mask_name(name: str | None) -> str | None:
     return ", ".join(part.strip()[:1] + "." for part in name.split(",") if part.strip())
 
 
-def _summary(task: HumanTask, assignee: str | None, viewer: Actor | None, *, mask: bool = True) -> TaskSummary:
+def _summary(
+    task: HumanTask,
+    assignee: str | None,
+    viewer: Actor | None,
+    lanes: frozenset[str] | tuple[()] = (),
+    *,
+    mask: bool = True,
+) -> TaskSummary:
     """An inbox row as ``viewer`` sees it: flags for what they may do, the name masked where they may not work
-    the task (with ``mask``)."""
+    the task (with ``mask``). ``lanes``: the separate groups among the lanes of the task's process."""
     may_work = viewer is not None and permissions.may_work(viewer, task.lane, task.site)
     # Only a name that is there can be shortened: a row without one shows "–", not "– (gekürzt)".
     masked = (
@@ -203,7 +233,7 @@ def _summary(task: HumanTask, assignee: str | None, viewer: Actor | None, *, mas
         assignee=assignee,
         masked=masked,
         may_work=may_work,
-        may_lead=viewer is not None and permissions.may_steer_task(viewer, task.site),
+        may_lead=viewer is not None and permissions.may_steer_task(viewer, task.site, lanes),
     )
 
 
@@ -212,27 +242,30 @@ def _base() -> sa.Select[HumanTask, str]:
     return sa.select(HumanTask, assignee.username).outerjoin(assignee, HumanTask.assignee_id == assignee.id)
 
 
-def inbox_page(session: Session, actor: Actor, query: InboxQuery) -> InboxPage:
+def inbox_page(session: Session, specs: SpecCache, actor: Actor, query: InboxQuery) -> InboxPage:
     """One page of the actor's inbox with counts per tab."""
     now = clock.now()
     tab: Tab = query.tab if query.tab in TABS else "gruppe"
     leads = permissions.leads_somewhere(actor)
     if tab == "alle" and not leads:
         tab = "gruppe"
+    separate = separate_processes(session, specs) if leads else {}
     query = replace(query, tab=tab, limit=max(1, min(query.limit, INBOX_LIMIT)))
-    filters = _filters(query, now, session.get_bind().dialect.name)
+    filters = _filters(query, now, session.get_bind().dialect.name, actor)
     if query.assignee:
         assignee_ids = sa.select(User.id).where(User.username == query.assignee).scalar_subquery()
         filters.append(HumanTask.assignee_id == assignee_ids)
-    statement = _base().where(_tab_condition(actor, tab, now), *filters)
+    statement = _base().where(_tab_condition(actor, tab, now, separate), *filters)
     if query.after:
         statement = statement.where(_after(query.after, query.sort))
     rows = session.execute(statement.order_by(*_order(query.sort)).limit(query.limit + 1)).all()
-    page = [_summary(task, name, actor) for task, name in rows[: query.limit]]
+    page = [_summary(task, name, actor, separate.get(task.process_id, ())) for task, name in rows[: query.limit]]
     next_cursor = _encode(rows[query.limit - 1][0], query.sort) if len(rows) > query.limit else None
     counts: dict[str, int] = {
         name: session.scalar(
-            sa.select(sa.func.count()).select_from(HumanTask).where(_tab_condition(actor, name, now), *filters)
+            sa.select(sa.func.count())
+            .select_from(HumanTask)
+            .where(_tab_condition(actor, name, now, separate), *filters)
         )
         or 0
         for name in TABS
@@ -247,18 +280,24 @@ def list_tasks(session: Session, actor: Actor, limit: int = INBOX_LIMIT) -> list
     return [_summary(task, name, actor) for task, name in session.execute(query)]
 
 
-def tasks_of_case(session: Session, instance_id: int, viewer: Actor | None = None) -> list[TaskSummary]:
+def tasks_of_case(
+    session: Session, instance_id: int, viewer: Actor | None = None, lanes: Iterable[str] = ()
+) -> list[TaskSummary]:
     """Return the open tasks of one case, with the ``viewer``'s flags (unmasked: callers check access to the
-    case)."""
+    case). ``lanes``: the lanes of the case's process (a lead steers no case of a body they do not belong to)."""
+    separate = permissions.separate_groups(lanes)
     query = _base().where(HumanTask.instance_id == instance_id).order_by(HumanTask.created_at)
-    return [_summary(task, name, viewer, mask=False) for task, name in session.execute(query)]
+    return [_summary(task, name, viewer, separate, mask=False) for task, name in session.execute(query)]
 
 
 def filter_choices(session: Session, specs: SpecCache, actor: Actor) -> tuple[list[str], list[tuple[str, str]]]:
     """Choices for the inbox filters: names of the user tasks of the actor's groups (from the newest models)
-    and the people working in the actor's groups at the actor's sites (user name, display name)."""
+    and the people working in the actor's groups at the actor's sites (user name, display name); for leads,
+    of every work group at the sites they lead (their team, whose work they steer)."""
     groups = {group for group, _ in actor.work_pairs()}
     sites = {site for _, site in actor.work_pairs()}
+    if permissions.leads_somewhere(actor):
+        groups, sites = groups | set(WORK_GROUPS), sites | set(permissions.lead_sites(actor))
     names: set[str] = set()
     for version in newest_versions(session, specs):
         names |= {t.name for t in version.model.tasks.values() if t.is_user_task and t.lane in groups}

@@ -110,6 +110,8 @@ class ProcessInstance(Base):
     claim_date: Mapped[date | None] = mapped_column(sa.Date)
     error_message: Mapped[str | None] = mapped_column(sa.Text)
     audit_head: Mapped[str | None] = mapped_column(sa.String(64))  # hash of the case's last audit event
+    priority: Mapped[int] = mapped_column(default=0, server_default="0")  # set by leads; new tasks start with it
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # set by leads; new tasks are due by then
     created_by: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -289,3 +291,20 @@ class TaskDraft(Base):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("app_user.id", ondelete="CASCADE"))
     values: Mapped[dict[str, list[str]]] = mapped_column(sa.JSON)
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TaskNotice(Base):
+    """What a person is told when a lead took a task from them: which task, when, by whom and why."""
+
+    __tablename__ = "task_notice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    instance_id: Mapped[int]
+    task_uuid: Mapped[str] = mapped_column(sa.String(36))
+    task_name: Mapped[str] = mapped_column(sa.String(300))
+    business_key: Mapped[str | None] = mapped_column(sa.String(64))
+    by_name: Mapped[str] = mapped_column(sa.String(200))
+    reason: Mapped[str] = mapped_column(sa.String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

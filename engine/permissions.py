@@ -64,9 +64,20 @@ def may_view_case(actor: Actor, lanes: Iterable[str], site: str) -> bool:
     return may_lead(actor, site) and all(actor.has_group(group, site) for group in separate)
 
 
-def may_steer_task(actor: Actor, site: str) -> bool:
-    """Set a task's priority or due date, or take it from whoever holds it: the site's leads."""
-    return may_lead(actor, site)
+def may_steer_task(actor: Actor, site: str, lanes: Iterable[str] = ()) -> bool:
+    """Set a task's (and its case's) priority or due date, take it from whoever holds it and give it to
+    someone else or back to the group: the site's leads, in cases they may open (``lanes``: the lanes of the
+    case's process; an SGB II lead does not steer an FB 50 case)."""
+    return may_lead(actor, site) and _holds_separate_groups(actor, lanes, site)
+
+
+def _holds_separate_groups(actor: Actor, lanes: Iterable[str], site: str) -> bool:
+    return all(actor.has_group(group, site) for group in set(lanes) & set(SEPARATE_DATA_GROUPS))
+
+
+def separate_groups(lanes: Iterable[str]) -> frozenset[str]:
+    """The groups of other bodies among a process's lanes, whose cases stay closed to SGB II leads."""
+    return frozenset(set(lanes) & set(SEPARATE_DATA_GROUPS))
 
 
 def sees_full_name(actor: Actor, lane: str, site: str) -> bool:
@@ -82,10 +93,16 @@ def workable_tasks(actor: Actor) -> sa.ColumnElement[bool]:
     return sa.or_(*(sa.and_(HumanTask.lane == lane, HumanTask.site == site) for lane, site in pairs))
 
 
-def led_tasks(actor: Actor) -> sa.ColumnElement[bool]:
-    """SQL twin of ``may_steer_task``: every task at the sites the actor leads."""
-    sites = lead_sites(actor)
-    return HumanTask.site.in_(sites) if sites else sa.false()
+def led_tasks(actor: Actor, separate: Mapping[str, Iterable[str]]) -> sa.ColumnElement[bool]:
+    """SQL twin of ``may_steer_task``: every task at the sites the actor leads, except tasks of processes
+    holding another body's data the actor does not belong to there (``separate``: process id → its
+    ``separate_groups``)."""
+    parts: list[sa.ColumnElement[bool]] = []
+    for site in lead_sites(actor):
+        closed = sorted(pid for pid, groups in separate.items() if not _holds_separate_groups(actor, groups, site))
+        parts.append(sa.and_(HumanTask.site == site, HumanTask.process_id.not_in(closed)) if closed
+                     else HumanTask.site == site)  # fmt: skip
+    return sa.or_(*parts) if parts else sa.false()
 
 
 def holders_of(group: str, site: str) -> sa.ColumnElement[bool]:

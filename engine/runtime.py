@@ -165,8 +165,11 @@ def sync_inbox(
     """Make the inbox rows of a case match its open user tasks, in as few statements as possible.
 
     Rows of tasks still open keep their claim and priority (and are only written if the case's key, name or
-    the task's due time changed). A row whose task ended is reused for a task that began (one UPDATE instead
-    of DELETE + INSERT); what is left over is deleted or inserted in one statement each.
+    the task's due time changed). A task that begins starts with the case's priority and is due at the
+    earlier of its model deadline (a timer on the task, which fires then whatever a lead set) and the case's
+    due date set by a lead (``due_by``): a lead can bring a deadline forward, not past the model's. A row
+    whose task ended is reused for a task that began (one UPDATE instead of DELETE + INSERT); what is left
+    over is deleted or inserted in one statement each.
     """
     now = clock.now()
     by_uuid = {task.task_uuid: task for task in existing}
@@ -178,7 +181,7 @@ def sync_inbox(
         if current is None:
             new_rows.append(_inbox_row(row, version, task, now))
             continue
-        due = task.due_at or current.due_at
+        due = due_by(task.due_at, current.due_at)
         if (current.business_key, current.applicant_name, current.due_at) != (
             row.business_key,
             row.applicant_name,
@@ -194,6 +197,11 @@ def sync_inbox(
         session.execute(sa.insert(INBOX), new_rows)
 
 
+def due_by(*moments: datetime | None) -> datetime | None:
+    """The earliest of the given due times, None if there is none."""
+    return min((moment for moment in moments if moment is not None), default=None)
+
+
 def _case_columns(row: ProcessInstance) -> dict[str, Any]:
     return {
         "business_key": row.business_key,
@@ -203,8 +211,10 @@ def _case_columns(row: ProcessInstance) -> dict[str, Any]:
 
 
 def _inbox_row(row: ProcessInstance, version: LoadedVersion, task: ReadyTask, now: datetime) -> dict[str, Any]:
-    """All columns of the inbox row of a task that just became open (unclaimed, normal priority)."""
+    """All columns of the inbox row of a task that just became open: unclaimed, with the case's priority and
+    due date (``sync_inbox``)."""
     info = version.model.tasks.get(task.spec_id)
+    due = due_by(task.due_at, row.due_at)
     return {
         "task_uuid": task.task_uuid,
         "instance_id": row.id,
@@ -217,9 +227,9 @@ def _inbox_row(row: ProcessInstance, version: LoadedVersion, task: ReadyTask, no
         "form_key": info.form_key if info else None,
         "site": row.site,
         "assignee_id": None,
-        "due_at": task.due_at,
-        "due_sort": task.due_at or NO_DUE_DATE,
-        "priority": NORMAL_PRIORITY,
+        "due_at": due,
+        "due_sort": due or NO_DUE_DATE,
+        "priority": row.priority or NORMAL_PRIORITY,
         "created_at": now,
         **_case_columns(row),
     }

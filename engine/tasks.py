@@ -1,4 +1,4 @@
-"""Working a task: claim, give back, delegate, steer (priority, due date), keep a draft, complete.
+"""Working a task: claim, give back, delegate, steer (reassign, priority, due date), keep a draft, complete.
 
 Every function runs inside the caller's transaction, asks ``engine.permissions`` and records what it did
 in the audit trail. Claims are single atomic UPDATEs, so of two clerks claiming at once exactly one wins;
@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from . import audit, clock, permissions
+from . import audit, case_rows, clock, notices, permissions
 from .audit import Action
 from .auth import Actor, load_actor
 from .casework import Casework
@@ -28,7 +28,7 @@ from .errors import (
     RuleViolationError,
 )
 from .forms import Submission
-from .models import AuditEvent, Grant, HumanTask, ProcessInstance, TaskDraft, User
+from .models import NO_DUE_DATE, AuditEvent, Grant, HumanTask, ProcessInstance, TaskDraft, User
 from .read_models import Completion, NextTask, header_of
 from .versions import LoadedVersion, SpecCache
 from .vocabulary import PRIORITIES, RUNNING
@@ -98,13 +98,26 @@ def _check_may_work(actor: Actor, task: HumanTask) -> None:
         )
 
 
-def _steerable(session: Session, actor: Actor, task_uuid: str) -> HumanTask:
+def _steerable(session: Session, specs: SpecCache, actor: Actor, task_uuid: str) -> HumanTask:
     task = find(session, task_uuid)
     if task is None:
         raise NotFoundError("Die Aufgabe gibt es nicht (mehr).")
-    if not permissions.may_steer_task(actor, task.site):
+    if not _may_steer(session, specs, actor, task):
         raise PermissionDeniedError(f"Nur Teamleitung oder Fachdienstleitung am Standort {task.site} dürfen das.")
     return task
+
+
+def _may_steer(session: Session, specs: SpecCache, actor: Actor, task: HumanTask) -> bool:
+    lanes = _version_of(session, specs, task.instance_id).lanes
+    return permissions.may_steer_task(actor, task.site, lanes)
+
+
+def _reason(reason: str) -> str:
+    """The reason of a hand-over, one line. :raises FormValidationError: none given."""
+    reason = " ".join(reason.split())[:500]
+    if not reason:
+        raise FormValidationError({"grund": ["Bitte einen Grund für die Weitergabe angeben."]})
+    return reason
 
 
 def _not_held_by_other(task: HumanTask, actor: Actor) -> None:
@@ -180,15 +193,48 @@ def delegate(session: Session, specs: SpecCache, actor: Actor, task_uuid: str, t
     :raises FormValidationError: no reason. :raises NotFoundError: unknown colleague.
         :raises RuleViolationError: colleague not in the task's group at its site. :raises ConflictError:
     """
-    reason = " ".join(reason.split())
-    if not reason:
-        raise FormValidationError({"grund": ["Bitte einen Grund für die Weitergabe angeben."]})
+    reason = _reason(reason)
     task = find(session, task_uuid)
     if task is None:
         _refuse_missing(session, task_uuid)
-    if not permissions.may_steer_task(actor, task.site):
+    if not _may_steer(session, specs, actor, task):
         _check_may_work(actor, task)
         _not_held_by_other(task, actor)
+    previous = task.assignee_id
+    target = _hand_to(session, specs, task, to_username)
+    notices.tell_taken(session, actor, task, previous if previous != target.user_id else None, reason)
+    _record(session, Action.DELEGATE, actor, task, to=target.username, reason=reason, from_user_id=previous)
+
+
+def reassign(
+    session: Session, specs: SpecCache, actor: Actor, task_uuid: str, to_username: str | None, reason: str
+) -> None:
+    """A lead takes a task from whoever holds it and gives it to a colleague of its group and site, or back
+    to the group (``to_username`` None), with a reason; the previous holder gets a notice (``notices``).
+
+    :raises FormValidationError: no reason. :raises PermissionDeniedError: not a lead of the task's case.
+        :raises NotFoundError: :raises RuleViolationError: colleague not in the task's group at its site or
+        already holding it, or nobody holds the task that should go back to the group.
+    """
+    reason = _reason(reason)
+    task = _steerable(session, specs, actor, task_uuid)
+    previous = task.assignee_id
+    if to_username:
+        target = _hand_to(session, specs, task, to_username)
+        if target.user_id == previous:
+            raise RuleViolationError(f"{target.display_name} bearbeitet die Aufgabe bereits.")
+        notices.tell_taken(session, actor, task, previous, reason)
+        _record(session, Action.REASSIGN, actor, task, to=target.username, reason=reason, from_user_id=previous)
+        return
+    if previous is None:
+        raise RuleViolationError("Die Aufgabe hat niemand übernommen; sie liegt bereits bei der Gruppe.")
+    task.assignee_id = None
+    notices.tell_taken(session, actor, task, previous, reason)
+    _record(session, Action.RELEASE, actor, task, reason=reason, from_user_id=previous)
+
+
+def _hand_to(session: Session, specs: SpecCache, task: HumanTask, to_username: str) -> Actor:
+    """Give the task to a colleague who may work it (four-eyes rule included); return them."""
     try:
         target = load_actor(session, to_username)
     except AuthenticationError as exc:
@@ -196,26 +242,40 @@ def delegate(session: Session, specs: SpecCache, actor: Actor, task_uuid: str, t
     if not permissions.may_work(target, task.lane, task.site):
         raise RuleViolationError(f"{target.display_name} gehört nicht zur Gruppe {task.lane} am Standort {task.site}.")
     check_four_eyes(session, target, task.instance_id, _version_of(session, specs, task.instance_id), task.task_spec_id)
-    previous = task.assignee_id
     task.assignee_id = target.user_id
-    _record(session, Action.DELEGATE, actor, task, to=target.username, reason=reason[:500], from_user_id=previous)
+    return target
 
 
-def set_priority(session: Session, actor: Actor, task_uuid: str, priority: int) -> None:
-    """Leads set a task's priority (``vocabulary.PRIORITIES``)."""
+def set_priority(session: Session, specs: SpecCache, actor: Actor, task_uuid: str, priority: int) -> None:
+    """Leads set the priority (``vocabulary.PRIORITIES``) of a task's case: its open tasks and every task
+    that begins in it later take it (``runtime.sync_inbox``)."""
     if priority not in PRIORITIES:
         raise FormValidationError({"prioritaet": ["Bitte eine Priorität von 0 bis 3 wählen."]})
-    task = _steerable(session, actor, task_uuid)
-    old, task.priority = task.priority, priority
+    task = _steerable(session, specs, actor, task_uuid)
+    old = task.priority
+    case_rows.note(session, task.instance_id, priority=priority)
+    _steer_open_tasks(session, task.instance_id, priority=priority)
     _record(session, Action.PRIORITY, actor, task, changes={"prioritaet": [old, priority]})
 
 
-def set_due(session: Session, actor: Actor, task_uuid: str, due_at: datetime | None) -> None:
-    """Leads set or clear a task's due date. (Model deadlines move it again on the next save.)"""
-    task = _steerable(session, actor, task_uuid)
-    old, task.due_at = task.due_at, due_at
+def set_due(session: Session, specs: SpecCache, actor: Actor, task_uuid: str, due_at: datetime | None) -> None:
+    """Leads set or clear the due date of a task's case: its open tasks are due then, and every task that
+    begins later is due at the earlier of its model deadline and this date (``runtime.sync_inbox``)."""
+    task = _steerable(session, specs, actor, task_uuid)
+    old = task.due_at
+    case_rows.note(session, task.instance_id, due_at=due_at)
+    _steer_open_tasks(session, task.instance_id, due_at=due_at, due_sort=due_at or NO_DUE_DATE)
     change = [old.isoformat() if old else None, due_at.isoformat() if due_at else None]
     _record(session, Action.DUE, actor, task, changes={"faellig": change})
+
+
+def _steer_open_tasks(session: Session, instance_id: int, **values: Any) -> None:
+    session.execute(
+        sa.update(HumanTask)
+        .where(HumanTask.instance_id == instance_id)
+        .values(**values)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def save_draft(session: Session, actor: Actor, task_uuid: str, values: Mapping[str, Sequence[str]]) -> None:

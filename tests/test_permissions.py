@@ -22,7 +22,7 @@ import pytest
 from engine import clock, permissions
 from engine.api import Engine
 from engine.auth import Actor, system_actor
-from engine.errors import NotFoundError, PermissionDeniedError
+from engine.errors import NotFoundError, PermissionDeniedError, RuleViolationError
 from engine.models import PaymentListEntry
 from engine.payment_cancellation import CancelStep
 from engine.vocabulary import GROUPS as ALL_GROUPS
@@ -39,6 +39,8 @@ Besuchervorgang ansehen                      eigener  eigener  eigener  eigener 
 FB-50-Stichwort im Besuchervorgang sehen     eigener  nein     nein     nein     nein     nein     nein     nein     nein
 FB-50-Vorgang ansehen                        eigener  nein     nein     nein     nein     eigener  nein     eigener  nein
 Priorität und Fälligkeit setzen (Leitung)    nein     nein     nein     eigener  eigener  nein     nein     nein     nein
+Aufgabe neu zuweisen (Leitung)               nein     nein     nein     eigener  eigener  nein     nein     nein     nein
+FB-50-Vorgang steuern (SGB-II-Leitung)       nein     nein     nein     nein     nein     nein     nein     nein     nein
 Sammelliste lesen                            eigener  nein     eigener  eigener  eigener  nein     nein     eigener  nein
 Zahlung der Sammelliste stornieren           eigener  nein     nein     nein     nein     nein     nein     nein     nein
 Prozessmodell bereitstellen                  nein     nein     nein     nein     nein     nein     ja       nein     nein
@@ -144,6 +146,21 @@ def steer(w: World, actor: Actor, site: str) -> bool:
     return allowed
 
 
+def reassign(w: World, actor: Actor, site: str) -> bool:
+    task = _first_task(w.pb[site])
+    try:
+        w.engine.reassign(actor, task, None, "Urlaub")
+    except PermissionDeniedError:
+        return False
+    except RuleViolationError:  # allowed, but nobody holds the task
+        return True
+    return True
+
+
+def steer_fb50(w: World, actor: Actor, site: str) -> bool:
+    return _refused(lambda: w.engine.set_priority(actor, _first_task(w.fb50[site]), 2))
+
+
 def read_payment_list(w: World, actor: Actor, site: str) -> bool:
     return _refused(lambda: w.engine.payment_list(actor, site, "EGZ", "2025-05"))
 
@@ -185,6 +202,8 @@ PROBES: dict[str, tuple[Probe, bool]] = {  # action → (probe, bound to a site)
     "FB-50-Stichwort im Besuchervorgang sehen": (see_fb50_keyword, True),
     "FB-50-Vorgang ansehen": (view_fb50, True),
     "Priorität und Fälligkeit setzen (Leitung)": (steer, True),
+    "Aufgabe neu zuweisen (Leitung)": (reassign, True),
+    "FB-50-Vorgang steuern (SGB-II-Leitung)": (steer_fb50, True),
     "Sammelliste lesen": (read_payment_list, True),
     "Zahlung der Sammelliste stornieren": (cancel_payment, True),
     "Prozessmodell bereitstellen": (deploy, False),

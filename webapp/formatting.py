@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import Flask
@@ -57,6 +57,29 @@ def datumzeit(value: Any) -> str:
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=UTC)
     return instant.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M")
+
+
+def due_day(value: datetime) -> date:
+    """The day a due instant means in Europe/Berlin: due at midnight means by the end of the day before
+    (a deadline "bis 15.12." is stored as 16.12. 00:00)."""
+    local = value.astimezone(BERLIN)
+    return local.date() - timedelta(days=1) if (local.hour, local.minute) == (0, 0) else local.date()
+
+
+def faellig(value: datetime | None) -> str:
+    """A due instant as people say it: "bis 15.12.2026" for the end of a day (16.12. 00:00 or 15.12. 23:59),
+    "bis 15.12.2026, 14:30 Uhr" for another time of day; "" for none."""
+    if value is None:
+        return ""
+    local = value.astimezone(BERLIN)
+    if (local.hour, local.minute) in ((0, 0), (23, 59)):
+        return f"bis {due_day(value).strftime('%d.%m.%Y')}"
+    return f"bis {local.strftime('%d.%m.%Y, %H:%M')} Uhr"
+
+
+def faellig_tag(value: datetime | None) -> str:
+    """The day of ``faellig`` as TT.MM.JJJJ (the value of a due-date input)."""
+    return due_day(value).strftime("%d.%m.%Y") if value is not None else ""
 
 
 def _number(value: float) -> str:
@@ -122,6 +145,8 @@ def init_app(app: Flask) -> None:
     """Register the filters."""
     app.add_template_filter(datum)
     app.add_template_filter(datumzeit)
+    app.add_template_filter(faellig)
+    app.add_template_filter(faellig_tag)
     app.add_template_filter(wert)
     app.add_template_filter(aktion)
     app.add_template_filter(status_text, "status")

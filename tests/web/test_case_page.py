@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from engine import clock
 from engine.api import Engine
 from tests.support import pb
@@ -14,7 +16,10 @@ def test_open_deadlines_are_listed(client_for, deployed: Engine) -> None:
     html = client_for("egs").get(f"/vorgaenge/{case.instance_id}").get_data(as_text=True)
     assert '<h2 id="fristen-titel">Offene Fristen</h2>' in html
     [deadline] = deployed.case_view(egs, case.instance_id).deadlines
-    assert deadline.due_at.astimezone(clock.BERLIN).strftime("%d.%m.%Y %H:%M") in html
+    meant = (clock.today_berlin() + timedelta(days=14)).strftime("%d.%m.%Y")  # stored as the next day, 00:00
+    assert deadline.due_at.astimezone(clock.BERLIN).strftime("%H:%M") == "00:00"
+    assert f"Frist läuft bis {meant} – danach: „Frist abgelaufen“" in html, "a future deadline is not 'abgelaufen'"
+    assert "00:00" not in html.split('id="fristen-titel"')[1].split("</section>")[0]
 
 
 def test_linked_cases_are_shown_only_to_those_who_may_see_them(client_for, deployed: Engine) -> None:

@@ -58,4 +58,4 @@ def test_leads_set_priority_and_due_date_on_the_case_page(client_for, deployed: 
     task = open_task(deployed, task_uuid)
     assert task is not None and task.priority == 3 and task.due_at is not None
     html = tl.get(case_url).get_data(as_text=True)
-    assert "Priorität sehr hoch" in html and "fällig 31.12.2099 23:59" in html
+    assert "Priorität sehr hoch" in html and "fällig bis 31.12.2099" in html

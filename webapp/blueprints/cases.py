@@ -6,12 +6,12 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from engine import clock
 from engine.versions import ProcessInfo
 from engine.vocabulary import BUSINESS_KEY_MAX
 
 from ..extensions import get_engine
 from ..security import login_required, require_actor
+from .steering import render_case
 
 bp = Blueprint("cases", __name__, url_prefix="/vorgaenge")
 
@@ -76,6 +76,4 @@ def new() -> Any:
 @login_required
 def show(instance_id: int) -> Any:
     """Show a case: header, open tasks, data so far and history (the view is audited)."""
-    actor = require_actor()
-    view = get_engine().case_view(actor, instance_id)
-    return render_template("cases/show.html", view=view, actor=actor, now=clock.now())
+    return render_case(require_actor(), instance_id)

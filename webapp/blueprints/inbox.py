@@ -67,4 +67,4 @@ def index() -> Any:
     }
     if request.headers.get("HX-Request"):
         return render_template("inbox/_list.html", **context)
-    return render_template("inbox/index.html", **context)
+    return render_template("inbox/index.html", notices=engine.open_notices(actor), **context)

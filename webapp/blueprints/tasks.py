@@ -11,7 +11,6 @@ from werkzeug.datastructures import MultiDict
 from engine import clock
 from engine.auth import Actor
 from engine.errors import FormValidationError
-from engine.form_formats import parse_date_input
 from engine.read_models import TaskView
 
 from ..errors import status_for
@@ -106,32 +105,6 @@ def delegate(task_uuid: str) -> Any:
     get_engine().delegate(require_actor(), task_uuid, request.form.get("an", ""), request.form.get("grund", "")[:500])
     flash("Aufgabe weitergegeben.", "success")
     return redirect(url_for("inbox.index"))
-
-
-@bp.post("/<task_uuid>/prioritaet")
-@login_required
-def set_priority(task_uuid: str) -> Any:
-    """TL/FDL: set the task's priority."""
-    value = request.form.get("prioritaet", "")
-    get_engine().set_priority(require_actor(), task_uuid, int(value) if value.isdigit() else -1)
-    flash("Priorität gesetzt.", "success")
-    return _back_to(url_for("inbox.index"))
-
-
-@bp.post("/<task_uuid>/faelligkeit")
-@login_required
-def set_due(task_uuid: str) -> Any:
-    """TL/FDL: set or clear the task's due date (TT.MM.JJJJ, due at the end of that day)."""
-    text = request.form.get("faellig_am", "").strip()
-    due = None
-    if text:
-        iso = parse_date_input(text)
-        if iso is None:
-            raise FormValidationError({"faellig_am": ["Bitte ein Datum im Format TT.MM.JJJJ eingeben."]})
-        due = clock.parse_iso(iso + "T23:59:00")
-    get_engine().set_due(require_actor(), task_uuid, due)
-    flash("Fälligkeit gesetzt." if due else "Fälligkeit entfernt.", "success")
-    return _back_to(url_for("inbox.index"))
 
 
 @bp.post("/<task_uuid>/freigeben")
