@@ -33,7 +33,7 @@ def update_case(session: Session, case_id: int, expected: int, values: dict[str,
     result = session.execute(_UPDATE_CASE, {"b_case": case_id, "b_expected": expected, **written})
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise ConflictError(
-            "Der Vorgang wurde zwischenzeitlich von jemand anderem geändert. Bitte neu laden.",
+            "Der Vorgang wurde zwischenzeitlich geändert (in einem anderen Fenster oder von einer anderen Person). Bitte laden Sie den aktuellen Stand.",
             instance_id=case_id,
             expected=expected,
         )

@@ -259,7 +259,7 @@ def complete(
     expected = row.lock_version if expected_lock_version is None else expected_lock_version
     if row.lock_version != expected:
         raise ConflictError(
-            "Der Vorgang wurde zwischenzeitlich von jemand anderem geändert. Bitte neu laden.",
+            "Der Vorgang wurde zwischenzeitlich geändert (in einem anderen Fenster oder von einer anderen Person). Bitte laden Sie den aktuellen Stand.",
             instance_id=row.id,
             expected=expected,
             actual=row.lock_version,

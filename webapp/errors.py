@@ -49,7 +49,7 @@ TITLES = {
     403: "Keine Berechtigung",
     404: "Nicht gefunden",
     405: "Aktion nicht erlaubt",
-    409: "Der Vorgang wurde zwischenzeitlich geändert",
+    409: "Der Stand des Vorgangs hat sich geändert",
     413: "Anfrage zu groß",
     422: "Eingaben konnten nicht verarbeitet werden",
     429: "Zu viele Versuche",
