@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+STALE_CASE = (
+    "Der Vorgang wurde zwischenzeitlich geändert (in einem anderen Fenster oder von einer anderen Person). "
+    "Bitte laden Sie den aktuellen Stand."
+)
+
 
 class EngineError(Exception):
     """Base class of every error the engine raises on purpose."""

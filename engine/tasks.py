@@ -19,6 +19,7 @@ from .audit import Action
 from .auth import Actor, load_actor
 from .casework import Casework
 from .errors import (
+    STALE_CASE,
     AuthenticationError,
     ConflictError,
     FormValidationError,
@@ -259,7 +260,7 @@ def complete(
     expected = row.lock_version if expected_lock_version is None else expected_lock_version
     if row.lock_version != expected:
         raise ConflictError(
-            "Der Vorgang wurde zwischenzeitlich geändert (in einem anderen Fenster oder von einer anderen Person). Bitte laden Sie den aktuellen Stand.",
+            STALE_CASE,
             instance_id=row.id,
             expected=expected,
             actual=row.lock_version,
