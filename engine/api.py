@@ -40,7 +40,14 @@ from .casework import Casework
 from .config import EngineSettings
 from .db import Database
 from .deployments import DeployedProcess, collect_model_files, deploy
-from .errors import AuthenticationError, ConflictError, PermissionDeniedError, RuleViolationError, ScriptError
+from .errors import (
+    AuthenticationError,
+    ConflictError,
+    PermissionDeniedError,
+    RuleViolationError,
+    ScriptError,
+    TaskClosedError,
+)
 from .forms import Submission
 from .inbox import InboxPage, InboxQuery, TaskSummary
 from .incidents import IncidentView
@@ -101,12 +108,21 @@ class Engine:
 
     @contextmanager
     def _operation(
-        self, actor: Actor, name: str, *, task_uuid: str | None = None, instance_id: int | None = None
+        self,
+        actor: Actor,
+        name: str,
+        *,
+        task_uuid: str | None = None,
+        instance_id: int | None = None,
+        unrecorded: tuple[type[Exception], ...] = (),
     ) -> Iterator[Session]:
-        """One write transaction for ``name``; a refusal is recorded (case and task included) and re-raised."""
+        """One write transaction for ``name``; a refusal is recorded (case and task included) and re-raised,
+        except those of the ``unrecorded`` kinds."""
         try:
             with self.db.transaction() as session:
                 yield session
+        except unrecorded:
+            raise
         except tuple(kind for kind, _ in REFUSALS) as exc:
             action = next(action for kind, action in REFUSALS if isinstance(exc, kind))
             if instance_id is None and task_uuid is not None:
@@ -223,7 +239,9 @@ class Engine:
             return inbox_queries.filter_choices(session, self.specs, actor)
 
     def task_view(self, actor: Actor, task_uuid: str) -> TaskView:
-        with self._operation(actor, "view_task", task_uuid=task_uuid) as session:
+        """A task with its form; the view is audited. Reading a task that is done already (the back button
+        after completing it) raises ``TaskClosedError`` without recording a conflict: nothing collided."""
+        with self._operation(actor, "view_task", task_uuid=task_uuid, unrecorded=(TaskClosedError,)) as session:
             return case_reading.task_view(session, self.runtime, actor, task_uuid)
 
     def colleagues(self, actor: Actor, task_uuid: str) -> list[tuple[str, str]]:

@@ -61,6 +61,10 @@ class ConflictError(EngineError):
         self.actual = actual
 
 
+class TaskClosedError(ConflictError):
+    """The task was open once and is done (or cancelled) now; ``instance_id`` names its case."""
+
+
 class FormValidationError(EngineError):
     """Submitted form data is invalid; ``field_errors`` maps field names ('' = whole form) to messages."""
 
