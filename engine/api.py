@@ -22,6 +22,7 @@ from . import (
     audit,
     auth,
     case_reading,
+    case_search,
     clock,
     db_upgrade,
     exports,
@@ -36,6 +37,7 @@ from . import (
 from . import inbox as inbox_queries
 from .audit import Action, ChainProblem
 from .auth import Actor
+from .case_search import CaseHit
 from .casework import Casework
 from .config import EngineSettings
 from .db import Database
@@ -221,6 +223,11 @@ class Engine:
     def case_view(self, actor: Actor, instance_id: int) -> CaseView:
         with self._operation(actor, "view_case", instance_id=instance_id) as session:
             return case_reading.case_view(session, self.runtime, actor, instance_id)
+
+    def search_cases(self, actor: Actor, term: str | None) -> list[CaseHit]:
+        """Cases the actor may open by number or visible name (``case_search``)."""
+        with self.db.reading() as session:
+            return case_search.search_cases(session, self.specs, actor, term)
 
     def open_tasks(self, actor: Actor, instance_id: int) -> list[TaskSummary]:
         with self.db.reading() as session:
