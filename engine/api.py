@@ -229,6 +229,11 @@ class Engine:
         with self.db.reading() as session:
             return case_search.search_cases(session, self.specs, actor, term)
 
+    def cases_with_key(self, actor: Actor, business_key: str) -> list[CaseHit]:
+        """Cases with this Geschäftszeichen the actor may open (warned about before starting another)."""
+        with self.db.reading() as session:
+            return case_search.cases_with_key(session, self.specs, actor, business_key)
+
     def open_tasks(self, actor: Actor, instance_id: int) -> list[TaskSummary]:
         with self.db.reading() as session:
             return case_reading.open_tasks(session, actor, instance_id)

@@ -68,22 +68,40 @@ def search_cases(session: Session, specs: SpecCache, actor: Actor, term: str | N
     )
     hits: list[CaseHit] = []
     for row in candidates:
-        version = specs.get(session, row.version_id)
-        if not permissions.may_view_case(actor, version.lanes, row.site):
+        hit = _hit(session, specs, actor, row)
+        if hit is None:
             continue
-        sees_name = permissions.sees_case_name(actor, version.lanes, row.site)
         by_key = text in (row.business_key or "").lower()
-        by_name = sees_name and text in (row.applicant_name or "").lower()
+        by_name = not hit.masked and text in (row.applicant_name or "").lower()
         if not (by_key or by_name):
             continue
-        shown = row.applicant_name if sees_name else mask_name(row.applicant_name)
-        hits.append(
-            CaseHit(row.id, row.business_key, version.name, row.site, row.status, shown,
-                    not sees_name and bool(row.applicant_name), row.updated_at)
-        )  # fmt: skip
+        hits.append(hit)
         if len(hits) >= MAX_HITS:
             break
     return hits
+
+
+def cases_with_key(session: Session, specs: SpecCache, actor: Actor, business_key: str) -> list[CaseHit]:
+    """The cases with exactly this business key (Geschäftszeichen) that the actor may open, newest first:
+    before a second case with the same key is started, the person starting it sees the first."""
+    rows = session.scalars(
+        sa.select(ProcessInstance)
+        .where(ProcessInstance.business_key == business_key)
+        .order_by(ProcessInstance.id.desc())
+        .limit(SCANNED)
+    )
+    return [hit for row in rows if (hit := _hit(session, specs, actor, row)) is not None][:MAX_HITS]
+
+
+def _hit(session: Session, specs: SpecCache, actor: Actor, row: ProcessInstance) -> CaseHit | None:
+    """The case as the actor may see it in a list, or None if they may not open it."""
+    version = specs.get(session, row.version_id)
+    if not permissions.may_view_case(actor, version.lanes, row.site):
+        return None
+    sees_name = permissions.sees_case_name(actor, version.lanes, row.site)
+    shown = row.applicant_name if sees_name else mask_name(row.applicant_name)
+    masked = not sees_name and bool(row.applicant_name)
+    return CaseHit(row.id, row.business_key, version.name, row.site, row.status, shown, masked, row.updated_at)
 
 
 def _sites(actor: Actor) -> list[str]:

@@ -83,3 +83,40 @@ def test_back_to_a_completed_task_leads_to_the_case_and_is_no_conflict(client_fo
 
 def test_unknown_task_is_still_not_found(client_for) -> None:  # type: ignore[no-untyped-def]
     assert client_for("egs").get("/aufgaben/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+def test_a_second_case_with_the_same_key_starts_after_a_warning(client_for, deployed: Engine) -> None:
+    egs = client_for("egs")
+    first = instance_of(deployed, start_case(egs, key="07402//0097733"))
+    html = egs.get("/vorgaenge/neu").get_data(as_text=True)
+    form = {"csrf_token": csrf_token(html), "prozess": "pb_antragsannahme", "standort": "56.4"}
+
+    warned = egs.post("/vorgaenge/neu", data={**form, "geschaeftszeichen": "07402//0097733"})
+
+    assert warned.status_code == 200
+    page = warned.get_data(as_text=True)
+    assert "Es gibt schon einen Vorgang mit dem Geschäftszeichen 07402//0097733" in page
+    assert f'href="/vorgaenge/{first}">07402//0097733</a>' in page
+    assert 'name="bestaetigt" value="07402//0097733"' in page and "Trotzdem starten" in page
+    assert len(audit_events(deployed, "start")) == 1, "nothing started yet"
+
+    other_key = egs.post(
+        "/vorgaenge/neu", data={**form, "geschaeftszeichen": "07402//0097744", "bestaetigt": "07402//0097733"}
+    )
+    assert other_key.status_code == 302, "a new key needs no confirmation"
+    confirmed = egs.post(
+        "/vorgaenge/neu", data={**form, "geschaeftszeichen": "07402//0097733", "bestaetigt": "07402//0097733"}
+    )
+    assert confirmed.status_code == 302 and confirmed.headers["Location"].startswith("/aufgaben/")
+    assert [e.details["business_key"] for e in audit_events(deployed, "start")].count("07402//0097733") == 2
+
+
+def test_the_warning_names_only_cases_the_user_may_open(client_for, deployed: Engine) -> None:
+    from tests.support.cases import CaseDriver
+
+    CaseDriver(deployed, "fb50_eingangsservice", site="56.6", business_key="07402//0097755")
+    egs = client_for("egs")
+    html = egs.get("/vorgaenge/neu").get_data(as_text=True)
+    data = {"csrf_token": csrf_token(html), "prozess": "pb_antragsannahme", "standort": "56.4",
+            "geschaeftszeichen": "07402//0097755"}  # fmt: skip
+    assert egs.post("/vorgaenge/neu", data=data).status_code == 302, "a case at another site stays unmentioned"

@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from engine import clock, permissions
 from engine.auth import Actor
+from engine.case_search import CaseHit
 from engine.versions import ProcessInfo
 from engine.vocabulary import BUSINESS_KEY_MAX
 
@@ -53,9 +54,12 @@ def new() -> Any:
         "geschaeftszeichen": request.form.get("geschaeftszeichen", "").strip(),
     }
     errors: dict[str, list[str]] = {}
+    same_key: list[CaseHit] = []
     if request.method == "POST":
         errors = _check(processes, actor, form["prozess"], form["standort"], form["geschaeftszeichen"])
-        if not errors:
+        if not errors and form["geschaeftszeichen"] and request.form.get("bestaetigt") != form["geschaeftszeichen"]:
+            same_key = engine.cases_with_key(actor, form["geschaeftszeichen"])  # shown before a second one starts
+        if not errors and not same_key:
             header = engine.start_case(
                 actor, form["prozess"], site=form["standort"], business_key=form["geschaeftszeichen"] or None
             )
@@ -70,6 +74,7 @@ def new() -> Any:
         sites=sites,
         form=form,
         errors=errors,
+        same_key=same_key,
         business_key_max=BUSINESS_KEY_MAX,
     )
     return page, 422 if errors else 200
