@@ -119,6 +119,7 @@ class TaskView:
     labels: dict[str, FieldSpec]
     draft: dict[str, list[str]] | None = None
     draft_saved_at: datetime | None = None
+    label: str | None = None  # which document etc. (model property egsLabel)
 
 
 START_DATA_LABELS = {

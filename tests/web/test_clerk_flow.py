@@ -120,3 +120,27 @@ def test_the_warning_names_only_cases_the_user_may_open(client_for, deployed: En
     data = {"csrf_token": csrf_token(html), "prozess": "pb_antragsannahme", "standort": "56.4",
             "geschaeftszeichen": "07402//0097755"}  # fmt: skip
     assert egs.post("/vorgaenge/neu", data=data).status_code == 302, "a case at another site stays unmentioned"
+
+
+def test_per_document_tasks_show_their_document_in_inbox_case_and_task_page(client_for, deployed: Engine) -> None:
+    from tests.support import pb
+    from tests.support.cases import CaseDriver
+
+    egs_actor = deployed.actor("egs")
+    case = CaseDriver(deployed, pb.PROCESS)
+    pb.walk_to_completeness_check(deployed, egs_actor, case.instance_id)
+    case.complete(
+        pb.VOLLSTAENDIGKEIT_PRUEFEN, {**pb.UNVOLLSTAENDIG, "fehlende_unterlagen": ["kontoauszuege", "mietvertrag"]}
+    )
+    case.complete(pb.ANFORDERN, pb.anforderung())
+    egs = client_for("egs")
+
+    inbox = egs.get("/").get_data(as_text=True)
+    case_page = egs.get(f"/vorgaenge/{case.instance_id}").get_data(as_text=True)
+    for page in (inbox, case_page):
+        assert f'{pb.EINGANG_ERFASSEN}<span class="bezug"> – Mietvertrag</span></a>' in page
+        assert f'{pb.EINGANG_ERFASSEN}<span class="bezug"> – Kontoauszüge der letzten drei Monate</span></a>' in page
+    task = next(t for t in deployed.inbox(egs_actor) if t.label == "Mietvertrag")
+    assert '<h1>Eingang der Unterlage erfassen<span class="bezug"> – Mietvertrag</span></h1>' in egs.get(
+        f"/aufgaben/{task.task_uuid}"
+    ).get_data(as_text=True)
