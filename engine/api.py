@@ -67,6 +67,9 @@ from .versions import ProcessInfo, SpecCache
 
 log = logging.getLogger("egs.engine")
 
+# Operations that only read: finding the task done already (TaskClosedError) is no conflict there.
+READS = ("view_task",)
+
 # Refusals recorded in the audit trail, and the action each is recorded as.
 REFUSALS: tuple[tuple[type[Exception], Action], ...] = (
     (PermissionDeniedError, Action.ACCESS_DENIED),
@@ -110,22 +113,15 @@ class Engine:
 
     @contextmanager
     def _operation(
-        self,
-        actor: Actor,
-        name: str,
-        *,
-        task_uuid: str | None = None,
-        instance_id: int | None = None,
-        unrecorded: tuple[type[Exception], ...] = (),
+        self, actor: Actor, name: str, *, task_uuid: str | None = None, instance_id: int | None = None
     ) -> Iterator[Session]:
-        """One write transaction for ``name``; a refusal is recorded (case and task included) and re-raised,
-        except those of the ``unrecorded`` kinds."""
+        """One write transaction for ``name``; a refusal is recorded (case and task included) and re-raised."""
         try:
             with self.db.transaction() as session:
                 yield session
-        except unrecorded:
-            raise
         except tuple(kind for kind, _ in REFUSALS) as exc:
+            if isinstance(exc, TaskClosedError) and name in READS:
+                raise  # e.g. the back button after completing a task: nothing collided, nothing to record
             action = next(action for kind, action in REFUSALS if isinstance(exc, kind))
             if instance_id is None and task_uuid is not None:
                 with self.db.reading() as session:
@@ -253,7 +249,7 @@ class Engine:
     def task_view(self, actor: Actor, task_uuid: str) -> TaskView:
         """A task with its form; the view is audited. Reading a task that is done already (the back button
         after completing it) raises ``TaskClosedError`` without recording a conflict: nothing collided."""
-        with self._operation(actor, "view_task", task_uuid=task_uuid, unrecorded=(TaskClosedError,)) as session:
+        with self._operation(actor, "view_task", task_uuid=task_uuid) as session:
             return case_reading.task_view(session, self.runtime, actor, task_uuid)
 
     def colleagues(self, actor: Actor, task_uuid: str) -> list[tuple[str, str]]:
