@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.support.browser import log_in
 
@@ -35,12 +36,12 @@ def test_clerk_continues_with_the_next_task(page) -> None:  # type: ignore[no-un
     page.get_by_role("button", name="Abschließen").click()
 
     page.wait_for_url(re.compile(r"/aufgaben/weiter/\d+$"))
-    assert page.get_by_text("mit dem Abschließen haben Sie sie übernommen").is_visible()
+    expect(page.get_by_text("mit dem Abschließen haben Sie sie übernommen")).to_be_visible()
     page.get_by_role("button", name=f"Weiter mit: {ANNAHME}").click()
 
     page.wait_for_url(re.compile(r"/aufgaben/[0-9a-f-]{36}$"))
-    assert page.locator("h1").inner_text() == ANNAHME
-    assert page.get_by_text("Sie bearbeiten diese Aufgabe.").is_visible(), "claimed by the click"
+    expect(page.locator("h1")).to_have_text(ANNAHME)
+    expect(page.get_by_text("Sie bearbeiten diese Aufgabe.")).to_be_visible()  # claimed by the click
     assert page.console_problems == []
 
 
@@ -58,7 +59,7 @@ def test_back_button_after_completing_leads_to_the_case(page) -> None:  # type: 
     page.go_back()  # to the page that showed the errors: loaded again, not the browser's resubmission page
 
     page.wait_for_url(re.compile(r"/vorgaenge/\d+$"))
-    assert page.get_by_text("Diese Aufgabe ist bereits erledigt").is_visible()
+    expect(page.get_by_text("Diese Aufgabe ist bereits erledigt")).to_be_visible()
     assert page.locator("h1").inner_text().startswith("Vorgang ")
     page.go_back()  # the task page from before the errors
     page.wait_for_url(re.compile(r"/vorgaenge/\d+$"))
