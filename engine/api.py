@@ -22,6 +22,7 @@ from . import (
     audit,
     auth,
     case_reading,
+    case_search,
     clock,
     db_upgrade,
     exports,
@@ -38,11 +39,19 @@ from . import (
 from . import inbox as inbox_queries
 from .audit import Action, ChainProblem
 from .auth import Actor
+from .case_search import CaseHit
 from .casework import Casework
 from .config import EngineSettings
 from .db import Database
 from .deployments import DeployedProcess, collect_model_files, deploy
-from .errors import AuthenticationError, ConflictError, PermissionDeniedError, RuleViolationError, ScriptError
+from .errors import (
+    AuthenticationError,
+    ConflictError,
+    PermissionDeniedError,
+    RuleViolationError,
+    ScriptError,
+    TaskClosedError,
+)
 from .forms import Submission
 from .inbox import InboxPage, InboxQuery, TaskSummary
 from .incidents import IncidentView
@@ -62,6 +71,9 @@ from .versions import ProcessInfo, SpecCache
 T = TypeVar("T")
 
 log = logging.getLogger("egs.engine")
+
+# Operations that only read: finding the task done already (TaskClosedError) is no conflict there.
+READS = ("view_task",)
 
 # Refusals recorded in the audit trail, and the action each is recorded as.
 REFUSALS: tuple[tuple[type[Exception], Action], ...] = (
@@ -114,6 +126,8 @@ class Engine:
             with self.db.transaction(optimistic=optimistic) as session:
                 yield session
         except tuple(kind for kind, _ in REFUSALS) as exc:
+            if isinstance(exc, TaskClosedError) and name in READS:
+                raise  # e.g. the back button after completing a task: nothing collided, nothing to record
             action = next(action for kind, action in REFUSALS if isinstance(exc, kind))
             if instance_id is None and task_uuid is not None:
                 with self.db.reading() as session:
@@ -229,6 +243,16 @@ class Engine:
         with self._operation(actor, "view_case", instance_id=instance_id) as session:
             return case_reading.case_view(session, self.runtime, actor, instance_id)
 
+    def search_cases(self, actor: Actor, term: str | None) -> list[CaseHit]:
+        """Cases the actor may open by number or visible name (``case_search``)."""
+        with self.db.reading() as session:
+            return case_search.search_cases(session, self.specs, actor, term)
+
+    def cases_with_key(self, actor: Actor, business_key: str) -> list[CaseHit]:
+        """Cases with this Geschäftszeichen the actor may open (warned about before starting another)."""
+        with self.db.reading() as session:
+            return case_search.cases_with_key(session, self.specs, actor, business_key)
+
     def open_tasks(self, actor: Actor, instance_id: int) -> list[TaskSummary]:
         with self.db.reading() as session:
             return case_reading.open_tasks(session, actor, instance_id)
@@ -246,6 +270,8 @@ class Engine:
             return inbox_queries.filter_choices(session, self.specs, actor)
 
     def task_view(self, actor: Actor, task_uuid: str) -> TaskView:
+        """A task with its form; the view is audited. Reading a task that is done already (the back button
+        after completing it) raises ``TaskClosedError`` without recording a conflict: nothing collided."""
         with self._operation(actor, "view_task", task_uuid=task_uuid) as session:
             return case_reading.task_view(session, self.runtime, actor, task_uuid)
 

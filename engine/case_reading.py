@@ -129,6 +129,7 @@ def task_view(session: Session, runtime: CaseRuntime, actor: Actor, task_uuid: s
         draft_saved_at=draft.saved_at if draft else None,
         task_uuid=task_uuid,
         name=task_row.name,
+        label=task_row.label,
         lane=task_row.lane,
         egs_role=task_row.egs_role,
         instructions=info.instructions if info else "",

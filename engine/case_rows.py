@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .errors import ConflictError
+from .errors import STALE_CASE, ConflictError
 from .models import ProcessInstance
 
 # Core statements built once: the SET clause comes from the parameters of each execution.
@@ -33,7 +33,7 @@ def update_case(session: Session, case_id: int, expected: int, values: dict[str,
     result = session.execute(_UPDATE_CASE, {"b_case": case_id, "b_expected": expected, **written})
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise ConflictError(
-            "Der Vorgang wurde zwischenzeitlich von jemand anderem geändert. Bitte neu laden.",
+            STALE_CASE,
             instance_id=case_id,
             expected=expected,
         )

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+STALE_CASE = (
+    "Der Vorgang wurde zwischenzeitlich geändert (in einem anderen Fenster oder von einer anderen Person). "
+    "Bitte laden Sie den aktuellen Stand."
+)
+
 
 class EngineError(Exception):
     """Base class of every error the engine raises on purpose."""
@@ -54,6 +59,10 @@ class ConflictError(EngineError):
         self.instance_id = instance_id
         self.expected = expected
         self.actual = actual
+
+
+class TaskClosedError(ConflictError):
+    """The task was open once and is done (or cancelled) now; ``instance_id`` names its case."""
 
 
 class FormValidationError(EngineError):

@@ -54,6 +54,7 @@ class TaskSummary:
     priority: int
     assignee: str | None
     masked: bool = False
+    label: str | None = None  # which document etc. this one of several like-named tasks is about (egsLabel)
     may_work: bool = False  # the viewer may open and work it (permissions.may_work)
     may_lead: bool = False  # the viewer leads its site: may set priority and due date
 
@@ -232,6 +233,7 @@ def _summary(
         priority=task.priority,
         assignee=assignee,
         masked=masked,
+        label=task.label,
         may_work=may_work,
         may_lead=viewer is not None and permissions.may_steer_task(viewer, task.site, lanes),
     )

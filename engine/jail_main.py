@@ -241,7 +241,14 @@ def result_fields(result: stepping.StepResult) -> dict[str, Any]:
         "applicant_name": result.applicant_name,
         "claim_date": result.claim_date,
         "ready": [
-            {"uuid": t.task_uuid, "spec": t.spec_id, "name": t.name, "lane": t.lane, "due": t.due_at}
+            {
+                "uuid": t.task_uuid,
+                "spec": t.spec_id,
+                "name": t.name,
+                "lane": t.lane,
+                "due": t.due_at,
+                "label": t.label_values,
+            }
             for t in result.ready
         ],
         "thrown": [[name, payload] for name, payload in result.thrown],

@@ -6,6 +6,7 @@ import ast
 from collections.abc import Mapping
 from typing import Any
 
+from . import task_labels
 from .errors import ModelError, ScriptError
 from .form_rules import rule_names
 from .model_loader import ProcessModel
@@ -190,6 +191,10 @@ def _lint_properties(model: ProcessModel) -> list[ModelError]:
             )
         )
     for task in model.tasks.values():
+        for problem_text in task_labels.problems(task.label_template or ""):
+            problems.append(
+                ModelError(f"egsLabel: {problem_text}", filename=task.filename, line=task.line, element_id=task.bpmn_id)
+            )
         checked = task.properties.get("egsFourEyes")
         if checked is not None and checked not in model.tasks:
             problems.append(

@@ -64,6 +64,11 @@ class TaskInfo:
     def is_user_task(self) -> bool:
         return self.tag in ("userTask", "manualTask")
 
+    @property
+    def label_template(self) -> str | None:
+        """Property ``egsLabel``: what tells this task apart from others of the same name (``task_labels``)."""
+        return self.properties.get("egsLabel") or None
+
 
 @dataclass
 class ProcessModel:

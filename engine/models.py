@@ -178,6 +178,7 @@ class HumanTask(Base):
     process_name: Mapped[str] = mapped_column(sa.String(300))
     task_spec_id: Mapped[str] = mapped_column(sa.String(100))
     name: Mapped[str] = mapped_column(sa.String(300))
+    label: Mapped[str | None] = mapped_column(sa.String(200))  # which document etc. (model property egsLabel)
     lane: Mapped[str] = mapped_column(sa.String(16))
     egs_role: Mapped[str | None] = mapped_column(sa.String(40))
     form_key: Mapped[str | None] = mapped_column(sa.String(200))

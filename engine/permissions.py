@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from . import clock
 from .auth import Actor
 from .models import Grant, HumanTask
-from .vocabulary import ALL_SITES, LEAD_GROUPS, SITES
+from .vocabulary import ALL_SITES, LEAD_GROUPS, SITES, WORK_GROUPS
 
 PAYMENT_LIST_READERS = ("EGS", "IFK", "TL", "FDL", "AUDIT")
 # Who makes Sammelliste entries (Zahlkarte anlegen / bewilligen) also takes a wrong one off again.
@@ -62,6 +62,18 @@ def may_view_case(actor: Actor, lanes: Iterable[str], site: str) -> bool:
         return True
     separate = lanes & set(SEPARATE_DATA_GROUPS)
     return may_lead(actor, site) and all(actor.has_group(group, site) for group in separate)
+
+
+def may_search_cases(actor: Actor) -> bool:
+    """Use the case search: everyone who may open cases somewhere (work groups, leads, the audit function);
+    each hit is still checked with ``may_view_case``."""
+    return any(group in WORK_GROUPS or group == "AUDIT" for group, _ in actor.grants)
+
+
+def sees_case_name(actor: Actor, lanes: Iterable[str], site: str) -> bool:
+    """Applicant names in case lists and the case search: in full for who works one of the process's lanes at
+    the case's site, as initials for everybody else (as ``sees_full_name`` in task lists)."""
+    return any(may_work(actor, lane, site) for lane in lanes)
 
 
 def may_steer_task(actor: Actor, site: str, lanes: Iterable[str] = ()) -> bool:
@@ -220,6 +232,7 @@ class Flags:
     may_read_audit_trail: bool
     may_manage_users: bool
     may_handle_incidents: bool
+    may_search_cases: bool = False
 
 
 def flags(actor: Actor, *, startable_processes: int) -> Flags:
@@ -233,4 +246,5 @@ def flags(actor: Actor, *, startable_processes: int) -> Flags:
         may_read_audit_trail=may_read_audit_trail(actor),
         may_manage_users=may_manage_users(actor),
         may_handle_incidents=bool(incident_sites(actor)),
+        may_search_cases=may_search_cases(actor),
     )

@@ -92,10 +92,12 @@ class NextTask:
 
 @dataclass(frozen=True)
 class Completion:
-    """What completing a task gives back: the case as it is now and its open tasks (no second lookup)."""
+    """What completing a task gives back: the case as it is now and its open tasks (no second lookup), and
+    whether the task was unclaimed and so taken by completing it."""
 
     header: CaseHeader
     next_tasks: list[NextTask]
+    claimed_implicitly: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,7 @@ class TaskView:
     labels: dict[str, FieldSpec]
     draft: dict[str, list[str]] | None = None
     draft_saved_at: datetime | None = None
+    label: str | None = None  # which document etc. (model property egsLabel)
 
 
 START_DATA_LABELS = {

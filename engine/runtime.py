@@ -20,7 +20,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import audit, case_rows, clock, incidents
+from . import audit, case_rows, clock, incidents, task_labels
 from .errors import EngineError
 from .models import NO_DUE_DATE, HumanTask, ProcessInstance, search_text_of
 from .serialization import SERIALIZER_VERSION, StateCodec
@@ -210,6 +210,14 @@ def _case_columns(row: ProcessInstance) -> dict[str, Any]:
     }
 
 
+def task_label(version: LoadedVersion, task: ReadyTask) -> str | None:
+    """The label of a task that just became open, from its ``egsLabel`` and data (``engine.task_labels``)."""
+    info = version.model.tasks.get(task.spec_id)
+    if info is None or not info.label_template:
+        return None
+    return task_labels.render(info.label_template, task.label_values, version.forms)
+
+
 def _inbox_row(row: ProcessInstance, version: LoadedVersion, task: ReadyTask, now: datetime) -> dict[str, Any]:
     """All columns of the inbox row of a task that just became open: unclaimed, with the case's priority and
     due date (``sync_inbox``)."""
@@ -222,6 +230,7 @@ def _inbox_row(row: ProcessInstance, version: LoadedVersion, task: ReadyTask, no
         "process_name": version.name,
         "task_spec_id": task.spec_id,
         "name": (info.name if info else task.name) or task.spec_id,
+        "label": task_label(version, task),
         "lane": (info.lane if info else task.lane) or "",
         "egs_role": info.egs_role if info else None,
         "form_key": info.form_key if info else None,

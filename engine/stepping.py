@@ -31,7 +31,7 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util import task as spiff_task
 from SpiffWorkflow.util.task import TaskState
 
-from . import timers
+from . import task_labels, timers
 from .errors import ConflictError, ScriptError
 
 TASK_TREE_DEPTH = 1_000_000
@@ -64,6 +64,7 @@ class ReadyTask:
     name: str
     lane: str
     due_at: datetime | None
+    label_values: dict[str, list[str]] = field(default_factory=dict)  # the values its egsLabel names
 
 
 @dataclass
@@ -220,11 +221,19 @@ def summarise(workflow: BpmnWorkflow, dumps: Callable[[BpmnWorkflow], str]) -> S
                 task.task_spec.bpmn_name or task.task_spec.bpmn_id,
                 task.task_spec.lane or "",
                 timers.boundary_timer_due(task),
+                task_labels.label_values(_label_template(task), task.data),
             )
             for task in ready
         ],
         thrown=thrown,
     )
+
+
+def _label_template(task: Task) -> str | None:
+    """The task's ``egsLabel`` property (``engine.task_labels``), if the model gives one."""
+    properties = (getattr(task.task_spec, "extensions", None) or {}).get("properties") or {}
+    template = properties.get("egsLabel")
+    return template if isinstance(template, str) else None
 
 
 def thrown_messages(workflow: BpmnWorkflow) -> list[tuple[str, Any]]:

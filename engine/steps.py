@@ -153,7 +153,14 @@ def _result(reply: dict[str, Any]) -> StepResult:
         applicant_name=reply.get("applicant_name"),
         claim_date=reply["claim_date"] if isinstance(reply.get("claim_date"), date) else None,
         ready=[
-            ReadyTask(str(t["uuid"]), str(t["spec"]), str(t["name"]), str(t["lane"]), _instant(t.get("due")))
+            ReadyTask(
+                str(t["uuid"]),
+                str(t["spec"]),
+                str(t["name"]),
+                str(t["lane"]),
+                _instant(t.get("due")),
+                {str(k): [str(v) for v in vs] for k, vs in (t.get("label") or {}).items() if isinstance(vs, list)},
+            )
             for t in reply["ready"]
         ],
         thrown=[(str(name), payload) for name, payload in reply["thrown"]],

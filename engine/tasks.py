@@ -19,6 +19,7 @@ from .audit import Action
 from .auth import Actor, load_actor
 from .casework import Casework
 from .errors import (
+    STALE_CASE,
     AuthenticationError,
     ConflictError,
     FormValidationError,
@@ -26,6 +27,7 @@ from .errors import (
     NotFoundError,
     PermissionDeniedError,
     RuleViolationError,
+    TaskClosedError,
 )
 from .forms import Submission
 from .models import NO_DUE_DATE, AuditEvent, Grant, HumanTask, ProcessInstance, TaskDraft, User
@@ -84,10 +86,12 @@ def workable(session: Session, actor: Actor, task_uuid: str) -> HumanTask:
 
 
 def _refuse_missing(session: Session, task_uuid: str) -> NoReturn:
-    """:raises ConflictError: the task was open once and is done now. :raises NotFoundError: it never was."""
-    known = session.scalar(sa.select(AuditEvent.id).where(AuditEvent.task_uuid == task_uuid).limit(1))
+    """:raises TaskClosedError: the task was open once and is done now. :raises NotFoundError: it never was."""
+    known = session.execute(
+        sa.select(AuditEvent.id, AuditEvent.instance_id).where(AuditEvent.task_uuid == task_uuid).limit(1)
+    ).first()
     if known is not None:
-        raise ConflictError(TASK_GONE)
+        raise TaskClosedError(TASK_GONE, instance_id=known.instance_id)
     raise NotFoundError("Die Aufgabe gibt es nicht.")
 
 
@@ -319,7 +323,7 @@ def complete(
     expected = row.lock_version if expected_lock_version is None else expected_lock_version
     if row.lock_version != expected:
         raise ConflictError(
-            "Der Vorgang wurde zwischenzeitlich von jemand anderem geändert. Bitte neu laden.",
+            STALE_CASE,
             instance_id=row.id,
             expected=expected,
             actual=row.lock_version,
@@ -331,6 +335,7 @@ def complete(
         result, clean, changes = step.complete(row.state, row.serializer_version, task_uuid, form, submission)
     if has_draft:
         session.execute(sa.delete(TaskDraft).where(TaskDraft.task_uuid == task_uuid))
+    claimed_now = task_row.assignee_id is None  # nobody held it: completing it takes it, and the trail says so
     audit.record(
         session,
         Action.COMPLETE,
@@ -338,7 +343,13 @@ def complete(
         instance_id=row.id,
         task_uuid=task_uuid,
         process_id=row.process_id,
-        details={"task": task_row.name, "task_id": task_row.task_spec_id, "data": clean, "changes": changes},
+        details={
+            "task": task_row.name,
+            "task_id": task_row.task_spec_id,
+            "data": clean,
+            "changes": changes,
+            **({"claimed_on_completion": True} if claimed_now else {}),
+        },
     )
     casework.settle(session, row, version, result, expected, actor.username, inbox=inbox)
     next_tasks = []
@@ -347,7 +358,7 @@ def complete(
         lane = (info.lane if info else task.lane) or ""
         name = (info.name if info else task.name) or task.spec_id
         next_tasks.append(NextTask(task.task_uuid, name, lane, row.site, permissions.may_work(actor, lane, row.site)))
-    return Completion(header_of(row, version), next_tasks)
+    return Completion(header_of(row, version), next_tasks, claimed_implicitly=claimed_now)
 
 
 _STEP_ROWS = (

@@ -17,6 +17,23 @@ WORK_GROUPS = ("EGS", "LSB", "IFK", "TL", "FDL", "FB50")
 STAFF_FUNCTIONS = ("MODELLER", "AUDIT", "ADMIN")
 GROUPS = WORK_GROUPS + STAFF_FUNCTIONS
 LEAD_GROUPS = ("TL", "FDL")  # Teamleitung and Fachdienstleitung lead their site
+GROUP_NAMES = {
+    "EGS": "Eingangsservice",
+    "LSB": "Leistungssachbearbeitung",
+    "IFK": "Integrationsfachkraft",
+    "TL": "Teamleitung",
+    "FDL": "Fachdienstleitung",
+    "FB50": "FB 50 Soziales",
+    "MODELLER": "Prozessverantwortung",
+    "AUDIT": "Prüfung/Datenschutz",
+    "ADMIN": "Benutzerverwaltung",
+}
+
+
+def site_label(site: str) -> str:
+    """How people name a site: 'Fachdienst 56.4' (a grant for every site: 'alle Standorte')."""
+    return "alle Standorte" if site == ALL_SITES else f"Fachdienst {site}"
+
 
 # The part EGS plays in a step (property egsRole of every task).
 EGS_ROLES = ("Durchführender", "Mitwirkender", "informatorisch Beteiligter")

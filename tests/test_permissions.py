@@ -38,6 +38,8 @@ Antrag (PB) ansehen                          eigener  eigener  nein     eigener 
 Besuchervorgang ansehen                      eigener  eigener  eigener  eigener  eigener  nein     nein     eigener  nein
 FB-50-Stichwort im Besuchervorgang sehen     eigener  nein     nein     nein     nein     nein     nein     nein     nein
 FB-50-Vorgang ansehen                        eigener  nein     nein     nein     nein     eigener  nein     eigener  nein
+Antrag (PB) in der Vorgangssuche finden      eigener  eigener  nein     eigener  eigener  nein     nein     eigener  nein
+FB-50-Vorgang in der Vorgangssuche finden    eigener  nein     nein     nein     nein     eigener  nein     eigener  nein
 Priorität und Fälligkeit setzen (Leitung)    nein     nein     nein     eigener  eigener  nein     nein     nein     nein
 Aufgabe neu zuweisen (Leitung)               nein     nein     nein     eigener  eigener  nein     nein     nein     nein
 FB-50-Vorgang steuern (SGB-II-Leitung)       nein     nein     nein     nein     nein     nein     nein     nein     nein
@@ -139,6 +141,18 @@ def view_fb50(w: World, actor: Actor, site: str) -> bool:
     return _refused(lambda: w.engine.case_view(actor, w.fb50[site].instance_id))
 
 
+def _finds(w: World, actor: Actor, case: CaseDriver) -> bool:
+    return case.instance_id in [hit.instance_id for hit in w.engine.search_cases(actor, case.header.business_key)]
+
+
+def find_pb(w: World, actor: Actor, site: str) -> bool:
+    return _finds(w, actor, w.pb[site])
+
+
+def find_fb50(w: World, actor: Actor, site: str) -> bool:
+    return _finds(w, actor, w.fb50[site])
+
+
 def steer(w: World, actor: Actor, site: str) -> bool:
     task = _first_task(w.pb[site])
     allowed = _refused(lambda: w.engine.set_priority(actor, task, 2))
@@ -201,6 +215,8 @@ PROBES: dict[str, tuple[Probe, bool]] = {  # action → (probe, bound to a site)
     "Besuchervorgang ansehen": (view_visit, True),
     "FB-50-Stichwort im Besuchervorgang sehen": (see_fb50_keyword, True),
     "FB-50-Vorgang ansehen": (view_fb50, True),
+    "Antrag (PB) in der Vorgangssuche finden": (find_pb, True),
+    "FB-50-Vorgang in der Vorgangssuche finden": (find_fb50, True),
     "Priorität und Fälligkeit setzen (Leitung)": (steer, True),
     "Aufgabe neu zuweisen (Leitung)": (reassign, True),
     "FB-50-Vorgang steuern (SGB-II-Leitung)": (steer_fb50, True),

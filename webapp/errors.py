@@ -27,6 +27,7 @@ from engine.errors import (
     RuleViolationError,
     SchemaOutdatedError,
     ScriptError,
+    TaskClosedError,
 )
 
 log = logging.getLogger("egs.web")
@@ -49,7 +50,7 @@ TITLES = {
     403: "Keine Berechtigung",
     404: "Nicht gefunden",
     405: "Aktion nicht erlaubt",
-    409: "Der Vorgang wurde zwischenzeitlich geändert",
+    409: "Der Stand des Vorgangs hat sich geändert",
     413: "Anfrage zu groß",
     422: "Eingaben konnten nicht verarbeitet werden",
     429: "Zu viele Versuche",
@@ -103,9 +104,15 @@ def render_error(status: int, message: str, *, reload_url: str | None = None) ->
     return page, status
 
 
+TASK_DONE = "Diese Aufgabe ist bereits erledigt. Hier sehen Sie den aktuellen Stand des Vorgangs."
+
+
 def _reload_url(exc: ConflictError) -> str | None:
-    """Where a user whose change collided should look again: the task, else the case."""
+    """Where a user whose change collided should look again: the task, else the case (a task that is done
+    has only its case left)."""
     args = request.view_args or {}
+    if isinstance(exc, TaskClosedError) and exc.instance_id is not None:
+        return url_for("cases.show", instance_id=exc.instance_id)
     if "task_uuid" in args:
         return url_for("tasks.show", task_uuid=args["task_uuid"])
     instance_id = args.get("instance_id", exc.instance_id)
@@ -119,6 +126,14 @@ def _engine_error(exc: EngineError) -> Any:
         session.clear()
         flash("Bitte melden Sie sich erneut an.", "info")
         return redirect(url_for("auth.login"))
+    if (
+        isinstance(exc, TaskClosedError)
+        and exc.instance_id is not None
+        and request.method == "GET"
+        and not wants_json()
+    ):
+        flash(TASK_DONE, "info")  # e.g. the back button after completing it: its case is what is left to see
+        return redirect(url_for("cases.show", instance_id=exc.instance_id))
     status = status_for(exc)
     if status >= 500:
         log.error("%s bei %s %s", type(exc).__name__, request.method, request.url_rule)

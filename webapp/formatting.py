@@ -14,7 +14,7 @@ from engine.auth import Actor
 from engine.clock import BERLIN
 from engine.forms import FieldSpec
 from engine.money import euro
-from engine.vocabulary import ALL_SITES, CASE_STATUSES, PRIORITIES
+from engine.vocabulary import CASE_STATUSES, GROUP_NAMES, PRIORITIES, site_label
 
 EMPTY = "–"
 
@@ -126,9 +126,14 @@ def status_text(status: str) -> str:
 
 
 def berechtigungen(actor: Actor) -> str:
-    """Show an actor's grants, e.g. 'EGS 56.4, TL alle Standorte'."""
+    """Show an actor's grants in words, e.g. 'Eingangsservice, Fachdienst 56.4; Prüfung/Datenschutz, alle Standorte'."""
     grants: Iterable[tuple[str, str]] = sorted(actor.grants)
-    return ", ".join(f"{group} {'alle Standorte' if site == ALL_SITES else site}" for group, site in grants)
+    return "; ".join(f"{GROUP_NAMES.get(group, group)}, {site_label(site)}" for group, site in grants)
+
+
+def standort(site: str) -> str:
+    """A site as people name it ('Fachdienst 56.4')."""
+    return site_label(site)
 
 
 def prioritaet(value: int) -> str:
@@ -151,6 +156,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(aktion)
     app.add_template_filter(status_text, "status")
     app.add_template_filter(berechtigungen)
+    app.add_template_filter(standort)
     app.add_template_filter(euro)
     app.add_template_filter(dezimal)
     app.add_template_filter(prioritaet)

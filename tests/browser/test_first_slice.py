@@ -34,8 +34,9 @@ def test_clerk_starts_a_case_fixes_an_error_and_completes_the_step(page) -> None
     nachname.fill("Probstfeld")
     page.get_by_label("Geburtsdatum").fill("12.04.1988")
     page.get_by_role("button", name="Abschließen").click()
-    page.wait_for_url(re.compile(r"/$"))
+    page.wait_for_url(re.compile(r"/aufgaben/weiter/\d+$"))
     assert page.get_by_text("Schritt abgeschlossen").is_visible()
+    page.get_by_role("link", name="Zur Aufgabenliste").click()
 
     row = page.get_by_role("row", name=re.compile("Antrag annehmen und Identität prüfen"))
     assert "Probstfeld, Jana" in row.inner_text()

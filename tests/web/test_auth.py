@@ -109,5 +109,5 @@ def test_a_disabled_account_is_logged_out(client_for, deployed: Engine) -> None:
 def test_header_shows_user_groups_and_sites(client_for) -> None:
     html = client_for("egs").get("/").get_data(as_text=True)
     assert "Erika Empfang (EGS)" in html
-    assert "(EGS 56.4)" in html
+    assert "(Eingangsservice, Fachdienst 56.4)" in html
     assert "Zum Inhalt springen" in html

@@ -96,7 +96,18 @@ def test_action_and_status_names_are_german() -> None:
 
 def test_berechtigungen() -> None:
     actor = Actor("x", "X", frozenset({("EGS", "56.4"), ("AUDIT", "*")}))
-    assert berechtigungen(actor) == "AUDIT alle Standorte, EGS 56.4"
+    assert berechtigungen(actor) == "Prüfung/Datenschutz, alle Standorte; Eingangsservice, Fachdienst 56.4"
+
+
+def test_header_names_groups_and_sites_in_words(client_for) -> None:  # type: ignore[no-untyped-def]
+    for username, shown in (
+        ("modeller", "Prozessverantwortung, alle Standorte"),
+        ("egs", "Eingangsservice, Fachdienst 56.4"),
+    ):
+        html = client_for(username).get("/").get_data(as_text=True)
+        header = html.split('<p class="benutzer">', 1)[1].split("</p>", 1)[0]
+        assert shown in header
+        assert "MODELLER" not in header and "AUDIT" not in header and "EGS 56.4" not in header
 
 
 def _values(data: dict[str, object], submitted: MultiDict[str, str] | None = None) -> dict[str, object]:

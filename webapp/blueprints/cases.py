@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from engine.case_search import CaseHit
 from engine.versions import ProcessInfo
 from engine.vocabulary import BUSINESS_KEY_MAX
 
@@ -50,9 +51,12 @@ def new() -> Any:
         "geschaeftszeichen": request.form.get("geschaeftszeichen", "").strip(),
     }
     errors: dict[str, list[str]] = {}
+    same_key: list[CaseHit] = []
     if request.method == "POST":
         errors = _check(processes, form["prozess"], form["standort"], form["geschaeftszeichen"])
-        if not errors:
+        if not errors and form["geschaeftszeichen"] and request.form.get("bestaetigt") != form["geschaeftszeichen"]:
+            same_key = engine.cases_with_key(actor, form["geschaeftszeichen"])  # shown before a second one starts
+        if not errors and not same_key:
             header = engine.start_case(
                 actor, form["prozess"], site=form["standort"], business_key=form["geschaeftszeichen"] or None
             )
@@ -67,6 +71,7 @@ def new() -> Any:
         sites=sites,
         form=form,
         errors=errors,
+        same_key=same_key,
         business_key_max=BUSINESS_KEY_MAX,
     )
     return page, 422 if errors else 200

@@ -70,7 +70,8 @@ def show(task_uuid: str) -> Any:
 @bp.post("/<task_uuid>")
 @login_required
 def submit(task_uuid: str) -> Any:
-    """Complete the task with the submitted form; on invalid input show the form again (422)."""
+    """Complete the task with the submitted form and offer the case's next task the user may work; on invalid
+    input show the form again (422)."""
     actor = require_actor()
     engine = get_engine()
     expected = _lock_version()
@@ -80,13 +81,28 @@ def submit(task_uuid: str) -> Any:
         flash("Entwurf gespeichert – die Aufgabe ist noch nicht abgeschlossen.", "success")
         return redirect(url_for("tasks.show", task_uuid=task_uuid))
     try:
-        engine.submit_form(actor, task_uuid, raw, expected)
+        completion = engine.submit_form(actor, task_uuid, raw, expected)
     except FormValidationError as exc:
         # Keep the version the user's input is based on: a change in between must still end in a 409.
         view = engine.task_view(actor, task_uuid)
         return _render(view, actor, request.form, exc.field_errors, expected), status_for(exc)
     flash("Schritt abgeschlossen", "success")
+    if completion.claimed_implicitly:
+        flash("Die Aufgabe war noch nicht übernommen; mit dem Abschließen haben Sie sie übernommen.", "info")
+    if any(task.may_work for task in completion.next_tasks):
+        return redirect(url_for("tasks.next_steps", instance_id=completion.header.instance_id))
     return redirect(url_for("inbox.index"))
+
+
+@bp.get("/weiter/<int:instance_id>")
+@login_required
+def next_steps(instance_id: int) -> Any:
+    """After a step: offer the case's next tasks the user may work ("Weiter mit: …", claimed on click)."""
+    actor = require_actor()
+    offered = [t for t in get_engine().open_tasks(actor, instance_id) if t.assignee in (None, actor.username)]
+    if not offered:
+        return redirect(url_for("inbox.index"))
+    return render_template("tasks/next.html", tasks=offered, instance_id=instance_id)
 
 
 @bp.post("/<task_uuid>/uebernehmen")
