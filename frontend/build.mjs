@@ -11,14 +11,14 @@ const common = {
 
 await esbuild.build({
   ...common,
-  entryPoints: { app: 'frontend/app.js', diagram: 'frontend/diagram.js' },
+  entryPoints: { app: 'frontend/app.js', diagram: 'frontend/diagram.js', modeller: 'frontend/modeller.js' },
   format: 'iife',
   outdir: 'webapp/static/dist',
 });
 
 await esbuild.build({
   ...common,
-  entryPoints: { diagram: 'frontend/diagram.css' },
+  entryPoints: { diagram: 'frontend/diagram.css', modeller: 'frontend/modeller.css' },
   outdir: 'webapp/static/dist',
   loader: { '.woff': 'file', '.woff2': 'file', '.ttf': 'file', '.eot': 'file', '.svg': 'file' },
 });
