@@ -218,8 +218,9 @@ class Engine:
 
     def form_names(self, actor: Actor) -> list[str]:
         """The form files a task of a draft may name (``forms_dir``)."""
-        drafts.require_modeller(actor)
-        return sorted(path.name for path in self.settings.forms_dir.glob("*.json") if path.is_file())
+        with self._operation(actor, "form_names"):
+            drafts.require_modeller(actor)
+            return sorted(path.name for path in self.settings.forms_dir.glob("*.json") if path.is_file())
 
     def create_model_draft(self, actor: Actor, process_id: str) -> Draft:
         """A new draft of the live version of ``process_id``; audited."""

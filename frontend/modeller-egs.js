@@ -143,7 +143,7 @@ function egsGroup(element) {
       { id: 'egs-hinweise', element, component: InstructionsEntry, isEdited: isTextAreaEntryEdited },
     );
   }
-  return { id: 'egs', label: 'EGS', entries };
+  return { id: 'egs', label: 'EGS', entries, shouldOpen: true };
 }
 
 function EgsPropertiesProvider(propertiesPanel) {
