@@ -254,6 +254,7 @@ class Engine:
 
             def deploy_files(files: list[ModelFile], note: str, forms: Mapping[str, Any]) -> list[DeployedProcess]:
                 return deploy(session, files, self.settings.forms_dir, actor.username, comment=note, own_forms=forms,
+                              only=draft.process_id,
                               max_model_bytes=self.settings.max_model_bytes,
                               max_form_bytes=self.settings.max_form_bytes)  # fmt: skip
 

@@ -101,11 +101,13 @@ def deploy(
     max_form_bytes: int,
     comment: str | None = None,
     own_forms: Mapping[str, Any] | None = None,
+    only: str | None = None,
 ) -> list[DeployedProcess]:
     """Check and store a set of model files; identical content creates no new version.
 
     ``own_forms`` (file name → schema) are used instead of the files of the same name in ``forms_dir``;
-    ``comment`` is the process owner's note stored with each new version.
+    ``comment`` is the process owner's note stored with each new version. With ``only`` (a process id) the
+    other processes in the files are checked but get no new version (a draft deploys its own process only).
 
     :raises ModelError: (or ModelLintError with all problems) if any file is unsafe or breaks a rule;
         then nothing is stored.
@@ -127,6 +129,8 @@ def deploy(
     models = load_processes(files, max_model_bytes, check)
     results: list[DeployedProcess] = []
     for process_id, model in sorted(models.items()):
+        if only is not None and process_id != only:
+            continue
         forms = forms_by_process[process_id]
         digest = content_hash(model, forms)
         latest = session.scalars(

@@ -262,7 +262,8 @@ def deploy_draft(
     and keeps the draft.
 
     :raises FormValidationError: without a comment. :raises ModelError: (``ModelLintError`` with every
-        problem) if the draft cannot run; nothing is stored then. :raises ConflictError:
+        problem) if the draft cannot run; nothing is stored then. :raises ConflictError: if the draft was saved
+        since ``expected``, or another version went live since the draft was started (it would undo that one).
     """
     if not permissions.may_deploy(actor):
         raise PermissionDeniedError("Prozessmodelle stellt nur die Prozessverantwortung bereit.")
@@ -272,6 +273,12 @@ def deploy_draft(
         raise FormValidationError({"kommentar": ["Bitte beschreiben Sie kurz, was sich ändert."]})
     if len(comment) > COMMENT_MAX:
         raise FormValidationError({"kommentar": [f"Höchstens {COMMENT_MAX} Zeichen."]})
+    if live is not None and draft.base_version is not None and live.version != draft.base_version:
+        raise ConflictError(
+            f"Der Entwurf beruht auf Version {draft.base_version}, live ist inzwischen Version {live.version}. "
+            f"Bitte öffnen Sie Version {live.version} im Modeller und übernehmen Sie Ihre Änderungen dort "
+            "(den Entwurf können Sie als .bpmn herunterladen)."
+        )
     results = deploy_files(model_files(draft, live), comment, draft.forms)
     result = next((r for r in results if r.process_id == draft.process_id), None)
     if result is None:

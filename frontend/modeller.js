@@ -112,6 +112,7 @@ async function main(data) {
     if (state.blocked) return false;
     clearTimeout(state.timer);
     if (state.saving) await state.saving;
+    if (state.blocked) return false;
     if (!state.dirty) return true;
     state.saving = (async () => {
       state.dirty = false; // changes made while the request runs mark the draft dirty again
@@ -177,10 +178,11 @@ async function main(data) {
     await saveNow();
   });
 
-  $('modeller-herunterladen').addEventListener('click', async (event) => {
-    if (!state.dirty) return;
+  const download = $('modeller-herunterladen');
+  download.addEventListener('click', async (event) => {
+    if (!state.dirty) return; // the server's copy is current
     event.preventDefault();
-    if (await saveNow()) window.location.href = event.currentTarget.href;
+    if (await saveNow()) window.location.href = download.href;
   });
 
   const fileInput = $('modeller-datei');

@@ -165,3 +165,34 @@ def test_a_draft_equal_to_the_live_version_creates_no_version_and_stays(deployed
     assert deployed.model_draft(modeller, draft.id).lock_version == 1
     deployed.delete_model_draft(modeller, draft.id, 1)
     assert [e.action for e in audit_events(deployed, actor="modeller")][-1] == "model_draft_deleted"
+
+
+def test_a_draft_of_an_older_live_version_is_not_deployed_over_a_newer_one(deployed: Engine) -> None:
+    modeller = deployed.actor("modeller")
+    first = deployed.create_model_draft(modeller, PB)
+    second = deployed.create_model_draft(modeller, PB)
+    saved = deployed.save_model_draft(modeller, first.id, 1, xml=first.xml.replace(OLD_NAME, NEW_NAME))
+    assert deployed.deploy_model_draft(modeller, first.id, saved.lock_version, "erste Änderung").version == 2
+    other = deployed.save_model_draft(modeller, second.id, 1, name="Zweiter Entwurf", xml=second.xml + "\n")
+    with pytest.raises(ConflictError, match="live ist inzwischen Version 2"):
+        deployed.deploy_model_draft(modeller, second.id, other.lock_version, "zweite Änderung")
+    entry = next(e for e in deployed.model_catalogue(modeller) if e.process_id == PB)
+    assert entry.live.version == 2 and [d.name for d in entry.drafts] == ["Zweiter Entwurf"]
+
+
+def test_a_form_of_the_draft_replaces_the_form_file_in_the_new_version(deployed: Engine) -> None:
+    import json
+
+    from tests.support.engines import FORMS
+
+    modeller = deployed.actor("modeller")
+    schema = json.loads((FORMS / "pb_antragsannahme.json").read_text(encoding="utf-8"))
+    schema["title"] = "Antrag annehmen (überarbeitet)"
+    draft = deployed.create_model_draft(modeller, PB)
+    saved = deployed.save_model_draft(modeller, draft.id, 1, forms={"pb_antragsannahme.json": schema})
+    assert saved.form_names == ("pb_antragsannahme.json",)
+    result = deployed.deploy_model_draft(modeller, draft.id, saved.lock_version, "Formulartitel")
+    with deployed.db.reading() as session:
+        version = deployed.specs.get(session, result.version_id)
+    assert version.forms["pb_antragsannahme.json"]["title"] == "Antrag annehmen (überarbeitet)"
+    assert version.forms["pb_anmeldung.json"] == json.loads((FORMS / "pb_anmeldung.json").read_text("utf-8"))
