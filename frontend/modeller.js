@@ -50,6 +50,14 @@ async function main(data) {
   const errorBox = $('modeller-fehler');
   const errorList = $('modeller-fehlerliste');
   const deleteVersion = $('modeller-loeschen-version');
+  const nameInput = $('entwurf-name');
+  const nameErrorBox = $('entwurf-name-fehler');
+  const nameError = (text) => {
+    nameErrorBox.textContent = text || '';
+    nameErrorBox.hidden = !text;
+    if (text) nameInput.setAttribute('aria-invalid', 'true');
+    else nameInput.removeAttribute('aria-invalid');
+  };
   const state = { lockVersion: data.lockVersion, dirty: false, blocked: false, saving: null, timer: null, importing: false };
   let marked = [];
 
@@ -118,7 +126,8 @@ async function main(data) {
       state.dirty = false; // changes made while the request runs mark the draft dirty again
       const { xml } = await modeler.saveXML({ format: true });
       setStatus('Wird gespeichert …');
-      const result = await postJson(data.saveUrl, { xml, lock_version: state.lockVersion }, csrf);
+      const result = await postJson(data.saveUrl, { xml, name: nameInput.value, lock_version: state.lockVersion }, csrf);
+      nameError('');
       if (result.ok) {
         state.lockVersion = result.json.lock_version;
         deleteVersion.value = state.lockVersion;
@@ -130,6 +139,9 @@ async function main(data) {
         state.blocked = true;
         setStatus(`Nicht gespeichert: ${result.json.message || 'Der Entwurf wurde zwischenzeitlich geändert.'} `
           + 'Ihre Änderungen sind nur noch in diesem Fenster; laden Sie die Seite neu, um den neueren Stand zu sehen.', true);
+      } else if (result.status === 422 && result.json.field_errors && result.json.field_errors.name) {
+        setStatus('Nicht gespeichert: Bitte den Namen des Entwurfs prüfen.', true);
+        nameError(result.json.field_errors.name.join(' '));
       } else if (result.status === 422 && result.json.problems) {
         setStatus('Nicht gespeichert: Der Entwurf enthält Fehler (siehe unten).', true);
         showProblems('Der Entwurf wurde nicht gespeichert', result.json.problems);
@@ -145,13 +157,15 @@ async function main(data) {
     }
   }
 
-  modeler.on('commandStack.changed', () => {
+  const changed = () => {
     if (state.importing) return;
     state.dirty = true;
     if (!state.blocked) setStatus('Ungespeicherte Änderungen');
     clearTimeout(state.timer);
     state.timer = setTimeout(saveNow, AUTOSAVE_MS);
-  });
+  };
+  modeler.on('commandStack.changed', changed);
+  nameInput.addEventListener('input', changed);
 
   async function importXml(xml) {
     state.importing = true;

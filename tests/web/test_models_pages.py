@@ -95,13 +95,18 @@ def test_the_modeller_page_saves_with_csrf_and_lock_version(
     assert "zwischenzeitlich" in stale.get_json()["message"]
     hostile = post_json(owner, url, {"xml": '<!DOCTYPE d [<!ENTITY e "x">]><d/>', "lock_version": 2}, token)
     assert hostile.status_code == 422 and "DOCTYPE" in hostile.get_json()["problems"][0]["message"]
+    unnamed = post_json(owner, url, {"xml": changed, "name": " ", "lock_version": 2}, token)
+    assert unnamed.status_code == 422 and unnamed.get_json()["field_errors"] == {"name": ["Bitte einen Namen angeben."]}
+    named = post_json(owner, url, {"xml": changed, "name": "Prüfschritt schärfen", "lock_version": 2}, token)
+    assert named.status_code == 200 and named.get_json()["lock_version"] == 3
+    assert "Prüfschritt schärfen" in owner.get("/modelle").get_data(as_text=True)
     download = owner.get(f"{url}/datei")
     assert download.status_code == 200 and NEW_NAME in download.get_data(as_text=True)
     assert download.headers["Content-Disposition"] == f'attachment; filename="{PB}.bpmn"'
     assert "pb_anmeldung.json" in owner.get("/modelle/formulare").get_json()["formulare"]
-    assert owner.post(f"{url}/loeschen", data={"lock_version": "2"}).status_code == 400, "CSRF refused"
-    assert owner.post(f"{url}/loeschen", data={"csrf_token": token, "lock_version": "1"}).status_code == 409
-    assert owner.post(f"{url}/loeschen", data={"csrf_token": token, "lock_version": "2"}).status_code == 302
+    assert owner.post(f"{url}/loeschen", data={"lock_version": "3"}).status_code == 400, "CSRF refused"
+    assert owner.post(f"{url}/loeschen", data={"csrf_token": token, "lock_version": "2"}).status_code == 409
+    assert owner.post(f"{url}/loeschen", data={"csrf_token": token, "lock_version": "3"}).status_code == 302
     assert owner.get(url).status_code == 404
 
 

@@ -66,12 +66,13 @@ def _json_body() -> dict[str, Any]:
 @bp.post("/entwuerfe/<int:draft_id>")
 @login_required
 def save_draft(draft_id: int) -> Any:
-    """Autosave and "Speichern": JSON ``{xml, lock_version}`` → ``{lock_version}``; 409 if stale, 422 if unsafe."""
+    """Autosave and "Speichern": JSON ``{xml, name?, lock_version}`` → ``{lock_version}``; 409 if stale, 422 if
+    the XML is unsafe or broken (with its problems) or the name empty (with field errors)."""
     body = _json_body()
-    xml = body.get("xml")
-    if not isinstance(xml, str):
+    xml, name = body.get("xml"), body.get("name")
+    if not isinstance(xml, str) or not isinstance(name, str | None):
         abort(400)
-    draft = get_engine().save_model_draft(require_actor(), draft_id, body["lock_version"], xml=xml)
+    draft = get_engine().save_model_draft(require_actor(), draft_id, body["lock_version"], xml=xml, name=name)
     return jsonify({"lock_version": draft.lock_version, "gespeichert": draft.updated_at.isoformat()})
 
 
