@@ -25,9 +25,11 @@ from . import (
     case_search,
     clock,
     db_upgrade,
+    drafts,
     exports,
     incidents,
     metrics,
+    model_catalogue,
     notices,
     payment_cancellation,
     permissions,
@@ -44,6 +46,7 @@ from .casework import Casework
 from .config import EngineSettings
 from .db import Database
 from .deployments import DeployedProcess, collect_model_files, deploy
+from .drafts import Draft
 from .errors import (
     AuthenticationError,
     ConflictError,
@@ -56,6 +59,7 @@ from .forms import Submission
 from .inbox import InboxPage, InboxQuery, TaskSummary
 from .incidents import IncidentView
 from .konfiguration import load_konfiguration
+from .model_catalogue import ProcessEntry, VersionDiagram
 from .model_loader import ModelFile
 from .payment_cancellation import CancelStep, ListSelection
 from .payment_lists import PaymentList
@@ -198,8 +202,9 @@ class Engine:
         with self._operation(actor, "deploy") as session:
             if not permissions.may_deploy(actor):
                 raise PermissionDeniedError("Prozessmodelle stellt nur die Prozessverantwortung bereit.")
-            limits = {"max_model_bytes": self.settings.max_model_bytes, "max_form_bytes": self.settings.max_form_bytes}
-            return deploy(session, files, forms_dir or self.settings.forms_dir, actor.username, **limits)
+            return deploy(session, files, forms_dir or self.settings.forms_dir, actor.username,
+                          max_model_bytes=self.settings.max_model_bytes,
+                          max_form_bytes=self.settings.max_form_bytes)  # fmt: skip
 
     def deploy_paths(self, paths: Sequence[Path], actor: Actor, forms_dir: Path | None = None) -> list[DeployedProcess]:
         """Deploy every .bpmn/.dmn file found in ``paths``."""
@@ -220,6 +225,61 @@ class Engine:
     def raci(self) -> list[RaciRow]:
         with self.db.reading() as session:
             return raci.raci_rows(session, self.specs)
+
+    # --- the modeller: drafts, versions, deploys from the browser (process owners) ----------------------------
+
+    def model_catalogue(self, actor: Actor) -> list[ProcessEntry]:
+        """Every process with its versions and drafts (``model_catalogue``)."""
+        with self._operation(actor, "model_catalogue") as session:
+            return model_catalogue.catalogue(session, actor)
+
+    def version_diagram(self, actor: Actor, process_id: str, version: int) -> VersionDiagram:
+        with self._operation(actor, "version_diagram") as session:
+            return model_catalogue.version_diagram(session, self.specs, actor, process_id, version)
+
+    def form_names(self, actor: Actor) -> list[str]:
+        """The form files a task of a draft may name (``forms_dir``)."""
+        with self._operation(actor, "form_names"):
+            drafts.require_modeller(actor)
+            return sorted(path.name for path in self.settings.forms_dir.glob("*.json") if path.is_file())
+
+    def create_model_draft(self, actor: Actor, process_id: str) -> Draft:
+        """A new draft of the live version of ``process_id``; audited."""
+        with self._operation(actor, "create_model_draft") as session:
+            drafts.require_modeller(actor)
+            return drafts.create_from_version(session, actor, self.specs.latest(session, process_id))
+
+    def model_draft(self, actor: Actor, draft_id: int) -> Draft:
+        with self._operation(actor, "model_draft") as session:
+            return drafts.get(session, actor, draft_id)
+
+    def save_model_draft(self, actor: Actor, draft_id: int, expected_lock_version: int, **texts: Any) -> Draft:
+        """Store a draft's ``xml``, ``name``, ``comment`` or ``forms`` (``drafts.save``); a stale lock_version is
+        refused with ConflictError, unsafe text with ModelError – then nothing is stored."""
+        with self._operation(actor, "save_model_draft") as session:
+            return drafts.save(session, actor, draft_id, expected_lock_version, **texts,
+                               max_model_bytes=self.settings.max_model_bytes,
+                               max_form_bytes=self.settings.max_form_bytes)  # fmt: skip
+
+    def delete_model_draft(self, actor: Actor, draft_id: int, expected_lock_version: int) -> None:
+        with self._operation(actor, "delete_model_draft") as session:
+            drafts.delete(session, actor, draft_id, expected_lock_version)
+
+    def deploy_model_draft(
+        self, actor: Actor, draft_id: int, expected_lock_version: int, comment: str
+    ) -> DeployedProcess:
+        """Deploy a draft as a new version of its process (``drafts.deploy_draft``). :raises ModelError:"""
+        with self._operation(actor, "deploy_model_draft") as session:
+            draft = drafts.get(session, actor, draft_id)
+            live = self.specs.latest(session, draft.process_id)
+
+            def deploy_files(files: list[ModelFile], note: str, forms: Mapping[str, Any]) -> list[DeployedProcess]:
+                return deploy(session, files, self.settings.forms_dir, actor.username, comment=note, own_forms=forms,
+                              only=draft.process_id,
+                              max_model_bytes=self.settings.max_model_bytes,
+                              max_form_bytes=self.settings.max_form_bytes)  # fmt: skip
+
+            return drafts.deploy_draft(session, actor, draft_id, expected_lock_version, comment, live, deploy_files)
 
     # --- cases and tasks -------------------------------------------------------------------------------------
 

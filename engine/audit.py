@@ -36,6 +36,10 @@ class Action(StrEnum):
 
     # models and cases
     DEPLOY = "deploy", "Prozessmodell bereitgestellt"
+    MODEL_DRAFT_CREATED = "model_draft_created", "Modellentwurf angelegt"
+    MODEL_DRAFT_SAVED = "model_draft_saved", "Modellentwurf gespeichert"
+    MODEL_DRAFT_DELETED = "model_draft_deleted", "Modellentwurf gelöscht"
+    MODEL_DRAFT_DEPLOYED = "model_draft_deployed", "Modellentwurf als neue Version bereitgestellt"
     START = "start", "Vorgang gestartet"
     MESSAGE = "message", "Nachricht eingegangen"
     TIMER_FIRED = "timer_fired", "Frist abgelaufen / Timer ausgelöst"

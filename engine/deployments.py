@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,7 +56,9 @@ def collect_model_files(paths: Iterable[Path]) -> list[ModelFile]:
     return files
 
 
-def _load_forms(model: ProcessModel, forms_dir: Path, max_form_bytes: int) -> tuple[dict[str, Any], list[ModelError]]:
+def _load_forms(
+    model: ProcessModel, forms_dir: Path, max_form_bytes: int, own_forms: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[ModelError]]:
     forms: dict[str, Any] = {}
     problems: list[ModelError] = []
     for task in model.tasks.values():
@@ -72,6 +74,9 @@ def _load_forms(model: ProcessModel, forms_dir: Path, max_form_bytes: int) -> tu
                     element_id=task.bpmn_id,
                 )
             )
+            continue
+        if key in own_forms:  # a form of the deployed draft (checked when the draft was saved) wins
+            forms[key] = dict(own_forms[key])
             continue
         try:
             forms[key] = load_form(forms_dir / key, max_form_bytes)
@@ -94,8 +99,15 @@ def deploy(
     *,
     max_model_bytes: int,
     max_form_bytes: int,
+    comment: str | None = None,
+    own_forms: Mapping[str, Any] | None = None,
+    only: str | None = None,
 ) -> list[DeployedProcess]:
     """Check and store a set of model files; identical content creates no new version.
+
+    ``own_forms`` (file name → schema) are used instead of the files of the same name in ``forms_dir``;
+    ``comment`` is the process owner's note stored with each new version. With ``only`` (a process id) the
+    other processes in the files are checked but get no new version (a draft deploys its own process only).
 
     :raises ModelError: (or ModelLintError with all problems) if any file is unsafe or breaks a rule;
         then nothing is stored.
@@ -107,7 +119,7 @@ def deploy(
             raise ModelError("Die Dateien enthalten keinen ausführbaren Prozess.")
         problems: list[ModelError] = []
         for process_id, model in models.items():
-            forms, form_problems = _load_forms(model, forms_dir, max_form_bytes)
+            forms, form_problems = _load_forms(model, forms_dir, max_form_bytes, own_forms or {})
             problems += form_problems
             problems += lint_process(model, forms)
             forms_by_process[process_id] = forms
@@ -117,6 +129,8 @@ def deploy(
     models = load_processes(files, max_model_bytes, check)
     results: list[DeployedProcess] = []
     for process_id, model in sorted(models.items()):
+        if only is not None and process_id != only:
+            continue
         forms = forms_by_process[process_id]
         digest = content_hash(model, forms)
         latest = session.scalars(
@@ -140,6 +154,7 @@ def deploy(
             start_lane=model.start_lane,
             deployed_by=actor,
             deployed_at=clock.now(),
+            comment=comment or None,
         )
         session.add(row)
         session.flush()
@@ -153,6 +168,7 @@ def deploy(
                 "sha256": digest,
                 "files": sorted(model.resources),
                 "forms": sorted(forms),
+                **({"comment": comment} if comment else {}),
             },
         )
         results.append(DeployedProcess(process_id, row.name, row.version, row.id, True, tuple(loop_warnings(model))))

@@ -87,6 +87,7 @@ class ProcessVersion(Base):
     start_lane: Mapped[str | None] = mapped_column(sa.String(16))
     deployed_by: Mapped[str] = mapped_column(sa.String(64))
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    comment: Mapped[str | None] = mapped_column(sa.Text)  # the process owner's note on a deploy
 
 
 class ProcessInstance(Base):
@@ -309,3 +310,24 @@ class TaskNotice(Base):
     reason: Mapped[str] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ModelDraft(Base):
+    """A process owner's draft of a process model (BPMN text and forms of its own), kept on the server until
+    it is deployed or deleted; never live. ``lock_version`` guards against overwriting a newer save."""
+
+    __tablename__ = "model_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(sa.String(100), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    base_version: Mapped[int | None]
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    bpmn_xml: Mapped[str] = mapped_column(sa.Text)
+    forms: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    created_by: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str] = mapped_column(sa.String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lock_version: Mapped[int] = mapped_column(default=1)

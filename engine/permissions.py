@@ -192,6 +192,17 @@ def may_deploy(actor: Actor) -> bool:
     return actor.system or actor.has_group("MODELLER")
 
 
+def may_edit_models(actor: Actor) -> bool:
+    """Read, change and delete model drafts and open the "Modelle" pages: process owners (MODELLER, at any
+    site) and the system; deploying them is ``may_deploy``."""
+    return actor.system or actor.has_group("MODELLER")
+
+
+def starts_on_models(actor: Actor) -> bool:
+    """The first page after login is "Modelle" for a process owner who works no lane (an inbox would be empty)."""
+    return may_edit_models(actor) and not actor.work_pairs()
+
+
 def may_handle_incidents(actor: Actor, site: str) -> bool:
     """See, retry and cancel failed cases at ``site`` ("Störungen"): process owners (MODELLER) and the site's
     leads (TL, FDL) there, and the system. The page shows case numbers and errors, never case data."""
@@ -229,6 +240,7 @@ class Flags:
     may_start_cases: bool
     may_read_payment_lists: bool
     may_deploy: bool
+    may_edit_models: bool
     may_read_audit_trail: bool
     may_manage_users: bool
     may_handle_incidents: bool
@@ -243,6 +255,7 @@ def flags(actor: Actor, *, startable_processes: int) -> Flags:
         may_start_cases=startable_processes > 0,
         may_read_payment_lists=bool(payment_list_sites(actor)),
         may_deploy=may_deploy(actor),
+        may_edit_models=may_edit_models(actor),
         may_read_audit_trail=may_read_audit_trail(actor),
         may_manage_users=may_manage_users(actor),
         may_handle_incidents=bool(incident_sites(actor)),

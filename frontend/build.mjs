@@ -1,4 +1,5 @@
 // Bundle the front-end from node_modules into webapp/static/dist (offline, no CDN).
+import { readFile } from 'node:fs/promises';
 import * as esbuild from 'esbuild';
 
 const common = {
@@ -7,6 +8,24 @@ const common = {
   target: 'es2020',
   logLevel: 'warning',
   legalComments: 'linked',
+};
+
+// The properties panel writes two inline style attributes into its markup, which our CSP (style-src 'self')
+// blocks with a console error; frontend/modeller.css states the same rules. Strip them at build time, and
+// fail the build if a new panel version no longer has them (then check the CSS still matches).
+const PANEL_INLINE_STYLES = ['style="height: 100%" ', 'style="flex: none; height: auto" '];
+const panelWithoutInlineStyles = {
+  name: 'panel-without-inline-styles',
+  setup(build) {
+    build.onLoad({ filter: /bpmn-js-properties-panel[\\/]dist[\\/]index\.esm\.js$/ }, async (args) => {
+      let contents = await readFile(args.path, 'utf8');
+      for (const style of PANEL_INLINE_STYLES) {
+        if (!contents.includes(style)) throw new Error(`bpmn-js-properties-panel: ${style} not found`);
+        contents = contents.replaceAll(style, '');
+      }
+      return { contents, loader: 'js' };
+    });
+  },
 };
 
 await esbuild.build({
@@ -18,7 +37,15 @@ await esbuild.build({
 
 await esbuild.build({
   ...common,
-  entryPoints: { diagram: 'frontend/diagram.css' },
+  entryPoints: { modeller: 'frontend/modeller.js' },
+  format: 'iife',
+  outdir: 'webapp/static/dist',
+  plugins: [panelWithoutInlineStyles],
+});
+
+await esbuild.build({
+  ...common,
+  entryPoints: { diagram: 'frontend/diagram.css', modeller: 'frontend/modeller.css' },
   outdir: 'webapp/static/dist',
   loader: { '.woff': 'file', '.woff2': 'file', '.ttf': 'file', '.eot': 'file', '.svg': 'file' },
 });

@@ -46,6 +46,7 @@ FB-50-Vorgang steuern (SGB-II-Leitung)       nein     nein     nein     nein    
 Sammelliste lesen                            eigener  nein     eigener  eigener  eigener  nein     nein     eigener  nein
 Zahlung der Sammelliste stornieren           eigener  nein     nein     nein     nein     nein     nein     nein     nein
 Prozessmodell bereitstellen                  nein     nein     nein     nein     nein     nein     ja       nein     nein
+Modellentwurf anlegen und ändern             nein     nein     nein     nein     nein     nein     ja       nein     nein
 Audit-Trail prüfen                           nein     nein     nein     nein     nein     nein     nein     ja       nein
 Benutzer anlegen                             nein     nein     nein     nein     nein     nein     nein     nein     ja
 """
@@ -199,6 +200,14 @@ def deploy(w: World, actor: Actor, site: str) -> bool:
     return _refused(lambda: w.engine.deploy_paths([DATA / "timedate.bpmn"], actor, DATA / "forms"))
 
 
+def edit_model_draft(w: World, actor: Actor, site: str) -> bool:
+    def attempt() -> None:
+        draft = w.engine.create_model_draft(actor, "pb_antragsannahme")
+        w.engine.save_model_draft(actor, draft.id, draft.lock_version, name="Entwurf zum Test")
+
+    return _refused(attempt)
+
+
 def verify_audit(w: World, actor: Actor, site: str) -> bool:
     return _refused(lambda: w.engine.verify_audit(actor))
 
@@ -223,6 +232,7 @@ PROBES: dict[str, tuple[Probe, bool]] = {  # action → (probe, bound to a site)
     "Sammelliste lesen": (read_payment_list, True),
     "Zahlung der Sammelliste stornieren": (cancel_payment, True),
     "Prozessmodell bereitstellen": (deploy, False),
+    "Modellentwurf anlegen und ändern": (edit_model_draft, False),
     "Audit-Trail prüfen": (verify_audit, False),
     "Benutzer anlegen": (create_user, False),
 }

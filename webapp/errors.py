@@ -95,11 +95,13 @@ def wants_json() -> bool:
     return best == "application/json"
 
 
-def render_error(status: int, message: str, *, reload_url: str | None = None) -> tuple[Response | str, int]:
-    """Render the error page (or JSON) for ``status``."""
+def render_error(
+    status: int, message: str, *, reload_url: str | None = None, details: dict[str, Any] | None = None
+) -> tuple[Response | str, int]:
+    """Render the error page (or JSON, with ``details`` such as the problems of a model) for ``status``."""
     title = TITLES.get(status, "Fehler")
     if wants_json():
-        return jsonify({"status": status, "error": title, "message": message}), status
+        return jsonify({"status": status, "error": title, "message": message, **(details or {})}), status
     page = render_template("errors/error.html", status=status, title=title, message=message, reload_url=reload_url)
     return page, status
 
@@ -138,7 +140,19 @@ def _engine_error(exc: EngineError) -> Any:
     if status >= 500:
         log.error("%s bei %s %s", type(exc).__name__, request.method, request.url_rule)
     reload_url = _reload_url(exc) if isinstance(exc, ConflictError) else None
-    return render_error(status, message_for(exc), reload_url=reload_url)
+    return render_error(status, message_for(exc), reload_url=reload_url, details=_details(exc))
+
+
+def _details(exc: EngineError) -> dict[str, Any] | None:
+    """What a script client (the modeller) needs beyond the message: each model problem with the element it
+    names (to select it in the diagram), or the fields of a form error."""
+    if isinstance(exc, ModelError):
+        problems: list[ModelError] = getattr(exc, "problems", None) or [exc]
+        return {"problems": [{"message": p.detail, "element_id": p.element_id, "filename": p.filename,
+                              "line": p.line} for p in problems]}  # fmt: skip
+    if isinstance(exc, FormValidationError):
+        return {"field_errors": exc.field_errors}
+    return None
 
 
 def _csrf_error(_exc: CSRFError) -> Any:

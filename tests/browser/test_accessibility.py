@@ -91,3 +91,20 @@ def test_incidents_page_works_by_keyboard_and_has_no_serious_violations(axe_page
     assert "Keine offenen Störungen" in axe_page.content()
     assert violations(axe_page) == []
     assert live_engine.case_view(live_engine.actor("audit"), case.instance_id).header.status == "cancelled"
+
+
+def test_modelle_and_modeller_pages_have_no_serious_violations(axe_page, live_engine) -> None:  # type: ignore[no-untyped-def]
+    """The process owners' pages: "Modelle" with a draft listed, the modeller with a task selected, a diagram."""
+    import re
+
+    log_in(axe_page, "modeller")
+    axe_page.get_by_role("button", name=re.compile(r"^Im Modeller öffnen\W+PB – Antragsannahme")).click()
+    axe_page.wait_for_selector("#modeller-canvas[data-geladen='ja']")
+    axe_page.locator('g.djs-element[data-element-id="Task_Antragsannahme"]').click()
+    found = {"Modeller": violations(axe_page)}
+    axe_page.goto("/modelle")
+    found["Modelle"] = violations(axe_page)
+    axe_page.goto(f"/modelle/{pb.PROCESS}/versionen/1")
+    axe_page.wait_for_selector("#diagramm[data-geladen='ja']")
+    found["Diagramm"] = violations(axe_page)
+    assert found == {"Modeller": [], "Modelle": [], "Diagramm": []}

@@ -17,9 +17,9 @@ CHROMIUM_ARGS = [
 
 
 def log_in(page, username: str, password: str = "demo") -> None:  # type: ignore[no-untyped-def]
-    """Log in through the login form and wait for the inbox."""
+    """Log in through the login form and wait for the start page (the inbox; "Modelle" for process owners)."""
     page.goto("/anmelden")
     page.get_by_label("Benutzername").fill(username)
     page.get_by_label("Passwort").fill(password)
     page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_url(re.compile(r"/$"))
+    page.wait_for_url(re.compile(r"/(modelle)?$"))

@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
+from engine import permissions
+from engine.auth import Actor
 from engine.errors import AuthenticationError
 
 from ..extensions import get_engine
@@ -22,6 +24,11 @@ THROTTLED = (
 MISSING = "Bitte Benutzername und Passwort eingeben."
 
 
+def start_page(actor: Actor) -> str:
+    """Where a login lands: "Modelle" for a process owner without a work lane, else the inbox."""
+    return url_for("models.index") if permissions.starts_on_models(actor) else url_for("inbox.index")
+
+
 def _form(error: str | None, username: str, next_url: str | None, status: int = 200) -> Any:
     page = render_template("auth/login.html", error=error, username=username, next_url=next_url)
     return page, status
@@ -32,8 +39,9 @@ def login() -> Any:
     """Show the login form; check the credentials and start a session."""
     next_url = safe_next(request.values.get("next"))
     if request.method == "GET":
-        if current_actor() is not None:
-            return redirect(next_url or url_for("inbox.index"))
+        actor = current_actor()
+        if actor is not None:
+            return redirect(next_url or start_page(actor))
         return _form(None, "", next_url)
     username = request.form.get("username", "").strip()[:64]
     password = request.form.get("password", "")
@@ -54,7 +62,7 @@ def login() -> Any:
     session["username"] = actor.username
     session.permanent = True
     flash(f"Willkommen, {actor.display_name}.", "info")
-    return redirect(next_url or url_for("inbox.index"))
+    return redirect(next_url or start_page(actor))
 
 
 @bp.post("/abmelden")

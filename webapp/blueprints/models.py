@@ -1,0 +1,124 @@
+"""Process owners' pages: "Modelle" (processes, versions, drafts), the diagram of a version, and the modeller
+of a draft with its JSON endpoints (save, deploy, form list). The engine checks permissions and audits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from werkzeug.utils import secure_filename
+
+from engine.vocabulary import EGS_ROLES
+
+from ..extensions import get_engine
+from ..security import login_required, require_actor
+
+bp = Blueprint("models", __name__, url_prefix="/modelle")
+
+
+@bp.get("")
+@login_required
+def index() -> Any:
+    """Every process with its live and older versions, its drafts and the links to work on it."""
+    return render_template("models/index.html", entries=get_engine().model_catalogue(require_actor()))
+
+
+@bp.get("/<process_id>/versionen/<int:version>")
+@login_required
+def diagram(process_id: str, version: int) -> Any:
+    """A deployed version as a read-only diagram."""
+    shown = get_engine().version_diagram(require_actor(), process_id, version)
+    return render_template("models/diagram.html", shown=shown)
+
+
+@bp.post("/<process_id>/entwuerfe")
+@login_required
+def create_draft(process_id: str) -> Any:
+    """Start a draft from the live version and open it in the modeller."""
+    draft = get_engine().create_model_draft(require_actor(), process_id)
+    return redirect(url_for("models.modeller", draft_id=draft.id))
+
+
+@bp.get("/entwuerfe/<int:draft_id>")
+@login_required
+def modeller(draft_id: int) -> Any:
+    """The modeller page of a draft (the bundle loads only here)."""
+    draft = get_engine().model_draft(require_actor(), draft_id)
+    config = {
+        "xml": draft.xml,
+        "lockVersion": draft.lock_version,
+        "filename": draft.filename,
+        "saveUrl": url_for("models.save_draft", draft_id=draft.id),
+        "deployUrl": url_for("models.deploy_draft", draft_id=draft.id),
+        "formsUrl": url_for("models.form_names"),
+        "roles": list(EGS_ROLES),
+    }
+    return render_template("models/modeller.html", draft=draft, config=config)
+
+
+def _json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("lock_version"), int):
+        abort(400)
+    return body
+
+
+@bp.post("/entwuerfe/<int:draft_id>")
+@login_required
+def save_draft(draft_id: int) -> Any:
+    """Autosave and "Speichern": JSON ``{xml, name?, lock_version}`` → ``{lock_version}``; 409 if stale, 422 if
+    the XML is unsafe or broken (with its problems) or the name empty (with field errors)."""
+    body = _json_body()
+    xml, name = body.get("xml"), body.get("name")
+    if not isinstance(xml, str) or not isinstance(name, str | None):
+        abort(400)
+    draft = get_engine().save_model_draft(require_actor(), draft_id, body["lock_version"], xml=xml, name=name)
+    return jsonify({"lock_version": draft.lock_version, "gespeichert": draft.updated_at.isoformat()})
+
+
+@bp.post("/entwuerfe/<int:draft_id>/bereitstellen")
+@login_required
+def deploy_draft(draft_id: int) -> Any:
+    """Deploy the saved draft with a comment: JSON ``{comment, lock_version}``; errors name the elements."""
+    body = _json_body()
+    comment = body.get("comment")
+    if not isinstance(comment, str):
+        abort(400)
+    result = get_engine().deploy_model_draft(require_actor(), draft_id, body["lock_version"], comment)
+    if result.created:
+        message = f"{result.name}: Version {result.version} ist jetzt live. Neue Vorgänge laufen nach dieser Version."
+        flash(message, "success")
+    else:
+        message = f"Der Entwurf entspricht der Version {result.version}; es wurde keine neue Version erstellt."
+    return jsonify({"created": result.created, "version": result.version, "message": message,
+                    "url": url_for("models.index") if result.created else None})  # fmt: skip
+
+
+@bp.get("/entwuerfe/<int:draft_id>/datei")
+@login_required
+def download_draft(draft_id: int) -> Any:
+    """The draft's BPMN file as a download."""
+    draft = get_engine().model_draft(require_actor(), draft_id)
+    response = Response(draft.xml, mimetype="application/xml")
+    response.headers["Content-Disposition"] = f'attachment; filename="{secure_filename(draft.filename)}"'
+    return response
+
+
+@bp.post("/entwuerfe/<int:draft_id>/loeschen")
+@login_required
+def delete_draft(draft_id: int) -> Any:
+    """Delete a draft (form post with its lock_version)."""
+    try:
+        expected = int(request.form.get("lock_version", ""))
+    except ValueError:
+        abort(400)
+    get_engine().delete_model_draft(require_actor(), draft_id, expected)
+    flash("Der Entwurf wurde gelöscht.", "info")
+    return redirect(url_for("models.index"))
+
+
+@bp.get("/formulare")
+@login_required
+def form_names() -> Any:
+    """The form files a task may name, for the modeller's form select."""
+    return jsonify({"formulare": get_engine().form_names(require_actor())})
