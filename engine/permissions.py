@@ -60,8 +60,7 @@ def may_view_case(actor: Actor, lanes: Iterable[str], site: str) -> bool:
     lanes = set(lanes)
     if any(may_work(actor, lane, site) for lane in lanes) or actor.has_group("AUDIT", site):
         return True
-    separate = lanes & set(SEPARATE_DATA_GROUPS)
-    return may_lead(actor, site) and all(actor.has_group(group, site) for group in separate)
+    return may_lead(actor, site) and _holds_separate_groups(actor, lanes, site)
 
 
 def may_search_cases(actor: Actor) -> bool:
@@ -84,7 +83,7 @@ def may_steer_task(actor: Actor, site: str, lanes: Iterable[str] = ()) -> bool:
 
 
 def _holds_separate_groups(actor: Actor, lanes: Iterable[str], site: str) -> bool:
-    return all(actor.has_group(group, site) for group in set(lanes) & set(SEPARATE_DATA_GROUPS))
+    return all(actor.has_group(group, site) for group in separate_groups(lanes))
 
 
 def separate_groups(lanes: Iterable[str]) -> frozenset[str]:
