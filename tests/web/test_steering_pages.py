@@ -160,3 +160,14 @@ def test_delegation_is_findable_on_the_task_page_and_in_the_inbox_row(client_for
 )
 def test_due_dates_show_the_day_people_mean(instant: datetime | None, shown: str, day: str) -> None:
     assert (faellig(instant), faellig_tag(instant)) == (shown, day)
+
+
+def test_a_lead_without_group_tasks_lands_on_the_teams_work(client_for, deployed: Engine) -> None:  # type: ignore[no-untyped-def]
+    """The first screen of a lead is useful: with nothing in their own groups, the inbox opens on "Alle (Leitung)";
+    a tab asked for explicitly stays as asked, and a clerk still lands on the group tab."""
+    start_case(client_for("egs"))
+    current = re.compile(r'tab=(\w+)[^"]*" aria-current="page"')
+    tl = client_for("tl")
+    assert current.findall(tl.get("/").get_data(as_text=True)) == ["alle"]
+    assert current.findall(tl.get("/?tab=gruppe").get_data(as_text=True)) == ["gruppe"]
+    assert current.findall(client_for("egs").get("/").get_data(as_text=True)) == ["gruppe"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, render_template, request
@@ -49,7 +50,10 @@ def index() -> Any:
     """Show a tab of the inbox (only the list when htmx refreshes it)."""
     actor = require_actor()
     engine = get_engine()
-    page = engine.inbox_page(actor, _query())
+    query = _query()
+    page = engine.inbox_page(actor, query)
+    if "tab" not in request.args and not page.counts.get("gruppe") and page.counts.get("alle"):
+        page = engine.inbox_page(actor, replace(query, tab="alle"))  # a lead's first screen: the team's work
     current = {name: request.args.get(name, "") for name in PARAMS}
     current["tab"] = page.query.tab
     context = {
