@@ -202,6 +202,12 @@ def starts_on_models(actor: Actor) -> bool:
     return may_edit_models(actor) and not actor.work_pairs()
 
 
+def starts_on_case_search(actor: Actor) -> bool:
+    """The first page after login is the case search for who may open cases but works and leads no lane (the
+    audit function: an inbox would be empty)."""
+    return may_search_cases(actor) and not actor.work_pairs() and not leads_somewhere(actor)
+
+
 def may_handle_incidents(actor: Actor, site: str) -> bool:
     """See, retry and cancel failed cases at ``site`` ("Störungen"): process owners (MODELLER) and the site's
     leads (TL, FDL) there, and the system. The page shows case numbers and errors, never case data."""

@@ -52,6 +52,10 @@ def test_a_process_owner_lands_on_modelle_and_sees_every_process(app: Flask, cli
     assert "dist/modeller.js" not in html and "dist/modeller.js" not in diagram.get_data(as_text=True)
     assert client.get(f"/modelle/{PB}/versionen/99").status_code == 404
     assert login(app.test_client(), "egs").headers["Location"] == "/", "clerks still land on their inbox"
+    assert login(app.test_client(), "tl").headers["Location"] == "/", "leads land on their inbox"
+    audit = app.test_client()
+    assert login(audit, "audit").headers["Location"] == "/vorgaenge/suche", "the audit function finds cases first"
+    assert "Vorgang suchen" in audit.get("/vorgaenge/suche").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("username", ["egs", "tl", "audit"])

@@ -25,8 +25,13 @@ MISSING = "Bitte Benutzername und Passwort eingeben."
 
 
 def start_page(actor: Actor) -> str:
-    """Where a login lands: "Modelle" for a process owner without a work lane, else the inbox."""
-    return url_for("models.index") if permissions.starts_on_models(actor) else url_for("inbox.index")
+    """Where a login lands: "Modelle" for a process owner without a work lane, the case search for the audit
+    function, else the inbox."""
+    if permissions.starts_on_models(actor):
+        return url_for("models.index")
+    if permissions.starts_on_case_search(actor):
+        return url_for("search.index")
+    return url_for("inbox.index")
 
 
 def _form(error: str | None, username: str, next_url: str | None, status: int = 200) -> Any:
