@@ -32,7 +32,10 @@ timeout = 60  # a worker whose event loop does not answer the arbiter this long 
 graceful_timeout = 30
 preload_app = False  # every process builds its own app and database pool after the fork
 
-accesslog = "-"
+accesslog = "-"  # uvicorn's access lines, without query values or client address (webapp/serving.py)
+# Behind the TLS proxy, set FORWARDED_ALLOW_IPS (gunicorn's forwarded_allow_ips; default: this machine) to the
+# proxy's address, so the app sees each client's own address (X-Forwarded-For): the login throttle limits
+# tries per address, and without it every client would share the proxy's.
 
 
 def when_ready(server):  # type: ignore[no-untyped-def]

@@ -9,9 +9,11 @@ because the operation's transaction is rolled back.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,12 +30,14 @@ from . import (
     drafts,
     exports,
     incidents,
+    login_throttle,
     metrics,
     model_catalogue,
     notices,
     payment_cancellation,
     permissions,
     raci,
+    sessions,
     tasks,
     timer_worker,
     versions,
@@ -50,15 +54,19 @@ from .drafts import Draft
 from .errors import (
     AuthenticationError,
     ConflictError,
+    FormValidationError,
+    LoginThrottledError,
     PermissionDeniedError,
     RuleViolationError,
     ScriptError,
+    SessionEndedError,
     TaskClosedError,
 )
 from .forms import Submission
 from .inbox import InboxPage, InboxQuery, TaskSummary
 from .incidents import IncidentView
 from .konfiguration import load_konfiguration
+from .login_throttle import ThrottlePolicy
 from .model_catalogue import ProcessEntry, VersionDiagram
 from .model_loader import ModelFile
 from .payment_cancellation import CancelStep, ListSelection
@@ -67,6 +75,7 @@ from .raci import RaciRow
 from .read_models import CaseHeader, CaseView, Completion, TaskView
 from .runtime import CaseRuntime
 from .serialization import StateCodec
+from .sessions import SessionInfo, SessionPolicy
 from .staffing import StaffingShares, staffing_shares
 from .steps import Steps
 from .timer_worker import StopSignal
@@ -88,6 +97,19 @@ REFUSALS: tuple[tuple[type[Exception], Action], ...] = (
 )
 
 
+@dataclass(frozen=True)
+class SignedIn:
+    """A successful login: who, and the token of the new session (for the cookie)."""
+
+    actor: Actor
+    token: str
+
+
+def throttled_message(seconds: int) -> str:
+    wait = f"{seconds} Sekunde{'n' if seconds != 1 else ''}" if seconds < 120 else f"{math.ceil(seconds / 60)} Minuten"
+    return f"Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie {wait} und versuchen Sie es dann erneut."
+
+
 class Engine:
     """Deployments, cases, tasks, the inbox, timers, reports and the audit trail (no web framework inside)."""
 
@@ -99,6 +121,10 @@ class Engine:
         self.steps = Steps(settings.jail_limits, self.konfig, settings.script_timeout, settings.max_model_bytes)
         self.runtime = CaseRuntime(self.specs, StateCodec())
         self.casework = Casework(self.runtime, self.specs, self.konfig, self.steps)
+        self.session_policy = SessionPolicy(
+            idle=timedelta(minutes=settings.session_idle_minutes), lifetime=timedelta(hours=settings.session_max_hours)
+        )
+        self.throttle_policy = ThrottlePolicy()
 
     def init_db(self) -> tuple[str | None, str | None]:
         """Upgrade the database schema to the newest revision; return the revisions before and after."""
@@ -142,7 +168,7 @@ class Engine:
                              task_uuid=task_uuid, details=details)  # fmt: skip
                 if isinstance(exc, ScriptError) and (exc.instance_id or instance_id) is not None:
                     incidents.record(session, exc.instance_id or instance_id or 0, exc.during, exc)
-            log.info("%s refused: %s (user %s)", name, action, actor.username)
+            log.info("%s refused: %s", name, action)  # who: in the trail; logs carry no personal data
             raise
 
     def _step(self, actor: Actor, name: str, work: Callable[[Session], T], *, task_uuid: str | None = None) -> T:
@@ -157,23 +183,107 @@ class Engine:
 
     # --- people ----------------------------------------------------------------------------------------------
 
-    def login(self, username: str, password: str) -> Actor:
-        """Check credentials; both outcomes are audited (user name only). :raises AuthenticationError:"""
+    def login(self, username: str, password: str, address: str = "") -> SignedIn:
+        """Check credentials behind the login throttle (``login_throttle``) and start a session.
+
+        Both outcomes of a check are audited (user name only); tries refused unchecked are summarised.
+
+        :raises LoginThrottledError: too many failures for this user name or from ``address`` (not checked).
+        :raises AuthenticationError: wrong user name or password, or the account is disabled.
+        """
+        self._check_throttled(username, address)
         try:
             with self.db.reading() as session:
                 actor = auth.authenticate(session, username, password)
         except AuthenticationError:
             self._record(Action.LOGIN_FAILED, username)
             raise
-        self._record(Action.LOGIN, actor.username)
+        with self.db.transaction() as session:
+            now = clock.wall_now()
+            login_throttle.succeeded(session, username, address, self.throttle_policy, now)
+            token = sessions.open_session(session, _user_id(actor), self.session_policy, now)
+            audit.record(session, Action.LOGIN, actor.username)
+        return SignedIn(actor, token)
+
+    def _check_throttled(self, username: str, address: str) -> None:
+        """Count a password check before it runs, or refuse it. :raises LoginThrottledError:"""
+        with self.db.transaction() as session:
+            refusal = login_throttle.reserve(session, username, address, self.throttle_policy, clock.wall_now())
+        if refusal is not None:
+            log.info("login refused unchecked: too many failures (%s)", refusal.scope)
+            raise LoginThrottledError(throttled_message(refusal.retry_after), retry_after=refusal.retry_after)
+
+    def session_actor(self, token: str, *, activity: bool = True) -> Actor:
+        """The user of a live session, with the grants valid now; ``activity`` (a person acted, not a background
+        refresh) keeps the session from going idle.
+
+        :raises SessionEndedError: the session is unknown, ended, idle for too long or past its lifetime.
+        """
+        now = clock.wall_now()
+        with self.db.reading() as session:
+            found = sessions.look_up(session, token, self.session_policy, now, activity)
+            actor = auth.load_actor(session, found.username) if found.username else None
+        if found.session_id is not None and (found.expire or found.touch):
+            with self.db.transaction() as session:
+                if found.expire:
+                    sessions.end_id(session, found.session_id, found.expire, now)
+                else:
+                    sessions.touch(session, found.session_id, now)
+        if actor is None:
+            reason = found.ended_reason or sessions.ENDED
+            raise SessionEndedError(sessions.MESSAGES.get(reason, sessions.MESSAGES[sessions.ENDED]))
         return actor
 
-    def record_login_refused(self, username: str) -> None:
-        """Audit a login refused before the password was checked (too many failures)."""
-        self._record(Action.LOGIN_THROTTLED, username)
+    def logout(self, actor: Actor, token: str | None = None) -> None:
+        """End the session of ``token`` (audited)."""
+        with self.db.transaction() as session:
+            if token:
+                sessions.end_token(session, token, sessions.LOGGED_OUT, clock.wall_now())
+            audit.record(session, Action.LOGOUT, actor.username)
 
-    def logout(self, actor: Actor) -> None:
-        self._record(Action.LOGOUT, actor.username)
+    def sessions_of(self, actor: Actor, token: str) -> list[SessionInfo]:
+        """The actor's live sessions (``token`` marks the current one)."""
+        with self.db.reading() as session:
+            return sessions.live_sessions(session, _user_id(actor), self.session_policy, clock.wall_now(), token)
+
+    def end_sessions(self, actor: Actor, username: str) -> int:
+        """End every session of ``username`` at once (``accounts.end_sessions``); audited."""
+        with self._operation(actor, "end_sessions") as session:
+            return accounts.end_sessions(session, actor, username, clock.wall_now())
+
+    def change_password(self, actor: Actor, token: str, current: str, new: str, address: str = "") -> int:
+        """The actor's own password: ``current`` is checked behind the login throttle; every other session ends.
+
+        :raises LoginThrottledError: :raises FormValidationError: wrong current password, new one too short.
+        """
+        accounts.check_new_password(new, "neues_passwort")
+        self._check_throttled(actor.username, address)
+        with self.db.reading() as session:
+            try:
+                auth.authenticate(session, actor.username, current)
+            except AuthenticationError:
+                ok = False
+            else:
+                ok = True
+        if not ok:
+            self._record(Action.LOGIN_FAILED, actor.username, details={"operation": "change_password"})
+            raise FormValidationError({"aktuelles_passwort": ["Das bisherige Passwort ist nicht richtig."]})
+        with self._operation(actor, "change_password") as session:
+            now = clock.wall_now()
+            login_throttle.succeeded(session, actor.username, address, self.throttle_policy, now)
+            return accounts.set_password(session, actor, actor.username, new, now, keep_token=token)
+
+    def set_password(self, actor: Actor, username: str, password: str) -> int:
+        """Set a user's password (user administration, ``egs set-password``); all their sessions end."""
+        with self._operation(actor, "set_password") as session:
+            return accounts.set_password(session, actor, username, password, clock.wall_now())
+
+    def housekeeping(self) -> None:
+        """Summarise refused logins of blocks that are over; drop old sessions and throttle rows (timer worker)."""
+        now = clock.wall_now()
+        with self.db.transaction() as session:
+            login_throttle.housekeeping(session, self.throttle_policy, now)
+            sessions.purge(session, self.session_policy, now)
 
     def actor(self, username: str) -> Actor:
         """A user with the grants valid now. :raises AuthenticationError:"""
@@ -443,7 +553,7 @@ class Engine:
     ) -> None:
         """Fire due timers in a loop (``egs worker``) until ``stop`` (an Event) is set."""
         pause = self.settings.worker_interval if interval is None else interval
-        timer_worker.run_worker(self.db, self.casework, pause, stop, max_rounds)
+        timer_worker.run_worker(self.db, self.casework, pause, stop, max_rounds, housekeeping=self.housekeeping)
 
     # --- reports, exports, audit -----------------------------------------------------------------------------
 
@@ -475,3 +585,9 @@ class Engine:
             problems = audit.verify_chains(session)
             audit.record(session, Action.AUDIT_VERIFIED, actor.username, details={"problems": len(problems)})
             return problems
+
+
+def _user_id(actor: Actor) -> int:
+    if actor.user_id is None:
+        raise AuthenticationError("Nur angemeldete Benutzer haben Sitzungen.")
+    return actor.user_id

@@ -73,8 +73,10 @@ class Action(StrEnum):
     # people
     LOGIN = "login", "Angemeldet"
     LOGIN_FAILED = "login_failed", "Anmeldung fehlgeschlagen"
-    LOGIN_THROTTLED = "login_throttled", "Anmeldung abgewiesen (zu viele Fehlversuche)"
+    LOGIN_THROTTLED = "login_throttled", "Anmeldeversuche abgewiesen (zu viele Fehlversuche)"
     LOGOUT = "logout", "Abgemeldet"
+    SESSIONS_ENDED = "sessions_ended", "Sitzungen beendet"
+    PASSWORD_CHANGED = "password_changed", "Passwort geändert"
     USER_CREATED = "user_created", "Benutzer angelegt"
     GRANT_ADDED = "grant_added", "Berechtigung erteilt"
 

@@ -182,6 +182,23 @@ def add_user(username: str, display_name: str, grants: tuple[str, ...], password
         click.echo(f"Benutzer {username} angelegt: {', '.join(f'{g}@{s}' for g, s in pairs)}")
 
 
+@cli.command("end-sessions", help="Alle Sitzungen eines Benutzers sofort beenden (z. B. nach Verlust eines Geräts).")
+@click.argument("username")
+def end_sessions(username: str) -> None:
+    with _engine() as engine:
+        ended = engine.end_sessions(CLI, username)
+        click.echo(f"Sitzungen von {username} beendet: {ended}")
+
+
+@cli.command("set-password", help="Neues Passwort für einen Benutzer setzen; seine Sitzungen enden sofort.")
+@click.argument("username")
+@click.password_option("--password", prompt="Neues Passwort", help="Passwort (wird sonst abgefragt)")
+def set_password(username: str, password: str) -> None:
+    with _engine() as engine:
+        ended = engine.set_password(CLI, username, password)
+        click.echo(f"Passwort von {username} gesetzt; {ended} Sitzung(en) beendet.")
+
+
 @cli.command(help="RACI-Matrix der bereitgestellten Modelle: Prozess × Schritt × Einheit × Rolle des EGS.")
 @click.option("--csv", "as_csv_output", is_flag=True, help="als CSV (Semikolon) statt als Tabelle")
 def raci(as_csv_output: bool) -> None:

@@ -3,6 +3,11 @@
 Everything in the engine that depends on the time (timer due dates, "today" checks in forms, audit
 timestamps) asks this module, so that ``fire_due_timers(now)`` and tests can run at a chosen instant.
 Storage is UTC; the UI shows Europe/Berlin.
+
+Security limits – how long a session may idle or live, how long a login stays blocked – run on the real
+time (``wall_now``): moving the business time (``frozen``, e.g. a test looking at the inbox two weeks
+later) must not log anybody out, and nothing a case does may lift a block. Tests move it with
+``wall_frozen``.
 """
 
 from __future__ import annotations
@@ -16,11 +21,18 @@ from zoneinfo import ZoneInfo
 BERLIN = ZoneInfo("Europe/Berlin")
 
 _fixed_now: ContextVar[datetime | None] = ContextVar("egs_fixed_now", default=None)
+_fixed_wall: ContextVar[datetime | None] = ContextVar("egs_fixed_wall", default=None)
 
 
 def now() -> datetime:
     """Return the current instant as an aware UTC datetime."""
     fixed = _fixed_now.get()
+    return fixed if fixed is not None else datetime.now(UTC)
+
+
+def wall_now() -> datetime:
+    """The real current instant (aware UTC) for security limits; ``frozen`` does not move it."""
+    fixed = _fixed_wall.get()
     return fixed if fixed is not None else datetime.now(UTC)
 
 
@@ -39,6 +51,18 @@ def frozen(instant: datetime) -> Iterator[datetime]:
         yield instant
     finally:
         _fixed_now.reset(token)
+
+
+@contextmanager
+def wall_frozen(instant: datetime) -> Iterator[datetime]:
+    """Run the block as if ``wall_now()`` were ``instant`` (tests of session and login limits)."""
+    if instant.tzinfo is None:
+        raise ValueError("instant must be timezone-aware")
+    token = _fixed_wall.set(instant.astimezone(UTC))
+    try:
+        yield instant
+    finally:
+        _fixed_wall.reset(token)
 
 
 def parse_iso(value: str) -> datetime:

@@ -57,6 +57,18 @@ SETTINGS: tuple[Setting, ...] = (
         "56.4",
         "Standort für Vorgänge, die ohne Standort gestartet werden",
     ),
+    Setting(
+        "EGS_SESSION_IDLE_MINUTES",
+        "session_idle_minutes",
+        "30",
+        "Minuten ohne Aktivität, nach denen eine Sitzung endet (automatische Aktualisierungen zählen nicht)",
+    ),
+    Setting(
+        "EGS_SESSION_MAX_HOURS",
+        "session_max_hours",
+        "9",
+        "Stunden, nach denen jede Sitzung endet, auch wenn sie genutzt wird (ein Arbeitstag)",
+    ),
     Setting("EGS_METRICS_TOKEN", "metrics_token", "", "Bearer-Token für /metrics (leer: nur von localhost)"),
     Setting("EGS_LOG_LEVEL", "log_level", "INFO", "Log-Level (Logs enthalten keine personenbezogenen Daten)"),
 )
@@ -83,6 +95,8 @@ class EngineSettings:
     jail_cpu_seconds: float = 5.0
     jail_memory_mb: int = 1024
     metrics_token: str = ""
+    session_idle_minutes: float = 30.0
+    session_max_hours: float = 9.0
 
     @property
     def is_production(self) -> bool:
@@ -108,6 +122,8 @@ _CONVERTERS: dict[str, Any] = {
     "jail_step_seconds": float,
     "jail_cpu_seconds": float,
     "jail_memory_mb": int,
+    "session_idle_minutes": float,
+    "session_max_hours": float,
     "processes_dir": Path,
     "forms_dir": Path,
     "config_file": Path,
@@ -136,6 +152,8 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> EngineSettings:
             raise ConfigurationError(f"Ungültiger Wert für {key}: {value!r}") from exc
     if values["env"] not in ("development", "production", "test"):
         raise ConfigurationError("EGS_ENV muss development, production oder test sein")
+    if values["session_idle_minutes"] <= 0 or values["session_max_hours"] <= 0:
+        raise ConfigurationError("EGS_SESSION_IDLE_MINUTES und EGS_SESSION_MAX_HOURS müssen größer als 0 sein")
     values["database_url"] = _absolute_sqlite_url(str(values["database_url"]))
     if not values["secret_key"]:
         if values["env"] == "production":

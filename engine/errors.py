@@ -32,6 +32,22 @@ class AuthenticationError(EngineError):
     """Wrong user name or password, or the account is disabled."""
 
 
+class SessionEndedError(AuthenticationError):
+    """The session of a request is over (logged out, ended, idle or expired); the message says which."""
+
+
+class LoginThrottledError(EngineError):
+    """Too many failed logins for this user name or from this address: the try was refused unchecked."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class BadRequestError(EngineError):
+    """A request parameter is malformed (e.g. a crafted paging cursor)."""
+
+
 class PermissionDeniedError(EngineError):
     """The actor lacks the group or site for this action."""
 

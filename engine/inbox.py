@@ -5,7 +5,8 @@ Tabs: "meine" (claimed by me), "gruppe" (unclaimed tasks of my groups at my site
 (every task at the sites I lead, for TL and FDL). Leads see no task of a case holding another body's data
 (FB 50) unless they belong to that body. Filters and the full-text search narrow a tab (names are matched
 only where the viewer sees them in full); paging is keyset-based, so rows that appear or vanish meanwhile do not
-shift the next page. Counts per tab are indexed COUNTs.
+shift the next page; a cursor that this module did not encode is refused (``BadRequestError``). Counts per
+tab are indexed COUNTs.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session, aliased
 
 from . import clock, permissions
 from .auth import Actor
+from .errors import BadRequestError
 from .models import NO_DUE_DATE, Grant, HumanTask, User
 from .versions import SpecCache, newest_versions
 from .vocabulary import WORK_GROUPS
@@ -167,29 +169,59 @@ def _encode(row: HumanTask, sort: Sort) -> str:
     return base64.urlsafe_b64encode(json.dumps([sort, key]).encode()).decode()
 
 
-def _after(cursor: str, sort: Sort) -> sa.ColumnElement[bool]:
+CURSOR_MAX_LENGTH = 400  # an encoded cursor is about 120 characters
+BAD_CURSOR = "Der Verweis auf die nächste Seite ist ungültig oder veraltet. Bitte öffnen Sie die Aufgabenliste neu."
+_MAX_ID = 2**63 - 1  # BIGINT; an id beyond cannot exist and would overflow the driver
+_MAX_PRIORITY = 2**31 - 1
+
+
+def _int(value: object, low: int, high: int) -> int:
+    if type(value) is not int or not low <= value <= high:  # bool is an int, too, and is refused here
+        raise ValueError("integer out of range")
+    return value
+
+
+def _instant(value: object) -> datetime:
+    if not isinstance(value, str) or len(value) > 40:
+        raise ValueError("not a timestamp")
+    return clock.parse_iso(value)
+
+
+def decode_cursor(cursor: str, sort: Sort) -> tuple[Any, ...]:
+    """The sort key of the last row of the previous page, checked strictly (type, range, sort order).
+
+    :raises BadRequestError: for anything this module did not encode (a German message; the web answers 400).
+    """
     try:
-        cursor_sort, key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if cursor_sort != sort:
-            return sa.true()
-        if sort == "prioritaet":
-            priority, created, row_id = int(key[0]), clock.parse_iso(key[1]), int(key[2])
-            return sa.or_(
-                HumanTask.priority < priority,
-                sa.and_(
-                    HumanTask.priority == priority, sa.tuple_(HumanTask.created_at, HumanTask.id) > (created, row_id)
-                ),
-            )
-        if sort == "erstellt":
-            return sa.tuple_(HumanTask.created_at, HumanTask.id) > (clock.parse_iso(key[0]), int(key[1]))
-        due = clock.parse_iso(key[0]) if key[0] else NO_DUE_DATE
-        return sa.tuple_(HumanTask.due_sort, HumanTask.created_at, HumanTask.id) > (
-            due,
-            clock.parse_iso(key[1]),
-            int(key[2]),
+        if len(cursor) > CURSOR_MAX_LENGTH:
+            raise ValueError("too long")
+        decoded = json.loads(base64.b64decode(cursor.encode("ascii"), altchars=b"-_", validate=True))
+        if not isinstance(decoded, list) or len(decoded) != 2 or decoded[0] != sort or not isinstance(decoded[1], list):
+            raise ValueError("not a cursor of this sort order")
+        key: list[Any] = decoded[1]
+        if sort == "prioritaet" and len(key) == 3:
+            return _int(key[0], -_MAX_PRIORITY - 1, _MAX_PRIORITY), _instant(key[1]), _int(key[2], 0, _MAX_ID)
+        if sort == "erstellt" and len(key) == 2:
+            return _instant(key[0]), _int(key[1], 0, _MAX_ID)
+        if sort == "faellig" and len(key) == 3:
+            due = NO_DUE_DATE if key[0] is None else _instant(key[0])
+            return due, _instant(key[1]), _int(key[2], 0, _MAX_ID)
+        raise ValueError("wrong key")
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError, UnicodeError) as exc:
+        raise BadRequestError(BAD_CURSOR) from exc
+
+
+def _after(cursor: str, sort: Sort) -> sa.ColumnElement[bool]:
+    key = decode_cursor(cursor, sort)
+    if sort == "prioritaet":
+        priority, created, row_id = key
+        return sa.or_(
+            HumanTask.priority < priority,
+            sa.and_(HumanTask.priority == priority, sa.tuple_(HumanTask.created_at, HumanTask.id) > (created, row_id)),
         )
-    except (ValueError, TypeError, IndexError, json.JSONDecodeError):
-        return sa.true()  # a broken cursor starts from the beginning instead of failing
+    if sort == "erstellt":
+        return sa.tuple_(HumanTask.created_at, HumanTask.id) > key
+    return sa.tuple_(HumanTask.due_sort, HumanTask.created_at, HumanTask.id) > key
 
 
 def mask_name(name: str | None) -> str | None:

@@ -54,6 +54,36 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class UserSession(Base):
+    """One login (``engine.sessions``): the cookie holds a random token, this row its SHA-256 and its lifetime."""
+
+    __tablename__ = "user_session"
+    __table_args__ = (sa.Index("ix_user_session_user", "user_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("app_user.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    end_reason: Mapped[str | None] = mapped_column(sa.String(16))
+
+
+class LoginThrottle(Base):
+    """Failed logins of one user name or one client address (``engine.login_throttle``), for every web process."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    refused: Mapped[int] = mapped_column(default=0)  # tries refused in the current block, not yet in the trail
+    refused_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    refused_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class Grant(Base):
     """A user's membership in a group (EGS, LSB, …) at a site ('*' = every site), optionally time-limited."""
 

@@ -237,6 +237,12 @@ def may_manage_users(actor: Actor) -> bool:
     return actor.system or actor.has_group("ADMIN")
 
 
+def may_end_sessions_of(actor: Actor, username: str) -> bool:
+    """End every session of a user ("Überall abmelden"): the user themself, user administration (ADMIN) and the
+    system (``egs end-sessions``)."""
+    return actor.username == username or may_manage_users(actor)
+
+
 @dataclass(frozen=True)
 class Flags:
     """What the navigation and pages offer a user: each flag is one of the predicates above."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
@@ -130,8 +131,10 @@ def run_worker(
     interval: float,
     stop: StopSignal | None = None,
     max_rounds: int | None = None,
+    housekeeping: Callable[[], object] | None = None,
 ) -> None:
-    """Fire due timers in a loop (``egs worker``) until ``stop`` is set or ``max_rounds`` have run."""
+    """Fire due timers in a loop (``egs worker``) until ``stop`` is set or ``max_rounds`` have run; run
+    ``housekeeping`` (the engine's: login summaries, old sessions) once a round."""
     rounds = 0
     while not (stop is not None and stop.is_set()):
         try:
@@ -139,6 +142,11 @@ def run_worker(
         except Exception as exc:  # e.g. the database is unreachable for a moment: try again next round
             log.error("timer round failed: %s", type(exc).__name__)
             fired = 0
+        if housekeeping is not None:
+            try:
+                housekeeping()
+            except Exception as exc:  # same: the next round tries again
+                log.error("housekeeping failed: %s", type(exc).__name__)
         if fired:
             log.info("fired timers in %d cases", fired)
         rounds += 1

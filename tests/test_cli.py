@@ -222,3 +222,43 @@ def test_konfig_shows_version_and_the_vzae_warning(db_url: str) -> None:
     output = run(db_url, "konfig").output
     assert "Konfiguration 2025-02-07.1" in output
     assert "Warnung: Die VZÄ-Anteile einer Vollzeitstelle ergeben 0,45 + 0,55 + 0,15 = 1,15 statt 1,00" in output
+
+
+def test_end_sessions_and_set_password_take_effect_at_once(db_url: str) -> None:
+    """``egs end-sessions`` and ``egs set-password`` (issue 10): a session ended here is over on its next request."""
+    from engine.errors import SessionEndedError
+    from tests.support.engines import make_engine
+
+    run(
+        db_url,
+        "add-user",
+        "mmuster",
+        "--name",
+        "Max Muster",
+        "--grant",
+        "EGS@56.4",
+        "--password",
+        "ein-langes-passwort",
+    )
+    engine = make_engine(db_url)
+    try:
+        first = engine.login("mmuster", "ein-langes-passwort").token
+        assert engine.session_actor(first).username == "mmuster"
+
+        ended = run(db_url, "end-sessions", "mmuster")
+        assert ended.exit_code == 0 and "Sitzungen von mmuster beendet: 1" in ended.output
+        with pytest.raises(SessionEndedError, match="Ihre Sitzung wurde beendet"):
+            engine.session_actor(first)
+
+        second = engine.login("mmuster", "ein-langes-passwort").token
+        changed = run(db_url, "set-password", "mmuster", "--password", "noch-ein-langes-passwort")
+        assert changed.exit_code == 0 and "1 Sitzung(en) beendet" in changed.output
+        with pytest.raises(SessionEndedError, match="Das Passwort wurde geändert"):
+            engine.session_actor(second)
+        assert engine.login("mmuster", "noch-ein-langes-passwort").actor.username == "mmuster"
+        short = run(db_url, "set-password", "mmuster", "--password", "kurz")
+        assert short.exit_code == 2 and "mindestens 12 Zeichen" in short.output
+        unknown = run(db_url, "end-sessions", "niemand")
+        assert unknown.exit_code == 2 and "Diesen Benutzer gibt es nicht." in unknown.output
+    finally:
+        engine.close()

@@ -49,6 +49,7 @@ Prozessmodell bereitstellen                  nein     nein     nein     nein    
 Modellentwurf anlegen und ändern             nein     nein     nein     nein     nein     nein     ja       nein     nein
 Audit-Trail prüfen                           nein     nein     nein     nein     nein     nein     nein     ja       nein
 Benutzer anlegen                             nein     nein     nein     nein     nein     nein     nein     nein     ja
+Sitzungen anderer Benutzer beenden           nein     nein     nein     nein     nein     nein     nein     nein     ja
 """
 
 OWN, FOREIGN = "56.6", "56.7"
@@ -217,6 +218,11 @@ def create_user(w: World, actor: Actor, site: str) -> bool:
     return _refused(lambda: w.engine.create_user(actor, name, "Neu", "ein-langes-passwort", [("EGS", site)]))
 
 
+def end_sessions_of_another(w: World, actor: Actor, site: str) -> bool:
+    assert w.engine.end_sessions(actor, actor.username) == 0, "everybody may end their own sessions"
+    return _refused(lambda: w.engine.end_sessions(actor, "egs"))
+
+
 PROBES: dict[str, tuple[Probe, bool]] = {  # action → (probe, bound to a site)
     "Antrag (PB) starten": (start_pb, True),
     "EGS-Aufgabe eines Antrags bearbeiten": (work_egs_task, True),
@@ -235,6 +241,7 @@ PROBES: dict[str, tuple[Probe, bool]] = {  # action → (probe, bound to a site)
     "Modellentwurf anlegen und ändern": (edit_model_draft, False),
     "Audit-Trail prüfen": (verify_audit, False),
     "Benutzer anlegen": (create_user, False),
+    "Sitzungen anderer Benutzer beenden": (end_sessions_of_another, False),
 }
 EXPECTED = {"ja": (True, True), "eigener": (True, False), "nein": (False, False)}
 

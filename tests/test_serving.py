@@ -13,10 +13,15 @@ PostgreSQL, so this runs on SQLite only.
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import logging
+import os
 import re
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,11 +29,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
 from tests.support.engines import ROOT
-from tests.support.serving import RunningServer, clean_environment, egs_command, get, production_server
+from tests.support.serving import (
+    RunningServer,
+    clean_environment,
+    egs_command,
+    free_port,
+    get,
+    production_server,
+)
 from webapp.serving import BufferedWSGI, Message
 
 SLOW_HEADS = 16
@@ -218,11 +231,130 @@ def test_a_client_that_leaves_mid_body_runs_nothing() -> None:
     assert _call(BufferedWSGI(never, threads=1), [{"type": "http.request", "body": b"a", "more_body": True}], []) == []
 
 
-def test_access_log_lines_leave_out_the_query() -> None:
+def test_access_log_lines_leave_out_query_values_and_the_client() -> None:
     """Inbox searches put names and case numbers into the query string; the access log must not keep them."""
-    from webapp.serving import _without_query
+    from webapp.serving import AccessLogFilter
 
     record = logging.LogRecord("uvicorn.access", logging.INFO, "", 0, '%s - "%s %s HTTP/%s" %d',
-                               ("127.0.0.1:5", "GET", "/?suche=Probstfeld", "1.1", 200), None)  # fmt: skip
-    assert _without_query(record)
-    assert "Probstfeld" not in record.getMessage() and "GET /?… HTTP/1.1" in record.getMessage()
+                               ("10.4.0.17:5", "GET", "/?suche=Probstfeld", "1.1", 200), None)  # fmt: skip
+    assert AccessLogFilter().filter(record)
+    assert record.getMessage() == '- - "GET /?suche=… HTTP/1.1" 200'
+
+
+# --- issue 10: production headers, access log, login throttle across processes; the development server ---------
+
+WRONG = "Benutzername oder Passwort ist falsch."
+THROTTLED = "Zu viele fehlgeschlagene Anmeldeversuche."
+
+
+@pytest.fixture(scope="module")
+def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """One production server (gunicorn, 4 worker processes, EGS_ENV=production) for the checks below."""
+    folder = tmp_path_factory.mktemp("production")
+    env = clean_environment(
+        EGS_DATABASE_URL=f"sqlite:///{folder / 'egs.sqlite3'}", EGS_SECRET_KEY="issue-10-test", EGS_ENV="test"
+    )
+    egs_command(env, "init-db")
+    egs_command(env, "deploy", "processes/")
+    egs_command(env, "demo")
+    env["EGS_ENV"] = "production"
+    with production_server(env, folder / "server.log") as running:
+        yield running
+
+
+def request(port: int, method: str, path: str, body: str = "", headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    """One request on a new connection (so requests spread over the worker processes); (status, headers, text)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request(method, path, body=body or None, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.headers, response.read().decode("utf-8", "replace")
+    finally:
+        connection.close()
+
+
+def wait_for(server: RunningServer, text: str, seconds: float = 5.0) -> str:
+    deadline = time.monotonic() + seconds
+    while text not in server.output(100_000) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return server.output(100_000)
+
+
+def test_production_sends_hsts_and_no_server_header(production: RunningServer) -> None:
+    for path in ("/healthz", "/anmelden", "/", "/gibt-es-nicht"):
+        status, headers, _ = request(production.port, "GET", path)
+        assert "server" not in {name.lower() for name in headers}, (path, dict(headers))
+        assert headers["Strict-Transport-Security"] == "max-age=31536000", path
+
+
+def test_production_access_log_keeps_no_query_values_and_no_client_address(production: RunningServer) -> None:
+    assert request(production.port, "GET", "/?suche=Probstfeld&tab=gruppe")[0] == 302
+    assert request(production.port, "GET", "/anmelden?next=%2F%3Fsuche%3DHagedorn")[0] == 200
+    log = wait_for(production, "GET /anmelden?next=…")
+    assert "Probstfeld" not in log and "Hagedorn" not in log, log[-2000:]
+    lines = [line for line in log.splitlines() if '"GET /?suche=' in line]
+    assert lines and all(line.startswith('- - "GET /?suche=…&tab=… HTTP/1.1" 302') for line in lines), lines
+
+
+def test_the_login_throttle_holds_across_the_worker_processes(production: RunningServer) -> None:
+    """The old throttle counted per process: gunicorn's three sync workers allowed 15 tries in 30 s."""
+    outcomes = []
+    for attempt in range(15):
+        status, headers, page = request(production.port, "GET", "/anmelden")
+        cookie = headers["Set-Cookie"].split(";", 1)[0]
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+        assert token, page
+        body = urlencode({"csrf_token": token.group(1), "username": "egs", "password": f"geraten{attempt}"})
+        status, _, page = request(production.port, "POST", "/anmelden", body, {
+            "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+        outcomes.append("geprüft" if WRONG in page else "gesperrt" if status == 429 and THROTTLED in page else page)
+    assert set(outcomes) == {"geprüft", "gesperrt"}, outcomes
+    assert outcomes.count("geprüft") <= 6, outcomes  # 5 free, one more only if 15 tries outlasted the 2 s block
+
+
+@pytest.fixture
+def dev_server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """``egs serve`` (werkzeug's threaded development server) on a free port."""
+    env = clean_environment(
+        EGS_DATABASE_URL=f"sqlite:///{tmp_path / 'egs.sqlite3'}", EGS_SECRET_KEY="dev-test", EGS_ENV="test"
+    )
+    egs_command(env, "init-db")
+    port, log = free_port(), tmp_path / "serve.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from webapp.cli import main; main()", "serve", "--port", str(port), "--no-worker"],
+            cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, log.read_text()
+            try:
+                if get(port, "/healthz", 2.0)[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        yield port, log
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+def test_the_development_server_names_no_server_and_logs_no_query_values(dev_server: tuple[int, Path]) -> None:
+    port, log = dev_server
+    for path in ("/healthz", "/anmelden", "/?suche=Probstfeld"):
+        status, headers, _ = request(port, "GET", path)
+        assert "server" not in {name.lower() for name in headers}, (path, dict(headers))
+    deadline = time.monotonic() + 5
+    while "GET /?suche=" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    text = log.read_text()
+    assert "Probstfeld" not in text, text
+    assert "- - [" in text and '"GET /?suche=… HTTP/1.1" 302' in text, text
+    assert "127.0.0.1 - -" not in text, "no client address in request lines"

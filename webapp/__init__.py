@@ -46,11 +46,12 @@ def create_app(config: Mapping[str, Any] | None = None, engine: Engine | None = 
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.is_production,
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=9),  # one working day
-        WTF_CSRF_TIME_LIMIT=9 * 3600,  # a form left open over lunch must still submit
+        # The cookie lives as long as a session may (EGS_SESSION_MAX_HOURS); the session itself lives on the
+        # server and ends earlier when it is ended or idle (webapp/security.py).
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_max_hours),
+        WTF_CSRF_TIME_LIMIT=int(settings.session_max_hours * 3600),  # a token lives as long as its session
         MAX_CONTENT_LENGTH=1024 * 1024,
-        EGS_LOGIN_MAX_FAILURES=5,
-        EGS_LOGIN_WINDOW_SECONDS=300,
+        EGS_HSTS=settings.is_production,  # production runs behind TLS only (README, "Production")
     )
     if config:
         app.config.update(config)

@@ -24,6 +24,7 @@ from engine.logs import configure_logging
 )
 def serve(host: str, port: int, worker: bool) -> None:
     from . import create_app
+    from .serving import DevRequestHandler
 
     try:
         app = create_app()
@@ -39,7 +40,7 @@ def serve(host: str, port: int, worker: bool) -> None:
         thread.start()
     click.echo(f"EGS-Prozessplattform läuft auf http://{host}:{port}/ (Strg+C beendet).")
     try:
-        app.run(host=host, port=port, threaded=True, debug=False, use_reloader=False)
+        app.run(host=host, port=port, threaded=True, debug=False, use_reloader=False, request_handler=DevRequestHandler)
     finally:
         stop.set()
         engine.close()

@@ -18,9 +18,11 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from engine.errors import (
     AuthenticationError,
+    BadRequestError,
     ConflictError,
     EngineError,
     FormValidationError,
+    LoginThrottledError,
     ModelError,
     NotFoundError,
     PermissionDeniedError,
@@ -33,6 +35,8 @@ from engine.errors import (
 log = logging.getLogger("egs.web")
 
 _STATUS: tuple[tuple[type[EngineError], int], ...] = (
+    (BadRequestError, 400),
+    (LoginThrottledError, 429),
     (NotFoundError, 404),
     (PermissionDeniedError, 403),
     (ConflictError, 409),

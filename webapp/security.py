@@ -1,32 +1,38 @@
-"""Sessions, the logged-in actor, security headers and the login throttle.
+"""Sessions, the logged-in actor and security headers.
 
-The actor is loaded from the engine on every request (grants can expire or be withdrawn at any
-time), so a cookie never carries permissions, only the user name.
+The session lives on the server (``engine.sessions``): the signed cookie carries only the session's random
+token, never permissions or the user name, and every request looks the token up. Ending a session (logout,
+password change, "Überall abmelden", an administrator) therefore takes effect on the next request, and a
+session ends after ``EGS_SESSION_IDLE_MINUTES`` without activity. The inbox refreshes itself in the
+background with the header ``X-EGS-Hintergrund`` – such requests do not count as activity, so an inbox left
+open on an unattended desk still times out. The actor is loaded on every request (grants can expire or be
+withdrawn at any time).
 """
 
 from __future__ import annotations
 
 import functools
-import threading
-import time
-from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, g, redirect, request, session, url_for
+from flask import Flask, Response, current_app, flash, g, redirect, request, session, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine import permissions
 from engine.auth import Actor
-from engine.errors import AuthenticationError
+from engine.errors import SessionEndedError
 
 from .extensions import get_engine
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-THROTTLE_KEY = "egs_login_throttle"
+SESSION_TOKEN = "sid"
+BACKGROUND_HEADER = "X-EGS-Hintergrund"  # set by requests no person triggered (the inbox's live refresh)
 _ACTOR = "egs_actor"
+# Production runs behind TLS only (the session cookie is Secure): browsers are told to use nothing else, for
+# a year. Without includeSubDomains: other hosts under the same name are not this application's to decide.
+HSTS = "max-age=31536000"
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -40,20 +46,41 @@ SECURITY_HEADERS = {
 }
 
 
+def is_background_request() -> bool:
+    """True for requests no person triggered (they do not keep a session from going idle)."""
+    return request.headers.get(BACKGROUND_HEADER) == "1"
+
+
+def session_token() -> str | None:
+    token = session.get(SESSION_TOKEN)
+    return token if isinstance(token, str) and token else None
+
+
+def start_session(token: str) -> None:
+    """Put a new session's token into a fresh cookie (nothing of an earlier session survives: no fixation)."""
+    session.clear()
+    session[SESSION_TOKEN] = token
+    session.permanent = True
+
+
 def current_actor() -> Actor | None:
     """Return the logged-in actor (loaded once per request), or None.
 
-    A session whose account no longer exists or was disabled is cleared.
+    A cookie whose session is over (ended, idle, expired, account disabled) is cleared, and the login page
+    will say why.
     """
     if _ACTOR in g:
         return cast(Actor | None, g.get(_ACTOR))
     actor: Actor | None = None
-    username = session.get("username")
-    if isinstance(username, str) and username:
+    token = session_token()
+    if token is not None:
         try:
-            actor = get_engine().actor(username)
-        except AuthenticationError:
+            actor = get_engine().session_actor(token, activity=not is_background_request())
+        except SessionEndedError as exc:
             session.clear()
+            flash(exc.message, "info")
+    elif "username" in session:
+        session.clear()  # a cookie from before server-side sessions: worth nothing now
     setattr(g, _ACTOR, actor)
     return actor
 
@@ -81,7 +108,11 @@ def login_required(view: F) -> F:
             if request.method == "GET":
                 query = request.query_string.decode("utf-8", "replace")
                 target = request.path + (f"?{query}" if query else "")
-            return redirect(url_for("auth.login", next=target))
+            login_url = url_for("auth.login", next=target)
+            if request.headers.get("HX-Request"):
+                # htmx would follow a redirect inside the page; this makes the browser go to the login page.
+                return Response(status=204, headers={"HX-Redirect": login_url})
+            return redirect(login_url)
         return view(*args, **kwargs)
 
     return cast(F, wrapped)
@@ -100,6 +131,8 @@ def safe_next(target: str | None) -> str | None:
 def _add_headers(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if current_app.config.get("EGS_HSTS"):
+        response.headers["Strict-Transport-Security"] = HSTS
     if request.endpoint != "static":
         # Pages show case data and who is logged in: never keep them in a browser or proxy cache.
         response.headers["Cache-Control"] = "no-store"
@@ -107,78 +140,8 @@ def _add_headers(response: Response) -> Response:
     return response
 
 
-class LoginThrottle:
-    """Count failed logins per user name in memory (per process) and refuse after too many.
-
-    Several web workers each count on their own; the limit is a brake on guessing, not a lockout.
-    """
-
-    MAX_NAMES = 10_000
-
-    def __init__(
-        self, max_failures: int = 5, window_seconds: float = 300.0, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.max_failures = max_failures
-        self.window = window_seconds
-        self._clock = clock
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def _key(username: str) -> str:
-        return username.strip().casefold()[:64]
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        stamps = self._failures.get(key, deque())
-        while stamps and stamps[0] <= now - self.window:
-            stamps.popleft()
-        return stamps
-
-    def blocked(self, username: str) -> bool:
-        """True if this user name had ``max_failures`` failed logins within the window."""
-        with self._lock:
-            key = self._key(username)
-            stamps = self._recent(key, self._clock())
-            if not stamps:
-                self._failures.pop(key, None)
-            return len(stamps) >= self.max_failures
-
-    def failed(self, username: str) -> None:
-        """Record a failed login."""
-        with self._lock:
-            now = self._clock()
-            if len(self._failures) >= self.MAX_NAMES:
-                self._prune(now)
-            key = self._key(username)
-            stamps = self._recent(key, now)
-            stamps.append(now)
-            self._failures[key] = stamps
-
-    def succeeded(self, username: str) -> None:
-        """Forget the failures of a user name after a successful login."""
-        with self._lock:
-            self._failures.pop(self._key(username), None)
-
-    def _prune(self, now: float) -> None:
-        for key in list(self._failures):
-            if not self._recent(key, now):
-                del self._failures[key]
-        while len(self._failures) >= self.MAX_NAMES:  # still full: drop the oldest entries
-            del self._failures[next(iter(self._failures))]
-
-
-def login_throttle() -> LoginThrottle:
-    """Return the app's login throttle."""
-    throttle: LoginThrottle = current_app.extensions[THROTTLE_KEY]
-    return throttle
-
-
 def init_app(app: Flask) -> None:
-    """Install the login throttle, security headers and the template's view of the user."""
-    app.extensions[THROTTLE_KEY] = LoginThrottle(
-        max_failures=int(app.config["EGS_LOGIN_MAX_FAILURES"]),
-        window_seconds=float(app.config["EGS_LOGIN_WINDOW_SECONDS"]),
-    )
+    """Install the security headers and the template's view of the user."""
     app.after_request(_add_headers)
 
     @app.context_processor

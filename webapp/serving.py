@@ -35,6 +35,9 @@ from types import TracebackType
 from typing import Any
 
 from uvicorn_worker import UvicornWorker  # type: ignore[import-untyped]
+from werkzeug.serving import WSGIRequestHandler
+
+from engine.logs import NoPersonalData, without_query_values
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -174,12 +177,34 @@ async def _plain(send: Send, status: int, text: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _without_query(record: logging.LogRecord) -> bool:
-    """Access log lines keep the path but not the query: inbox searches carry names and case numbers."""
-    args = record.args
-    if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
-        record.args = (*args[:2], args[2].split("?", 1)[0] + "?…", *args[3:])
-    return True
+class AccessLogFilter(logging.Filter):
+    """uvicorn's access log lines without query values (inbox searches carry names, exports their parameters)
+    and without the client address: logs carry no personal data (``engine.logs``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        # uvicorn: '%s - "%s %s HTTP/%s" %d' % (client address, method, path with query, version, status)
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = ("-", args[1], without_query_values(args[2]), *args[3:])
+        return True
+
+
+class DevRequestHandler(WSGIRequestHandler):
+    """werkzeug's request handler for ``egs serve``: no ``Server`` header (it named werkzeug's and Python's
+    versions), and request log lines without query values or client address."""
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Date", self.date_time_string())
+
+    def address_string(self) -> str:
+        return "-"
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        target = without_query_values(getattr(self, "path", "") or "")
+        line = f"{getattr(self, 'command', '') or '-'} {target} {getattr(self, 'request_version', '')}".strip()
+        self.log("info", '"%s" %s %s', line.translate(self._control_char_table), code, size)
 
 
 class EgsWorker(UvicornWorker):  # type: ignore[misc]  # uvicorn_worker ships no type information
@@ -195,7 +220,7 @@ class EgsWorker(UvicornWorker):  # type: ignore[misc]  # uvicorn_worker ships no
         "ws": "none",
         "interface": "asgi3",
         "lifespan": "off",
-        "server_header": False,
+        "server_header": False,  # no "Server: uvicorn" (issue 10: no server software in the headers)
     }
 
     wsgi: Any  # set by gunicorn's load_wsgi: the app of wsgi_app; replaced by the ASGI app below
@@ -206,7 +231,8 @@ class EgsWorker(UvicornWorker):  # type: ignore[misc]  # uvicorn_worker ships no
         self.config.limit_concurrency = self.cfg.worker_connections
 
     def init_process(self) -> None:
-        logging.getLogger("uvicorn.access").addFilter(_without_query)
+        logging.getLogger("uvicorn.access").addFilter(AccessLogFilter())
+        logging.getLogger("uvicorn.error").addFilter(NoPersonalData())
         super().init_process()
 
     def load_wsgi(self) -> None:

@@ -48,6 +48,7 @@ def test_inbox_task_and_case_pages_have_no_serious_violations(axe_page, live_eng
         "Vorgang": f"/vorgaenge/{case.instance_id}",
         "Neuer Vorgang": "/vorgaenge/neu",
         "Sammellisten": "/sammellisten",
+        "Mein Konto": "/konto",
     }
     found = {}
     for title, path in pages.items():

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 
+from engine import clock
 from engine.api import Engine
 from engine.models import User
 from tests.support.records import audit_events
@@ -61,18 +64,24 @@ def test_unknown_user_gets_the_same_message(client, deployed: Engine) -> None:
     assert [e.actor for e in audit_events(deployed, "login_failed")] == ["niemand"]
 
 
-def test_login_throttle_refuses_after_five_failures(client, deployed: Engine) -> None:
+def test_login_throttle_refuses_unchecked_after_five_failures_then_summarises(client, deployed: Engine) -> None:
     for _ in range(5):
         assert login(client, "egs", "falsch").status_code == 200
 
-    refused = login(client, "egs", "demo")  # even the right password
+    refused = login(client, "egs", "demo")  # even the right password, from the address that failed
 
     assert refused.status_code == 429
-    assert "Zu viele fehlgeschlagene Anmeldeversuche" in refused.get_data(as_text=True)
+    assert "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie 2 Sekunden" in refused.get_data(as_text=True)
+    assert refused.headers["Retry-After"] == "2"
     assert client.get("/").status_code == 302
-    assert len(audit_events(deployed, "login_failed")) == 5
-    assert len(audit_events(deployed, "login_throttled")) == 1
+    assert len(audit_events(deployed, "login_failed")) == 5, "refused tries are not checked"
+    assert audit_events(deployed, "login_throttled") == [], "summarised when the block is over"
     assert login(client, "tl", "demo").status_code == 302, "other user names are not affected"
+
+    with clock.wall_frozen(clock.wall_now() + timedelta(seconds=3)):
+        assert login(app_client(client), "egs", "demo").status_code == 302, "after the delay the right one works"
+    [summary] = audit_events(deployed, "login_throttled")
+    assert summary.actor == "egs" and summary.details["abgewiesen"] == 1 and summary.details["bereich"] == "benutzer"
 
 
 def test_login_without_csrf_token_is_refused(client, deployed: Engine) -> None:
@@ -104,6 +113,11 @@ def test_a_disabled_account_is_logged_out(client_for, deployed: Engine) -> None:
     with deployed.db.transaction() as session:
         session.execute(sa.update(User).where(User.username == "egs").values(active=True))
     assert egs.get("/").status_code == 302, "the session was cleared, not just paused"
+
+
+def app_client(client):  # type: ignore[no-untyped-def]
+    """A fresh client of the same app (another browser at the same address)."""
+    return client.application.test_client()
 
 
 def test_header_shows_user_groups_and_sites(client_for) -> None:

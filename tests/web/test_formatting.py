@@ -1,4 +1,4 @@
-"""Display rules (no database): German dates and values, form prefill, login throttle, safe redirects."""
+"""Display rules (no database): German dates and values, form prefill, safe redirects."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 from engine.auth import Actor
 from engine.forms import FieldSpec, form_fields
 from webapp.formatting import aktion, berechtigungen, datum, datumzeit, status_text, wert
-from webapp.security import LoginThrottle, safe_next
+from webapp.security import safe_next
 from webapp.task_form import build_fields, error_summary
 
 SCHEMA = {
@@ -156,39 +156,6 @@ def test_error_summary_links_fields_in_form_order_and_lists_unknown_keys() -> No
         ("feld-anliegen-0", "Anliegen: Pflichtfeld – bitte ausfüllen."),
         (None, "xyz: Unbekanntes Feld."),
     ]
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_login_throttle_window_and_reset() -> None:
-    clock = FakeClock()
-    throttle = LoginThrottle(max_failures=5, window_seconds=300, clock=clock)
-    for _ in range(4):
-        throttle.failed("egs")
-    assert not throttle.blocked("egs")
-    throttle.failed("EGS ")
-    assert throttle.blocked("egs"), "names are compared case-insensitively"
-    assert not throttle.blocked("tl")
-    clock.now += 301
-    assert not throttle.blocked("egs"), "old failures expire"
-    for _ in range(5):
-        throttle.failed("egs")
-    throttle.succeeded("egs")
-    assert not throttle.blocked("egs")
-
-
-def test_login_throttle_memory_is_bounded() -> None:
-    throttle = LoginThrottle(clock=FakeClock())
-    throttle.MAX_NAMES = 10
-    for i in range(50):
-        throttle.failed(f"user{i}")
-    assert len(throttle._failures) <= 10
 
 
 @pytest.mark.parametrize(

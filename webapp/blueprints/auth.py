@@ -1,26 +1,20 @@
-"""Log in and log out."""
+"""Log in and log out; the account page: own sessions, "Überall abmelden", password, ending a user's sessions."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
 from engine import permissions
 from engine.auth import Actor
-from engine.errors import AuthenticationError
+from engine.errors import AuthenticationError, FormValidationError, LoginThrottledError, NotFoundError
 
 from ..extensions import get_engine
-from ..security import current_actor, login_required, login_throttle, require_actor, safe_next
+from ..security import current_actor, login_required, require_actor, safe_next, session_token, start_session
 
 bp = Blueprint("auth", __name__)
-log = logging.getLogger("egs.web.auth")
 
-THROTTLED = (
-    "Zu viele fehlgeschlagene Anmeldeversuche für diesen Benutzernamen. "
-    "Bitte warten Sie einige Minuten und versuchen Sie es dann erneut."
-)
 MISSING = "Bitte Benutzername und Passwort eingeben."
 
 
@@ -39,9 +33,14 @@ def _form(error: str | None, username: str, next_url: str | None, status: int = 
     return page, status
 
 
+def client_address() -> str:
+    """The client's address as the server saw it (behind the TLS proxy: set gunicorn's forwarded_allow_ips)."""
+    return request.remote_addr or ""
+
+
 @bp.route("/anmelden", methods=["GET", "POST"])
 def login() -> Any:
-    """Show the login form; check the credentials and start a session."""
+    """Show the login form; check the credentials (behind the login throttle) and start a session."""
     next_url = safe_next(request.values.get("next"))
     if request.method == "GET":
         actor = current_actor()
@@ -52,29 +51,104 @@ def login() -> Any:
     password = request.form.get("password", "")
     if not username or not password:
         return _form(MISSING, username, next_url)
-    throttle = login_throttle()
-    if throttle.blocked(username):
-        log.warning("Anmeldung abgewiesen: zu viele Fehlversuche für einen Benutzernamen")
-        get_engine().record_login_refused(username)
-        return _form(THROTTLED, username, next_url, 429)
     try:
-        actor = get_engine().login(username, password)
+        signed_in = get_engine().login(username, password, client_address())
+    except LoginThrottledError as exc:
+        page, status = _form(exc.message, username, next_url, 429)
+        return page, status, {"Retry-After": str(exc.retry_after)}
     except AuthenticationError as exc:
-        throttle.failed(username)
         return _form(exc.message, username, next_url)
-    throttle.succeeded(username)
-    session.clear()
-    session["username"] = actor.username
-    session.permanent = True
-    flash(f"Willkommen, {actor.display_name}.", "info")
-    return redirect(next_url or start_page(actor))
+    start_session(signed_in.token)
+    flash(f"Willkommen, {signed_in.actor.display_name}.", "info")
+    return redirect(next_url or start_page(signed_in.actor))
 
 
 @bp.post("/abmelden")
 @login_required
 def logout() -> Any:
-    """End the session (audited)."""
-    get_engine().logout(require_actor())
+    """End this session (audited): the cookie is worth nothing afterwards, copied or not."""
+    get_engine().logout(require_actor(), session_token())
     session.clear()
     flash("Sie wurden abgemeldet.", "info")
     return redirect(url_for("auth.login"))
+
+
+def _account_page(errors: dict[str, list[str]] | None = None, status: int = 200, target: str = "") -> Any:
+    actor = require_actor()
+    engine = get_engine()
+    page = render_template(
+        "auth/konto.html",
+        idle_text=_duration(engine.settings.session_idle_minutes, "Minute", "Minuten"),
+        max_text=_duration(engine.settings.session_max_hours, "Stunde", "Stunden"),
+        actor=actor,
+        sessions=engine.sessions_of(actor, session_token() or ""),
+        may_end_others=permissions.may_manage_users(actor),
+        errors=errors or {},
+        target=target,
+    )
+    return page, status
+
+
+def _duration(amount: float, one: str, many: str) -> str:
+    text = f"{amount:g}".replace(".", ",")
+    return f"{text} {one if amount == 1 else many}"
+
+
+@bp.get("/konto")
+@login_required
+def account() -> Any:
+    """The account page: live sessions, "Überall abmelden", change password (ADMIN: end a user's sessions)."""
+    return _account_page()
+
+
+@bp.post("/konto/ueberall-abmelden")
+@login_required
+def end_own_sessions() -> Any:
+    """End every session of the logged-in user, this one included."""
+    actor = require_actor()
+    ended = get_engine().end_sessions(actor, actor.username)
+    session.clear()
+    flash(f"Sie wurden überall abgemeldet ({ended} Sitzung{'en' if ended != 1 else ''} beendet).", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/konto/passwort")
+@login_required
+def change_password() -> Any:
+    """Change one's own password; every other session of the user ends at once."""
+    actor = require_actor()
+    current = request.form.get("aktuelles_passwort", "")
+    new = request.form.get("neues_passwort", "")
+    if new != request.form.get("neues_passwort_wiederholung", ""):
+        mismatch = "Die beiden neuen Passwörter stimmen nicht überein."
+        return _account_page({"neues_passwort_wiederholung": [mismatch]}, 422)
+    try:
+        ended = get_engine().change_password(actor, session_token() or "", current, new, client_address())
+    except FormValidationError as exc:
+        return _account_page(exc.field_errors, 422)
+    except LoginThrottledError as exc:
+        return _account_page({"aktuelles_passwort": [exc.message]}, 429)
+    if ended:
+        flash(f"Ihr Passwort wurde geändert; {ended} andere Sitzung(en) beendet.", "success")
+    else:
+        flash("Ihr Passwort wurde geändert.", "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.post("/konto/sitzungen-beenden")
+@login_required
+def end_user_sessions() -> Any:
+    """User administration (ADMIN): end every session of a user, e.g. after a lost or shared device."""
+    actor = require_actor()
+    username = request.form.get("benutzer", "").strip()[:64]
+    if not username:
+        return _account_page({"benutzer": ["Bitte einen Benutzernamen eingeben."]}, 422, username)
+    try:
+        ended = get_engine().end_sessions(actor, username)
+    except NotFoundError as exc:
+        return _account_page({"benutzer": [exc.message]}, 422, username)
+    if username == actor.username:
+        session.clear()
+        return redirect(url_for("auth.login"))
+    flash(f"Sitzungen von {username} beendet: {ended}.", "success")
+    return redirect(url_for("auth.account"))
