@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ from engine.models import AuditEvent
 from tests.support import pb
 from tests.support.event_log import at, main_path_case, xes_schema
 from tests.support.users import UserFactory
+from tests.test_cli import run
 
 XES = "{http://www.w3.org/2001/XMLSchema-instance}"
 
@@ -150,3 +152,23 @@ def test_an_auditor_of_one_site_exports_only_that_site(deployed: Engine, make_us
         "".join(deployed.export_chunks(deployed.export(auditor, "audit-xes", {"standort": "56.4"}))).count("<trace>")
         == 0
     )
+
+
+def test_the_command_line_writes_the_xes_to_a_file(deployed: Engine, db_url: str, tmp_path: Path) -> None:
+    main_path_case(deployed)
+    target = tmp_path / "log.xes"
+    written = run(db_url, "export", "audit-xes", "--output", str(target), f"prozess={pb.PROCESS}")
+    assert written.exit_code == 0, written.output
+    assert "1 Zeile(n) nach" in written.output
+    document = etree.parse(str(target))
+    assert xes_schema().validate(document) and len(document.findall("trace")) == 1
+    listing = run(db_url, "export", "audit-csv", f"prozess={pb.PROCESS}", "status=completed")
+    assert listing.exit_code == 0 and listing.output.count("\n") == 31
+    refused = run(db_url, "export", "audit-csv", "status=offen")
+    assert refused.exit_code == 2 and "Bitte einen dieser Status angeben" in refused.output
+    with deployed.db.reading() as session:
+        records = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "export")).all()
+    assert [(r.details["export"], r.details["parameters"]) for r in records] == [
+        ("audit-xes", {"prozess": pb.PROCESS}),
+        ("audit-csv", {"prozess": pb.PROCESS, "status": "completed"}),
+    ]
