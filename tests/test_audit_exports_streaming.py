@@ -34,8 +34,8 @@ def add_cases(engine: Engine, count: int, first: int = 0) -> None:
                           "state": "{}", "serializer_version": "1", "lock_version": 1, "created_by": "egs",
                           "created_at": at, "updated_at": at, "priority": 0})  # fmt: skip
             task = str(uuid.uuid4())
-            done = {"task": pb.ANMELDEN, "task_id": "Task_Anmeldung"}
-            for action, minutes, details in (("start", 0, {}), ("claim", 2, {"task": pb.ANMELDEN}), ("complete", 9, done)):
+            claimed, done = {"task": pb.ANMELDEN}, {"task": pb.ANMELDEN, "task_id": "Task_Anmeldung"}
+            for action, minutes, details in (("start", 0, {}), ("claim", 2, claimed), ("complete", 9, done)):
                 events.append({"occurred_at": at + timedelta(minutes=minutes), "actor": "egs", "action": action,
                                "instance_id": 100_000 + number, "task_uuid": task if action != "start" else None,
                                "process_id": pb.PROCESS, "details": details, "chain": f"case:{100_000 + number}",
