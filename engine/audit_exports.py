@@ -10,6 +10,7 @@ streams.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -124,5 +125,6 @@ def _string(key: str, value: str, indent: int) -> str:
     return f"{' ' * indent}<string key={_q(key)} value={_q(value)}/>\n"
 
 
+@functools.lru_cache(maxsize=4096)  # names, ids, groups and transitions repeat in every trace
 def _q(value: str) -> str:
     return quoteattr(NOT_XML.sub("\ufffd", value), {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -146,6 +147,7 @@ def count(session: Session, chosen: CaseFilter) -> int:
 def traces(session: Session, specs: SpecCache, chosen: CaseFilter, batch: int = BATCH) -> Iterator[Trace]:
     """Every case of the filter with its task events, in case order, read ``batch`` cases at a time."""
     after = 0
+    lanes_of: dict[int, dict[str, tuple[str, str]]] = {}
     while True:
         rows = session.execute(
             sa.select(ProcessInstance.id, ProcessInstance.business_key, ProcessInstance.process_id,
@@ -162,7 +164,9 @@ def traces(session: Session, specs: SpecCache, chosen: CaseFilter, batch: int = 
         events = _events_of(session, ids)
         open_tasks = _open_tasks_of(session, ids)
         for row in rows:
-            lanes = _lanes(session, specs, row.version_id)
+            if row.version_id not in lanes_of:
+                lanes_of[row.version_id] = _lanes(session, specs, row.version_id)
+            lanes = lanes_of[row.version_id]
             trace = Trace(row.id, row.business_key or f"#{row.id}", row.process_id, row.version, row.site,
                           row.status, row.created_at)  # fmt: skip
             trace.events = task_events(events.get(row.id, []), open_tasks.get(row.id, []), lanes)
@@ -171,14 +175,26 @@ def traces(session: Session, specs: SpecCache, chosen: CaseFilter, batch: int = 
         session.expunge_all()
 
 
-def _events_of(session: Session, ids: Sequence[int]) -> dict[int, list[AuditEvent]]:
-    found: dict[int, list[AuditEvent]] = {}
+class TrailRow(Protocol):
+    """The columns of an audit event the event log reads (rows, not ORM objects: a batch reads thousands)."""
+
+    instance_id: int | None
+    occurred_at: datetime
+    actor: str
+    action: str
+    task_uuid: str | None
+    details: dict[str, Any]
+
+
+def _events_of(session: Session, ids: Sequence[int]) -> dict[int, list[TrailRow]]:
+    found: dict[int, list[TrailRow]] = {}
     query = (
-        sa.select(AuditEvent)
+        sa.select(AuditEvent.instance_id, AuditEvent.occurred_at, AuditEvent.actor, AuditEvent.action,
+                  AuditEvent.task_uuid, AuditEvent.details)
         .where(AuditEvent.instance_id.in_(ids), AuditEvent.action.in_([*STEPS, *TASK_EVENTS]))
         .order_by(AuditEvent.instance_id, AuditEvent.id)
-    )
-    for event in session.scalars(query):
+    )  # fmt: skip
+    for event in session.execute(query):
         found.setdefault(event.instance_id or 0, []).append(event)
     return found
 
@@ -196,7 +212,7 @@ def _lanes(session: Session, specs: SpecCache, version_id: int) -> dict[str, tup
     return {task_id: (info.name or task_id, info.lane or "") for task_id, info in model.tasks.items()}
 
 
-def task_events(events: Sequence[AuditEvent], open_tasks: Sequence[HumanTask],
+def task_events(events: Sequence[TrailRow], open_tasks: Sequence[HumanTask],
                 lanes: Mapping[str, tuple[str, str]]) -> list[LogEvent]:  # fmt: skip
     """The lifecycle of each human task of one case, from its trail and its open inbox rows."""
     spec_of = {e.task_uuid: str(e.details.get("task_id")) for e in events if e.action == Action.COMPLETE}
@@ -232,7 +248,7 @@ def task_events(events: Sequence[AuditEvent], open_tasks: Sequence[HumanTask],
     return result
 
 
-def _new_holder(event: AuditEvent) -> str | None:
+def _new_holder(event: TrailRow) -> str | None:
     if event.action in (Action.CLAIM, Action.COMPLETE):
         return event.actor
     if event.action in (Action.DELEGATE, Action.REASSIGN):
