@@ -77,7 +77,7 @@ def german_time(at: datetime) -> str:
 def xes_chunks(traces: Iterator[case_log.Trace]) -> Iterator[str]:
     """The XES document, one chunk for the head and one per case."""
     head = ['<?xml version="1.0" encoding="UTF-8"?>\n',
-            '<log xes.version="1849.2016" xes.features="nested-attributes">\n']  # fmt: skip
+            '<log xes.version="1849.2016">\n']  # fmt: skip
     head += [f"  <extension name={_q(n)} prefix={_q(p)} uri={_q(u)}/>\n" for n, p, u in EXTENSIONS]
     head.append('  <global scope="trace">\n    <string key="concept:name" value="?"/>\n  </global>\n')
     head.append('  <global scope="event">\n    <string key="concept:name" value="?"/>\n'
