@@ -22,13 +22,16 @@ from sqlalchemy.orm import Session
 from . import (
     accounts,
     audit,
+    audit_exports,  # noqa: F401  (registers the exports audit-csv and audit-xes)
     auth,
+    case_log,
     case_reading,
     case_search,
     clock,
     db_upgrade,
     drafts,
     exports,
+    heat_map,
     incidents,
     login_throttle,
     metrics,
@@ -573,6 +576,29 @@ class Engine:
         """Run a named export (``exports.REGISTRY``); audited with its parameters."""
         with self._operation(actor, f"export:{name}") as session:
             return exports.run(exports.ExportRequest(session, self.specs, actor, dict(parameters)), name)
+
+    def export_chunks(self, result: exports.ExportFile) -> Iterator[str]:
+        """The file of an export piece by piece; a streamed one reads in its own read transaction."""
+        if result.stream is None:
+            yield result.content
+            return
+        with self.db.reading() as session:
+            yield from result.stream(session)
+
+    def exportable_processes(self, actor: Actor) -> list[tuple[str, str]]:
+        """(process id, name) of every deployed process, for the audit function's filters."""
+        with self._operation(actor, "process_view") as session:
+            case_log.case_filter(actor, {})  # refused (and recorded) for everybody but the audit function
+            return heat_map.process_choices(session)
+
+    def process_view(self, actor: Actor, parameters: Mapping[str, str]) -> heat_map.ProcessView:
+        """The heat map of a process over the filtered cases (the audit function); audited with its filter."""
+        with self._operation(actor, "process_view") as session:
+            chosen = case_log.case_filter(actor, parameters)
+            request = exports.ExportRequest(session, self.specs, actor, dict(parameters))
+            view = heat_map.process_view(session, self.specs, chosen)
+            exports.record(request, "prozessansicht", view.cases, "html")
+            return view
 
     def staffing(self) -> StaffingShares:
         return staffing_shares(self.konfig)

@@ -216,10 +216,20 @@ def raci(as_csv_output: bool) -> None:
             click.echo(NO_PROCESSES)
 
 
-@cli.command("export", help="Einen Export erzeugen, z. B. egs export sammelliste standort=56.4 art=EGZ monat=2025-05")
+@cli.command(
+    "export",
+    help="Einen Export erzeugen, z. B. egs export sammelliste standort=56.4 art=EGZ monat=2025-05 "
+    "oder egs export audit-xes --output log.xes prozess=pb_antragsannahme",
+)
 @click.argument("name")
 @click.argument("parameters", nargs=-1)
-@click.option("--datei", type=click.Path(path_type=Path), help="in diese Datei schreiben (sonst Standardausgabe)")
+@click.option(
+    "--datei",
+    "--output",
+    "datei",
+    type=click.Path(path_type=Path),
+    help="in diese Datei schreiben (sonst Standardausgabe)",
+)
 def export(name: str, parameters: tuple[str, ...], datei: Path | None) -> None:
     values: dict[str, str] = {}
     for parameter in parameters:
@@ -230,9 +240,11 @@ def export(name: str, parameters: tuple[str, ...], datei: Path | None) -> None:
     with _engine() as engine:
         result = engine.export(CLI, name, values)
         if datei is None:
-            click.echo(result.content, nl=False)
+            for chunk in engine.export_chunks(result):
+                click.echo(chunk, nl=False)
         else:
-            datei.write_text(result.content, encoding="utf-8")
+            with datei.open("w", encoding="utf-8", newline="") as out:
+                out.writelines(engine.export_chunks(result))
             click.echo(f"{result.rows} Zeile(n) nach {datei} geschrieben ({result.filename}).", err=True)
 
 

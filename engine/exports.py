@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -23,16 +23,21 @@ from .money import cents_text
 from .versions import SpecCache
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+XES_MEDIA_TYPE = "application/xml; charset=utf-8"
 
 
 @dataclass(frozen=True)
 class ExportFile:
-    """What an export produced: a file name, its media type, its text and how many data rows it holds."""
+    """What an export produced: a file name, its media type, its text and how many data rows it holds.
+
+    A large export (``audit_exports``) has no text but a ``stream``: given a read session, it yields the file
+    piece by piece (``Engine.export_chunks`` runs it after the export was recorded)."""
 
     filename: str
     media_type: str
     content: str
     rows: int
+    stream: Callable[[Session], Iterator[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,7 @@ def run(request: ExportRequest, name: str) -> ExportFile:
     if unknown:
         raise FormValidationError({key: ["Unbekannter Parameter für diesen Export."] for key in unknown})
     result = found.build(request)
-    record(request, name, result.rows, "csv")
+    record(request, name, result.rows, "xes" if result.media_type == XES_MEDIA_TYPE else "csv")
     return result
 
 
@@ -107,12 +112,22 @@ def spreadsheet_safe(cell: str) -> str:
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     """CSV for German spreadsheet programs: semicolons, a BOM so that umlauts survive, one line per row, no
     cell that a spreadsheet would run as a formula."""
+    return "".join(csv_lines(header, rows))
+
+
+def csv_lines(header: Sequence[str], rows: Iterable[Sequence[object]], per_chunk: int = 500) -> Iterator[str]:
+    """``csv_text`` piece by piece (``per_chunk`` rows at a time): the one writer of every CSV of the platform."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, delimiter=";", lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows([spreadsheet_safe(str(cell)) for cell in row] for row in rows)
-    return out.getvalue()
+    writer.writerow([spreadsheet_safe(str(cell)) for cell in header])
+    for number, row in enumerate(rows, 1):
+        writer.writerow([spreadsheet_safe(str(cell)) for cell in row])
+        if number % per_chunk == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
 
 
 @export(

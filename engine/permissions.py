@@ -232,6 +232,19 @@ def may_read_audit_trail(actor: Actor) -> bool:
     return actor.system or actor.has_group("AUDIT")
 
 
+def may_export_cases(actor: Actor) -> bool:
+    """Export cases as an event log (CSV, XES) and see the process heat map: the audit function (at the sites
+    of its grants) and the system (command line on the server)."""
+    return actor.system or actor.has_group("AUDIT")
+
+
+def case_export_sites(actor: Actor) -> tuple[str, ...] | None:
+    """The sites whose cases the actor may export; None: every site."""
+    if actor.system or ("AUDIT", ALL_SITES) in actor.grants:
+        return None
+    return tuple(site for site in SITES if actor.has_group("AUDIT", site))
+
+
 def may_manage_users(actor: Actor) -> bool:
     """Create users and grant groups: user administration (ADMIN) and the system."""
     return actor.system or actor.has_group("ADMIN")
@@ -256,6 +269,7 @@ class Flags:
     may_manage_users: bool
     may_handle_incidents: bool
     may_search_cases: bool = False
+    may_export_cases: bool = False
 
 
 def flags(actor: Actor, *, startable_processes: int) -> Flags:
@@ -271,4 +285,5 @@ def flags(actor: Actor, *, startable_processes: int) -> Flags:
         may_manage_users=may_manage_users(actor),
         may_handle_incidents=bool(incident_sites(actor)),
         may_search_cases=may_search_cases(actor),
+        may_export_cases=may_export_cases(actor),
     )

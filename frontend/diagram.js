@@ -1,6 +1,26 @@
-// The case page's process diagram: bpmn-js viewer, with the case's path marked.
+// The process diagram (bpmn-js viewer): on the case page with the case's path marked, on the audit
+// function's process view as a heat map (how often each step ran: colour level and a count at the step).
 // Data comes from <script type="application/json" id="diagramm-daten"> (no inline script: strict CSP).
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
+
+function markPath(canvas, registry, data) {
+  const mark = (ids, marker) => (ids || []).forEach((id) => registry.get(id) && canvas.addMarker(id, marker));
+  mark(data.completed, 'pfad-erledigt');
+  mark(data.flows, 'pfad-genommen');
+  mark(data.active, 'pfad-aktuell');
+}
+
+function markHeat(canvas, registry, overlays, heat) {
+  Object.entries(heat).forEach(([id, figures]) => {
+    if (!registry.get(id)) return;
+    canvas.addMarker(id, `hitze-${figures.level}`);
+    const badge = document.createElement('span');
+    badge.className = 'hitze-zahl';
+    badge.textContent = String(figures.runs);
+    badge.title = `${figures.runs} Durchläufe`;
+    overlays.add(id, 'hitze', { position: { top: -12, right: 12 }, html: badge });
+  });
+}
 
 async function showDiagram(container, data) {
   const viewer = new NavigatedViewer({ container });
@@ -12,10 +32,11 @@ async function showDiagram(container, data) {
   }
   const canvas = viewer.get('canvas');
   const registry = viewer.get('elementRegistry');
-  const mark = (ids, marker) => ids.forEach((id) => registry.get(id) && canvas.addMarker(id, marker));
-  mark(data.completed, 'pfad-erledigt');
-  mark(data.flows, 'pfad-genommen');
-  mark(data.active, 'pfad-aktuell');
+  if (data.heat) {
+    markHeat(canvas, registry, viewer.get('overlays'), data.heat);
+  } else {
+    markPath(canvas, registry, data);
+  }
   canvas.zoom('fit-viewport');
   container.dataset.geladen = 'ja';
 }

@@ -50,6 +50,7 @@ Modellentwurf anlegen und ändern             nein     nein     nein     nein   
 Audit-Trail prüfen                           nein     nein     nein     nein     nein     nein     nein     ja       nein
 Benutzer anlegen                             nein     nein     nein     nein     nein     nein     nein     nein     ja
 Sitzungen anderer Benutzer beenden           nein     nein     nein     nein     nein     nein     nein     nein     ja
+Vorgänge exportieren, Prozessansicht         nein     nein     nein     nein     nein     nein     nein     eigener  nein
 """
 
 OWN, FOREIGN = "56.6", "56.7"
@@ -223,6 +224,17 @@ def end_sessions_of_another(w: World, actor: Actor, site: str) -> bool:
     return _refused(lambda: w.engine.end_sessions(actor, "egs"))
 
 
+def export_cases(w: World, actor: Actor, site: str) -> bool:
+    """Allowed and the site's cases in it (an auditor of another site gets none)."""
+    try:
+        result = w.engine.export(actor, "audit-csv", {"standort": site, "prozess": "pb_antragsannahme"})
+        view = w.engine.process_view(actor, {"standort": site, "prozess": "pb_antragsannahme"})
+    except PermissionDeniedError:
+        return False
+    assert result.rows == view.cases
+    return result.rows > 0
+
+
 PROBES: dict[str, tuple[Probe, bool]] = {  # action → (probe, bound to a site)
     "Antrag (PB) starten": (start_pb, True),
     "EGS-Aufgabe eines Antrags bearbeiten": (work_egs_task, True),
@@ -242,6 +254,7 @@ PROBES: dict[str, tuple[Probe, bool]] = {  # action → (probe, bound to a site)
     "Audit-Trail prüfen": (verify_audit, False),
     "Benutzer anlegen": (create_user, False),
     "Sitzungen anderer Benutzer beenden": (end_sessions_of_another, False),
+    "Vorgänge exportieren, Prozessansicht": (export_cases, True),
 }
 EXPECTED = {"ja": (True, True), "eigener": (True, False), "nein": (False, False)}
 

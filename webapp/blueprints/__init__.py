@@ -11,4 +11,7 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (auth, inbox, cases, search, tasks, steering, reports, incidents, models, health, metrics):
         app.register_blueprint(module.bp)
+    from . import audit_process  # the audit function's process view (heat map) and event-log exports
+
+    app.register_blueprint(audit_process.bp)
     metrics.init_app(app)

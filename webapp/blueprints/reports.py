@@ -1,5 +1,5 @@
 """Reports and exports: the monthly Sammellisten (printable), the staffing shares (§ 6), the RACI matrix, and
-every named export of the engine's registry as a download."""
+every named export of the engine's registry as a download (streamed: a large export is never held whole)."""
 
 from __future__ import annotations
 
@@ -115,7 +115,8 @@ def raci() -> Any:
 @login_required
 def export(name: str) -> Any:
     """Download a named export (parameters from the query string); the engine checks and audits it."""
-    result = get_engine().export(require_actor(), name, request.args.to_dict())
-    response = Response(result.content, content_type=result.media_type)
+    engine = get_engine()
+    result = engine.export(require_actor(), name, request.args.to_dict())
+    response = Response(engine.export_chunks(result), content_type=result.media_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{secure_filename(result.filename)}"'
     return response
