@@ -16,12 +16,16 @@ async function showDiagram(container, data) {
   mark(data.completed, 'pfad-erledigt');
   mark(data.flows, 'pfad-genommen');
   mark(data.active, 'pfad-aktuell');
+  Object.entries(data.markers || {}).forEach(([marker, ids]) => mark(ids, marker)); // the diff page
   canvas.zoom('fit-viewport');
   container.dataset.geladen = 'ja';
 }
 
-const container = document.getElementById('diagramm');
-const source = document.getElementById('diagramm-daten');
-if (container && source) {
-  showDiagram(container, JSON.parse(source.textContent));
+// The case page has one diagram; the diff page a second one (the live version) in #diagramm-alt.
+for (const name of ['diagramm', 'diagramm-alt']) {
+  const container = document.getElementById(name);
+  const source = document.getElementById(`${name}-daten`);
+  if (container && source) {
+    showDiagram(container, JSON.parse(source.textContent));
+  }
 }
