@@ -33,9 +33,11 @@ from . import (
     exports,
     heat_map,
     incidents,
+    lint_vocabulary,
     login_throttle,
     metrics,
     model_catalogue,
+    model_compare,
     notices,
     payment_cancellation,
     permissions,
@@ -71,6 +73,7 @@ from .incidents import IncidentView
 from .konfiguration import load_konfiguration
 from .login_throttle import ThrottlePolicy
 from .model_catalogue import ProcessEntry, VersionDiagram
+from .model_compare import Comparison
 from .model_loader import ModelFile
 from .payment_cancellation import CancelStep, ListSelection
 from .payment_lists import PaymentList
@@ -356,6 +359,15 @@ class Engine:
             drafts.require_modeller(actor)
             return sorted(path.name for path in self.settings.forms_dir.glob("*.json") if path.is_file())
 
+    def model_lint_context(self, actor: Actor, draft_id: int) -> dict[str, Any]:
+        """What the modeller's live lint needs for a draft (``lint_vocabulary.lint_context``): the form files
+        (with the draft's own ones) and the outputs of the live version's decision tables."""
+        with self._operation(actor, "model_lint_context") as session:
+            draft = drafts.get(session, actor, draft_id)
+            live = self.specs.latest(session, draft.process_id)
+            forms = {**lint_vocabulary.read_forms(self.settings.forms_dir), **draft.forms}
+            return lint_vocabulary.lint_context(forms, live.resources)
+
     def create_model_draft(self, actor: Actor, process_id: str) -> Draft:
         """A new draft of the live version of ``process_id``; audited."""
         with self._operation(actor, "create_model_draft") as session:
@@ -392,7 +404,22 @@ class Engine:
                               max_model_bytes=self.settings.max_model_bytes,
                               max_form_bytes=self.settings.max_form_bytes)  # fmt: skip
 
-            return drafts.deploy_draft(session, actor, draft_id, expected_lock_version, comment, live, deploy_files)
+            def diff(deployed: Draft) -> dict[str, object]:
+                return model_compare.draft_against_live(deployed, live, self.settings.max_model_bytes).audit_summary()
+
+            return drafts.deploy_draft(session, actor, draft_id, expected_lock_version, comment, live, deploy_files,
+                                       diff)  # fmt: skip
+
+    def compare_model_draft(self, actor: Actor, draft_id: int) -> Comparison:
+        """A draft against the live version of its process (``model_compare``)."""
+        with self._operation(actor, "compare_model_draft") as session:
+            return model_compare.compare_draft(session, self.specs, actor, draft_id, self.settings.max_model_bytes)
+
+    def compare_model_version(self, actor: Actor, process_id: str, version: int) -> Comparison:
+        """A deployed version against the live one (``model_compare``)."""
+        with self._operation(actor, "compare_model_version") as session:
+            return model_compare.compare_version(session, self.specs, actor, process_id, version,
+                                                 self.settings.max_model_bytes)  # fmt: skip
 
     # --- cases and tasks -------------------------------------------------------------------------------------
 

@@ -221,14 +221,25 @@ def save(
     return _draft(row)
 
 
-def delete(session: Session, actor: Actor, draft_id: int, expected: int, *, deployed_as: int | None = None) -> None:
-    """Remove a draft (audited: deleted, or deployed as version ``deployed_as``). :raises ConflictError:"""
+def delete(
+    session: Session,
+    actor: Actor,
+    draft_id: int,
+    expected: int,
+    *,
+    deployed_as: int | None = None,
+    diff: Mapping[str, Any] | None = None,
+) -> None:
+    """Remove a draft (audited: deleted, or deployed as version ``deployed_as`` with the ``diff`` summary against
+    the version it replaced). :raises ConflictError:"""
     require_modeller(actor)
     row = _locked(session, draft_id, expected)
     if deployed_as is None:
         _record(session, audit.Action.MODEL_DRAFT_DELETED, actor, row, {})
     else:
-        _record(session, audit.Action.MODEL_DRAFT_DEPLOYED, actor, row, {"version": deployed_as})
+        _record(
+            session, audit.Action.MODEL_DRAFT_DEPLOYED, actor, row, {"version": deployed_as, "diff": dict(diff or {})}
+        )
     session.delete(row)
     session.flush()
 
@@ -256,10 +267,11 @@ def deploy_draft(
     comment: str,
     live: LoadedVersion | None,
     deploy_files: Callable[[list[ModelFile], str, Mapping[str, Any]], list[DeployedProcess]],
+    diff: Callable[[Draft], Mapping[str, Any]] | None = None,
 ) -> DeployedProcess:
     """Deploy a draft with the process owner's comment through the normal deploy path (parse, lint, forms);
     a new version removes the draft (audited as deployed). Content equal to the live version creates none
-    and keeps the draft.
+    and keeps the draft. ``diff`` gives the summary of the changes against the live version for the audit event.
 
     :raises FormValidationError: without a comment. :raises ModelError: (``ModelLintError`` with every
         problem) if the draft cannot run; nothing is stored then. :raises ConflictError: if the draft was saved
@@ -285,5 +297,6 @@ def deploy_draft(
         raise ModelError(f"Der Entwurf enthält den Prozess '{draft.process_id}' nicht als ausführbaren Prozess.",
                          filename=draft.filename)  # fmt: skip
     if result.created:
-        delete(session, actor, draft_id, expected, deployed_as=result.version)
+        summary = diff(draft) if diff is not None and live is not None else None
+        delete(session, actor, draft_id, expected, deployed_as=result.version, diff=summary)
     return result

@@ -1,6 +1,10 @@
 // Bundle the front-end from node_modules into webapp/static/dist (offline, no CDN).
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import * as esbuild from 'esbuild';
+
+const require = createRequire(import.meta.url);
 
 const common = {
   bundle: true,
@@ -28,6 +32,20 @@ const panelWithoutInlineStyles = {
   },
 };
 
+// `import config from '../.bpmnlintrc'` in the modeller: bpmnlint's own compiler turns the rule configuration
+// into a module that imports every rule (our plugin's and bpmnlint's), which esbuild then bundles. The same
+// .bpmnlintrc drives the CLI run over processes/ (npm run lint:models).
+const bpmnlintConfig = {
+  name: 'bpmnlintrc',
+  setup(build) {
+    build.onLoad({ filter: /\.bpmnlintrc$/ }, async (args) => {
+      const compileConfig = require('bpmnlint/lib/support/compile-config');
+      const { moddleExtensions, ...config } = JSON.parse(await readFile(args.path, 'utf8'));
+      return { contents: await compileConfig(config), loader: 'js', resolveDir: path.dirname(args.path) };
+    });
+  },
+};
+
 await esbuild.build({
   ...common,
   entryPoints: { app: 'frontend/app.js', diagram: 'frontend/diagram.js' },
@@ -40,7 +58,7 @@ await esbuild.build({
   entryPoints: { modeller: 'frontend/modeller.js' },
   format: 'iife',
   outdir: 'webapp/static/dist',
-  plugins: [panelWithoutInlineStyles],
+  plugins: [panelWithoutInlineStyles, bpmnlintConfig],
 });
 
 await esbuild.build({

@@ -1,5 +1,5 @@
 // The process diagram (bpmn-js viewer): on the case page with the case's path marked, on the audit
-// function's process view as a heat map (how often each step ran: colour level and a count at the step).
+// function's process view as a heat map, on the modeller's diff page with changed elements marked (how often each step ran: colour level and a count at the step).
 // Data comes from <script type="application/json" id="diagramm-daten"> (no inline script: strict CSP).
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
 
@@ -8,6 +8,7 @@ function markPath(canvas, registry, data) {
   mark(data.completed, 'pfad-erledigt');
   mark(data.flows, 'pfad-genommen');
   mark(data.active, 'pfad-aktuell');
+  Object.entries(data.markers || {}).forEach(([marker, ids]) => mark(ids, marker)); // the diff page
 }
 
 function markHeat(canvas, registry, overlays, heat) {
@@ -41,8 +42,11 @@ async function showDiagram(container, data) {
   container.dataset.geladen = 'ja';
 }
 
-const container = document.getElementById('diagramm');
-const source = document.getElementById('diagramm-daten');
-if (container && source) {
-  showDiagram(container, JSON.parse(source.textContent));
+// The case page has one diagram; the diff page a second one (the live version) in #diagramm-alt.
+for (const name of ['diagramm', 'diagramm-alt']) {
+  const container = document.getElementById(name);
+  const source = document.getElementById(`${name}-daten`);
+  if (container && source) {
+    showDiagram(container, JSON.parse(source.textContent));
+  }
 }

@@ -3,8 +3,10 @@
 // Data comes from <script type="application/json" id="modeller-daten"> (strict CSP: no inline script).
 import BpmnModeler from 'bpmn-js/lib/Modeler';
 import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from 'bpmn-js-properties-panel';
-import spiffworkflow from './modeller-moddle.js';
+import spiffworkflow from 'bpmnlint-plugin-egs/spiffworkflow-moddle.js';
 import egsModule from './modeller-egs.js';
+import { setupDeploy } from './modeller-deploy.js';
+import { lintModules, lintOptions, loadLintContext, showLintList } from './modeller-lint.js';
 
 const AUTOSAVE_MS = 1500;
 const $ = (id) => document.getElementById(id);
@@ -66,12 +68,14 @@ async function main(data) {
     statusLine.classList.toggle('modeller-status-fehler', problem);
   };
 
+  const [forms] = await Promise.all([formNames(data.formsUrl), loadLintContext(data.lintUrl)]);
   const modeler = new BpmnModeler({
     container: canvasBox,
     propertiesPanel: { parent: '#modeller-panel' },
-    additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, egsModule],
+    additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, egsModule, ...lintModules],
+    linting: lintOptions,
     moddleExtensions: { spiffworkflow },
-    egs: { roles: data.roles, forms: await formNames(data.formsUrl) },
+    egs: { roles: data.roles, forms },
   });
   const canvas = modeler.get('canvas');
   const registry = modeler.get('elementRegistry');
@@ -84,6 +88,8 @@ async function main(data) {
     canvas.scrollToElement(element);
     return true;
   }
+
+  showLintList(modeler, { summary: $('pruefung-zusammenfassung'), list: $('pruefung-liste'), showElement });
 
   function clearProblems() {
     marked.forEach((id) => registry.get(id) && canvas.removeMarker(id, 'egs-fehler'));
@@ -221,39 +227,12 @@ async function main(data) {
     setStatus(`Datei „${file.name}“ übernommen und gespeichert.`);
   });
 
-  const form = $('modeller-bereitstellen');
-  const comment = $('kommentar');
-  const commentError = $('kommentar-fehler');
-  const fieldError = (text) => {
-    commentError.textContent = text || '';
-    commentError.hidden = !text;
-    if (text) comment.setAttribute('aria-invalid', 'true');
-    else comment.removeAttribute('aria-invalid');
-  };
-  form.addEventListener('submit', async (event) => {
+  setupDeploy({ data, csrf, saveNow, postJson, setStatus, showProblems, clearProblems, lockVersion: () => state.lockVersion });
+
+  const diffLink = $('modeller-vergleich');
+  diffLink.addEventListener('click', async (event) => {
     event.preventDefault();
-    clearProblems();
-    fieldError('');
-    if (!comment.value.trim()) {
-      fieldError('Bitte beschreiben Sie kurz, was sich ändert.');
-      comment.focus();
-      return;
-    }
-    if (!(await saveNow())) return;
-    setStatus('Wird bereitgestellt …');
-    const result = await postJson(data.deployUrl, { comment: comment.value, lock_version: state.lockVersion }, csrf);
-    if (result.ok) {
-      setStatus(result.json.message);
-      if (result.json.url) window.location.href = result.json.url;
-      return;
-    }
-    setStatus('Nicht bereitgestellt.', true);
-    if (result.json.field_errors && result.json.field_errors.kommentar) {
-      fieldError(result.json.field_errors.kommentar.join(' '));
-      comment.focus();
-    } else {
-      showProblems('Die Version wurde nicht bereitgestellt', result.json.problems || [{ message: result.json.message || `Fehler ${result.status}` }]);
-    }
+    if (await saveNow()) window.location.href = diffLink.href;
   });
 
   window.addEventListener('beforeunload', (event) => {

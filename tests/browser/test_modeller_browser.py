@@ -35,10 +35,15 @@ def test_a_process_owner_changes_the_egs_role_saves_and_deploys(page, live_engin
     page.get_by_role("button", name="Speichern", exact=True).click()
     expect(page.locator("#modeller-status")).to_have_text(re.compile(r"^Gespeichert um \d\d:\d\d Uhr\.$"))
 
-    page.get_by_role("button", name="Bereitstellen").click()
+    page.get_by_role("button", name="Weiter: Änderungen prüfen").click()
     assert page.locator("#kommentar-fehler").inner_text() == "Bitte beschreiben Sie kurz, was sich ändert."
     page.get_by_label("Kommentar zur neuen Version").fill("EGS wirkt bei der Antragsannahme nur noch mit")
-    page.get_by_role("button", name="Bereitstellen").click()
+    page.get_by_role("button", name="Weiter: Änderungen prüfen").click()
+    confirm = page.locator("#bereitstellen-bestaetigung")  # the diff summary first
+    expect(confirm).to_be_visible()
+    assert "Gegenüber der Live-Version 1: 1 geändert." in confirm.inner_text()
+    assert "EGS-Rolle: „Durchführender“ → „Mitwirkender“" in confirm.inner_text()
+    page.get_by_role("button", name="Jetzt bereitstellen").click()
     page.wait_for_url(re.compile(r"/modelle$"))
     assert "Version 2 ist jetzt live" in page.locator(".meldungen").inner_text()
     assert "„EGS wirkt bei der Antragsannahme nur noch mit“" in page.content()
@@ -68,7 +73,8 @@ def test_a_deploy_error_selects_and_marks_the_element(page, live_engine) -> None
     page.get_by_label("EGS-Rolle").select_option("")
     page.get_by_label("Kommentar zur neuen Version").fill("Rolle vergessen")
     page.locator("svg").first.click(position={"x": 5, "y": 5})  # deselect: the error must select it again
-    page.get_by_role("button", name="Bereitstellen").click()
+    page.get_by_role("button", name="Weiter: Änderungen prüfen").click()
+    page.get_by_role("button", name="Jetzt bereitstellen").click()
     errors = page.locator("#modeller-fehler")
     errors.wait_for(state="visible")
     assert (

@@ -31,6 +31,31 @@ def diagram(process_id: str, version: int) -> Any:
     return render_template("models/diagram.html", shown=shown)
 
 
+@bp.get("/<process_id>/versionen/<int:version>/vergleich")
+@login_required
+def compare_version(process_id: str, version: int) -> Any:
+    """An older (or the live) version against the live one: both diagrams coloured, the changes listed."""
+    comparison = get_engine().compare_model_version(require_actor(), process_id, version)
+    return render_template("models/diff.html", comparison=comparison)
+
+
+@bp.get("/entwuerfe/<int:draft_id>/vergleich")
+@login_required
+def compare_draft(draft_id: int) -> Any:
+    """A draft against the live version (HTML page; JSON summary for the modeller's deploy confirmation)."""
+    comparison = get_engine().compare_model_draft(require_actor(), draft_id)
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify({
+            "zusammenfassung": comparison.summary_text,
+            "anzahl": comparison.diff.counts(),
+            "live_version": comparison.live_version,
+            "aenderungen": [{"id": c.element_id, "art": c.kind, "art_text": c.kind_label, "typ": c.type,
+                             "name": c.name, "details": list(c.details)} for c in comparison.diff.changes],
+            "formulare": list(comparison.form_changes),
+        })  # fmt: skip
+    return render_template("models/diff.html", comparison=comparison)
+
+
 @bp.post("/<process_id>/entwuerfe")
 @login_required
 def create_draft(process_id: str) -> Any:
@@ -51,6 +76,8 @@ def modeller(draft_id: int) -> Any:
         "saveUrl": url_for("models.save_draft", draft_id=draft.id),
         "deployUrl": url_for("models.deploy_draft", draft_id=draft.id),
         "formsUrl": url_for("models.form_names"),
+        "diffUrl": url_for("models.compare_draft", draft_id=draft.id),
+        "lintUrl": url_for("models.lint_context", draft_id=draft.id),
         "roles": list(EGS_ROLES),
     }
     return render_template("models/modeller.html", draft=draft, config=config)
@@ -115,6 +142,13 @@ def delete_draft(draft_id: int) -> Any:
     get_engine().delete_model_draft(require_actor(), draft_id, expected)
     flash("Der Entwurf wurde gelöscht.", "info")
     return redirect(url_for("models.index"))
+
+
+@bp.get("/entwuerfe/<int:draft_id>/pruefkontext")
+@login_required
+def lint_context(draft_id: int) -> Any:
+    """What the modeller's live lint needs: form files (valid?, fields) and decision-table outputs."""
+    return jsonify(get_engine().model_lint_context(require_actor(), draft_id))
 
 
 @bp.get("/formulare")

@@ -1,4 +1,4 @@
-// Moddle extension for the SpiffWorkflow namespace our loader reads (engine/model_loader.py): properties as
+// Moddle extension (CommonJS: the bpmnlint CLI requires it via .bpmnlintrc, the modeller bundles it) for the SpiffWorkflow namespace our loader reads (engine/model_loader.py): properties as
 // <spiffworkflow:properties><spiffworkflow:property name=… value=…/></…>, text elements with a body, and the
 // service-task operator with its parameters. Same prefix and URI, so saving keeps every element as it was.
 const text = (name) => ({
@@ -9,7 +9,7 @@ const text = (name) => ({
 
 const attr = (name) => ({ name, type: 'String', isAttr: true });
 
-export default {
+module.exports = {
   name: 'SpiffWorkflow',
   uri: 'http://spiffworkflow.org/bpmn/schema/1.0/core',
   prefix: 'spiffworkflow',

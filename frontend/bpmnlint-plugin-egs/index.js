@@ -1,0 +1,43 @@
+// bpmnlint rules of the EGS platform: the browser mirror of engine/model_lint.py and engine/model_structure.py,
+// plus bpmnlint's recommended rules (same levels) with German messages (rules/de-*.js). The server lint stays the
+// authority (a deploy is checked again there). Messages are German, like the server's.
+module.exports = {
+  configs: {
+    recommended: {
+      rules: {
+        'lane-group': 'error',
+        'role-required': 'error',
+        'form-required': 'error',
+        'gateway-default': 'error',
+        'script-names': 'error',
+        'reserved-ids': 'error',
+        'de-ad-hoc-sub-process': 'error',
+        'de-conditional-flows': 'error',
+        'de-end-event-required': 'error',
+        'de-event-based-gateway': 'error',
+        'de-event-sub-process-typed-start-event': 'error',
+        'de-fake-join': 'warn',
+        'de-global': 'warn',
+        'de-label-required': 'error',
+        'de-link-event': 'error',
+        'de-no-bpmndi': 'error',
+        'de-no-complex-gateway': 'error',
+        'de-no-disconnected': 'error',
+        'de-no-duplicate-sequence-flows': 'error',
+        'de-no-gateway-join-fork': 'error',
+        'de-no-implicit-split': 'error',
+        'de-no-implicit-end': 'error',
+        'de-no-implicit-start': 'error',
+        'de-no-inclusive-gateway': 'warn',
+        'de-no-overlapping-elements': 'warn',
+        'de-single-blank-start-event': 'error',
+        'de-single-event-definition': 'error',
+        'de-start-event-required': 'error',
+        'de-sub-process-blank-start-event': 'error',
+        'de-superfluous-gateway': 'warn',
+        'de-superfluous-label': 'warn',
+        'de-superfluous-termination': 'warn',
+      },
+    },
+  },
+};

@@ -1,0 +1,2 @@
+// bpmnlint's 'conditional-flows' with German messages (../german.js).
+module.exports = require('../german')(require('bpmnlint/rules/conditional-flows'));
