@@ -1,5 +1,6 @@
 // The process diagram (bpmn-js viewer): on the case page with the case's path marked, on the audit
-// function's process view as a heat map, on the modeller's diff page with changed elements marked (how often each step ran: colour level and a count at the step).
+// function's process view as a heat map (how often each step ran: colour level and a count at the step), on
+// the modeller's diff page with the changed elements marked.
 // Data comes from <script type="application/json" id="diagramm-daten"> (no inline script: strict CSP).
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
 
