@@ -33,6 +33,8 @@ def grant_application_role(db: Database, role: str, password: str | None = None)
     if not ROLE_NAME.match(role):
         raise ConfigurationError("Rollenname: Kleinbuchstaben, Ziffern und _, höchstens 63 Zeichen.")
     with db.engine.begin() as connection:
+        # Grants on the database row are not safe to run side by side (two migrate runs): one at a time.
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('egs_grant_application_role'))"))
         exists = connection.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
         if exists is None:
             connection.exec_driver_sql(f"CREATE ROLE {role} NOINHERIT")
