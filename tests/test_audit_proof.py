@@ -195,3 +195,15 @@ def test_anchoring_and_verifying_are_for_audit_only(deployed: Engine) -> None:
     with pytest.raises(PermissionDeniedError):
         deployed.verify_audit(deployed.actor("tl"), Scope(site="56.4"))
     assert deployed.verify_audit(deployed.actor("audit"), Scope(site="56.4")) == []
+
+
+def test_production_needs_an_audit_key_outside_the_database(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from engine.config import load_settings
+    from engine.errors import ConfigurationError
+
+    base = {"env": "production", "secret_key": "s" * 32, "audit_key_file": tmp_path / "fehlt"}
+    with pytest.raises(ConfigurationError, match="EGS_AUDIT_KEY"):
+        load_settings(base)
+    (tmp_path / "schluessel").write_text("geheim\n", encoding="utf-8")
+    assert load_settings({**base, "audit_key_file": tmp_path / "schluessel"}).audit_key == "geheim"
+    assert load_settings({**base, "audit_key": "direkt"}).audit_key == "direkt"

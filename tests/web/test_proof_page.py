@@ -68,8 +68,8 @@ def test_audit_sets_and_lifts_a_hold(deployed: Engine, client_for: Callable[[str
     auditor.post("/pruefung/sperren", data={"csrf_token": token, "ziel": "person", "person": "<b>Jana</b>",
                                             "grund": ""})  # fmt: skip
     assert "Bitte geben Sie einen Grund an." in auditor.get("/pruefung").get_data(as_text=True)
-    answer = auditor.post("/pruefung/sperren", data={"csrf_token": token, "ziel": "vorgang",
-                                                     "vorgang": str(case.instance_id), "grund": "SG Göttingen S 1/26"})  # fmt: skip
+    form = {"csrf_token": token, "ziel": "vorgang", "vorgang": str(case.instance_id), "grund": "SG Göttingen S 1/26"}
+    answer = auditor.post("/pruefung/sperren", data=form)
     assert answer.status_code == 302
     html = auditor.get("/pruefung").get_data(as_text=True)
     assert "Die Löschsperre ist gesetzt." in html and f"Vorgang {case.instance_id}" in html
