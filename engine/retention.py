@@ -57,17 +57,22 @@ def _held(session: Session) -> sa.ColumnElement[bool]:
 
 
 def due_cases(session: Session, konfig: Konfiguration, now: datetime, limit: int = 500) -> list[int]:
-    """Ended cases past their retention period and not held, oldest first."""
-    ended = sa.select(ProcessInstance.id, ProcessInstance.process_id, ProcessInstance.completed_at).where(
-        ProcessInstance.status.in_(ENDED), ProcessInstance.completed_at.is_not(None), ~_held(session)
+    """Ended cases past their retention period and not held, oldest first (the periods are compared in SQL)."""
+    section = konfig.values.get("aufbewahrung", {})
+    own: dict[str, int] = {str(k): int(v) for k, v in section.get("prozesse", {}).items()}
+    standard = now - timedelta(days=int(section.get("standard_tage", 3650)))
+    past = [
+        sa.and_(ProcessInstance.process_id == process_id, ProcessInstance.completed_at <= now - timedelta(days=days))
+        for process_id, days in own.items()
+    ]
+    past.append(sa.and_(ProcessInstance.process_id.not_in(list(own) or [""]), ProcessInstance.completed_at <= standard))
+    query = (
+        sa.select(ProcessInstance.id)
+        .where(ProcessInstance.status.in_(ENDED), sa.or_(*past), ~_held(session))
+        .order_by(ProcessInstance.completed_at)
+        .limit(limit)
     )
-    due = []
-    for instance_id, process_id, completed_at in session.execute(ended.order_by(ProcessInstance.completed_at)):
-        if completed_at is not None and completed_at + timedelta(days=retention_days(konfig, process_id)) <= now:
-            due.append(instance_id)
-            if len(due) >= limit:
-                break
-    return due
+    return list(session.scalars(query))
 
 
 def delete_personal_data(session: Session, konfig: Konfiguration, instance_id: int, now: datetime) -> int:
