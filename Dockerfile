@@ -17,6 +17,7 @@ RUN pip install --no-cache-dir . && useradd --system --home /app egs
 COPY processes ./processes
 COPY forms ./forms
 COPY config ./config
+RUN mkdir -p /var/lib/egs/audit-anker && chown egs /var/lib/egs/audit-anker
 USER egs
 EXPOSE 8000
 # Server settings (worker model against slow clients, processes, threads): gunicorn.conf.py.

@@ -22,7 +22,9 @@ from sqlalchemy.orm import Session
 from . import (
     accounts,
     audit,
+    audit_anchors,
     audit_exports,  # noqa: F401  (registers the exports audit-csv and audit-xes)
+    audit_verify,
     auth,
     case_log,
     case_reading,
@@ -42,14 +44,17 @@ from . import (
     payment_cancellation,
     permissions,
     raci,
+    retention,
     sessions,
     tasks,
     timer_worker,
     versions,
 )
 from . import inbox as inbox_queries
-from .audit import Action, ChainProblem
-from .auth import Actor
+from .audit import Action
+from .audit_anchors import AnchorWritten
+from .audit_verify import ChainProblem, Scope
+from .auth import Actor, system_actor
 from .case_search import CaseHit
 from .casework import Casework
 from .config import EngineSettings
@@ -79,6 +84,7 @@ from .payment_cancellation import CancelStep, ListSelection
 from .payment_lists import PaymentList
 from .raci import RaciRow
 from .read_models import CaseHeader, CaseView, Completion, TaskView
+from .retention import Hold
 from .runtime import CaseRuntime
 from .serialization import StateCodec
 from .sessions import SessionInfo, SessionPolicy
@@ -88,6 +94,7 @@ from .timer_worker import StopSignal
 from .versions import ProcessInfo, SpecCache
 
 T = TypeVar("T")
+SYSTEM = system_actor("system")
 
 log = logging.getLogger("egs.engine")
 
@@ -121,7 +128,7 @@ class Engine:
 
     def __init__(self, settings: EngineSettings) -> None:
         self.settings = settings
-        self.db = Database(settings.database_url)
+        self.db = Database(settings.database_url, settings.audit_key)
         self.konfig = load_konfiguration(settings.config_file)
         self.specs = SpecCache(settings.max_model_bytes)
         self.steps = Steps(settings.jail_limits, self.konfig, settings.script_timeout, settings.max_model_bytes)
@@ -133,8 +140,13 @@ class Engine:
         self.throttle_policy = ThrottlePolicy()
 
     def init_db(self) -> tuple[str | None, str | None]:
-        """Upgrade the database schema to the newest revision; return the revisions before and after."""
-        return db_upgrade.upgrade(self.db)
+        """Upgrade the database schema to the newest revision; return the revisions before and after. After an
+        upgrade of a trail written without the key, the keyed chain begins with an epoch marker."""
+        before, after = db_upgrade.upgrade(self.db)
+        if before is not None and before != after:
+            with self.db.transaction() as session:
+                audit.begin_key_epoch(session)
+        return before, after
 
     def ensure_schema(self) -> None:
         """:raises SchemaOutdatedError: if ``init-db`` has to run first."""
@@ -285,11 +297,16 @@ class Engine:
             return accounts.set_password(session, actor, username, password, clock.wall_now())
 
     def housekeeping(self) -> None:
-        """Summarise refused logins of blocks that are over; drop old sessions and throttle rows (timer worker)."""
+        """Summarise refused logins of blocks that are over; drop old sessions and throttle rows; delete personal
+        data past its retention period; publish an anchor of the audit chains when one is due (timer worker)."""
         now = clock.wall_now()
         with self.db.transaction() as session:
             login_throttle.housekeeping(session, self.throttle_policy, now)
             sessions.purge(session, self.session_policy, now)
+        interval = timedelta(minutes=self.settings.audit_anchor_minutes)
+        if audit_anchors.anchor_due(self.settings.audit_anchor_dir, interval, now):  # not every round: hourly
+            self.run_retention(SYSTEM)
+            self.anchor_audit(SYSTEM)
 
     def actor(self, username: str) -> Actor:
         """A user with the grants valid now. :raises AuthenticationError:"""
@@ -630,14 +647,64 @@ class Engine:
     def staffing(self) -> StaffingShares:
         return staffing_shares(self.konfig)
 
-    def verify_audit(self, actor: Actor) -> list[ChainProblem]:
-        """Recompute every hash chain of the trail (the audit function and the system); the check is audited."""
-        with self._operation(actor, "verify_audit") as session:
+    def verify_audit(self, actor: Actor, scope: Scope | None = None) -> list[ChainProblem]:
+        """Recompute the chains in ``scope`` (default: all) with the key and compare them with the case heads and
+        the published anchors (``audit_verify``); for the audit function and the system; the check is audited."""
+        scope = scope or Scope()
+        with self._operation(actor, "verify_audit", instance_id=scope.instance_id) as session:
             if not permissions.may_read_audit_trail(actor):
                 raise PermissionDeniedError("Den Audit-Trail prüft nur die Revision.")
-            problems = audit.verify_chains(session)
-            audit.record(session, Action.AUDIT_VERIFIED, actor.username, details={"problems": len(problems)})
+            anchors, problems = audit_anchors.load_anchors(self.settings.audit_anchor_dir, audit.key_of(session))
+            problems = [*problems, *audit_verify.verify(session, scope, anchors)] if scope.everything else \
+                audit_verify.verify(session, scope, anchors)  # fmt: skip
+            details: dict[str, Any] = {"problems": len(problems)}
+            if not scope.everything:
+                details["scope"] = {"instance_id": scope.instance_id, "site": scope.site}
+            audit.record(session, Action.AUDIT_VERIFIED, actor.username, details=details)
             return problems
+
+    def anchor_audit(self, actor: Actor) -> AnchorWritten:
+        """Publish the heads of the audit chains outside the database (``audit_anchors``); audited."""
+        with self._operation(actor, "anchor_audit") as session:
+            if not permissions.may_read_audit_trail(actor):
+                raise PermissionDeniedError("Den Audit-Trail verankert nur die Revision oder das System.")
+            written = audit_anchors.write_anchor(
+                session, self.settings.audit_anchor_dir, audit.key_of(session), clock.wall_now()
+            )
+            audit.record(session, Action.AUDIT_ANCHORED, actor.username,
+                         details={"datei": written.path.name, "bis_ereignis": written.up_to})  # fmt: skip
+            return written
+
+    # --- retention and legal hold (``retention``) ---------------------------------------------------------------
+
+    def run_retention(self, actor: Actor, now: datetime | None = None) -> int:
+        """Delete the personal data of every ended case past its retention period and not held; one transaction
+        per case; returns how many cases (``egs retention``, the timer worker)."""
+        if not permissions.may_run_retention(actor):
+            raise PermissionDeniedError("Aufbewahrungsfristen vollzieht nur das System.")
+        moment = now or clock.now()
+        with self.db.reading() as session:
+            due = retention.due_cases(session, self.konfig, moment)
+        for instance_id in due:
+            with self.db.transaction() as session:
+                retention.delete_personal_data(session, self.konfig, instance_id, moment)
+        if due:
+            log.info("retention: personal data of %d case(s) deleted", len(due))
+        return len(due)
+
+    def set_legal_hold(self, actor: Actor, reason: str, *, instance_id: int | None = None,
+                       person: str | None = None) -> Hold:  # fmt: skip
+        with self._operation(actor, "set_legal_hold", instance_id=instance_id) as session:
+            return retention.set_hold(session, actor, clock.now(), instance_id=instance_id, person=person,
+                                      reason=reason)  # fmt: skip
+
+    def lift_legal_hold(self, actor: Actor, hold_id: int, reason: str) -> Hold:
+        with self._operation(actor, "lift_legal_hold") as session:
+            return retention.lift_hold(session, actor, clock.now(), hold_id, reason)
+
+    def legal_holds(self, actor: Actor) -> list[Hold]:
+        with self._operation(actor, "legal_holds") as session:
+            return retention.holds(session, actor)
 
 
 def _user_id(actor: Actor) -> int:

@@ -1,16 +1,19 @@
 """Append-only, hash-chained audit trail.
 
 Each event stores the hash of the previous event of its chain (one chain per case, plus a global one
-for events without a case) and its own hash over its content. The table refuses UPDATE and DELETE
-(database triggers); ``verify_chains`` detects rows that were changed or removed anyway.
+for events without a case) and its own HMAC over its content, keyed with a key that is not in the database
+(``EGS_AUDIT_KEY``): whoever can write rows cannot re-compute a chain. The details enter the HMAC by their
+SHA-256, so retention can remove them and keep that digest (``redacted``). The table refuses UPDATE and
+DELETE (database triggers; the only change let through is such a removal); ``audit_verify`` finds rows that
+were changed or removed anyway, and ``audit_anchors`` publishes the chain heads outside the database.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -18,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from . import case_rows, clock
+from .db import AUDIT_KEY
 from .models import AuditEvent, ProcessInstance
 
 GENESIS = "0" * 64
@@ -70,6 +74,12 @@ class Action(StrEnum):
     TASK_VIEWED = "task_viewed", "Aufgabe angesehen"
     EXPORT = "export", "Export erstellt"
     AUDIT_VERIFIED = "audit_verified", "Audit-Trail geprüft"
+    AUDIT_ANCHORED = "audit_anchored", "Audit-Trail verankert (Prüfprotokoll)"
+    AUDIT_KEY_EPOCH = "audit_key_epoch", "Audit-Trail: ab hier mit Schlüssel gesichert"
+    # retention and legal hold
+    RETENTION_DELETED = "retention_deleted", "Personenbezogene Daten nach Ablauf der Aufbewahrungsfrist gelöscht"
+    LEGAL_HOLD_SET = "legal_hold_set", "Löschsperre gesetzt"
+    LEGAL_HOLD_LIFTED = "legal_hold_lifted", "Löschsperre aufgehoben"
     # people
     LOGIN = "login", "Angemeldet"
     LOGIN_FAILED = "login_failed", "Anmeldung fehlgeschlagen"
@@ -98,7 +108,49 @@ def _normalise(details: Mapping[str, Any] | None) -> dict[str, Any]:
     return result
 
 
-def _digest(event: AuditEvent) -> str:
+REMOVED = "entfernt"  # details of a redacted event: {"entfernt": ISO time, "sha256": digest of what was removed}
+
+
+def redacted(details: Mapping[str, Any]) -> bool:
+    return set(details) == {REMOVED, "sha256"}
+
+
+def details_digest(details: Mapping[str, Any]) -> str:
+    """SHA-256 of the details as they enter the HMAC (a redacted event keeps the digest of what was removed)."""
+    if redacted(details):
+        return str(details["sha256"])
+    return hashlib.sha256(json.dumps(details, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def keyed_digest(event: AuditEvent, key: bytes) -> str:
+    """The HMAC-SHA256 of an event: its content with the details replaced by their digest."""
+    content = {
+        "occurred_at": event.occurred_at.isoformat(),
+        "actor": event.actor,
+        "action": event.action,
+        "instance_id": event.instance_id,
+        "task_uuid": event.task_uuid,
+        "process_id": event.process_id,
+        "details": details_digest(event.details),
+        "chain": event.chain,
+        "prev_hash": event.prev_hash,
+    }
+    message = json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def key_of(session: Session) -> bytes:
+    """The audit key the session's database was opened with (``Database``)."""
+    return bytes(session.info[AUDIT_KEY])
+
+
+def key_id(key: bytes) -> str:
+    """A short name of a key that does not give it away (for anchors and the epoch marker)."""
+    return hmac.new(key, b"egs-audit-key-id", hashlib.sha256).hexdigest()[:16]
+
+
+def legacy_digest(event: AuditEvent) -> str:
+    """The unkeyed SHA-256 of events written before the chain was keyed (accepted only before the epoch marker)."""
     content = {
         "occurred_at": event.occurred_at.isoformat(),
         "actor": event.actor,
@@ -164,7 +216,7 @@ def record(
         chain=chain,
         prev_hash=prev or GENESIS,
     )
-    event.hash = _digest(event)
+    event.hash = keyed_digest(event, key_of(session))
     columns = {name: getattr(event, name) for name in _EVENT_COLUMNS}
     session.execute(_INSERT_EVENT, columns)  # Core: no unit-of-work flush for an append-only row
     if held is not None:
@@ -224,24 +276,19 @@ def events_for_instance(session: Session, instance_id: int) -> list[AuditEvent]:
     )
 
 
-@dataclass(frozen=True)
-class ChainProblem:
-    """One inconsistency found by ``verify_chains``."""
+def begin_key_epoch(session: Session) -> bool:
+    """Mark where the keyed chain begins, if the trail holds events written before (``init-db`` after the upgrade):
+    unkeyed events are accepted only before this marker. Returns whether a marker was written."""
+    has_events = session.scalar(sa.select(AuditEvent.id).limit(1)) is not None
+    marked = session.scalar(sa.select(AuditEvent.id).where(AuditEvent.action == Action.AUDIT_KEY_EPOCH).limit(1))
+    if not has_events or marked is not None:
+        return False
+    record(session, Action.AUDIT_KEY_EPOCH, "system", details={"key_id": key_id(key_of(session))})
+    return True
 
-    chain: str
-    event_id: int
-    problem: str
 
+def verify_chains(session: Session) -> list[Any]:
+    """Every chain of the trail re-computed (``audit_verify.verify`` without anchors), for callers of old."""
+    from .audit_verify import verify
 
-def verify_chains(session: Session) -> list[ChainProblem]:
-    """Recompute every chain; report altered events and gaps (deleted or reordered events)."""
-    problems: list[ChainProblem] = []
-    last: dict[str, str] = {}
-    for event in session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)).yield_per(1000):
-        expected_prev = last.get(event.chain, GENESIS)
-        if event.prev_hash != expected_prev:
-            problems.append(ChainProblem(event.chain, event.id, "Vorgänger fehlt oder wurde verändert"))
-        if _digest(event) != event.hash:
-            problems.append(ChainProblem(event.chain, event.id, "Inhalt wurde verändert"))
-        last[event.chain] = event.hash
-    return problems
+    return list(verify(session))

@@ -34,6 +34,7 @@ from .runtime import CaseRuntime
 from .stepping import case_data, ready_task
 from .timers import timer_deadlines
 from .versions import LoadedVersion, SpecCache
+from .vocabulary import DELETED
 
 NOT_IN_HISTORY = (Action.CASE_VIEWED, Action.TASK_VIEWED)
 
@@ -55,7 +56,8 @@ def case_view(session: Session, runtime: CaseRuntime, actor: Actor, instance_id:
     row = session.get(ProcessInstance, instance_id)
     if row is None:
         raise NotFoundError("Den Vorgang gibt es nicht.")
-    version, workflow = runtime.load(session, row)
+    deleted = row.status == DELETED  # personal data removed after retention: header and trail remain
+    version, workflow = (runtime.specs.get(session, row.version_id), None) if deleted else runtime.load(session, row)
     if not may_view(actor, version, row.site):
         raise PermissionDeniedError("Für diesen Vorgang fehlt die Berechtigung (Gruppe/Standort).")
     audit.record(session, Action.CASE_VIEWED, actor.username, instance_id=row.id, process_id=row.process_id)
@@ -70,10 +72,10 @@ def case_view(session: Session, runtime: CaseRuntime, actor: Actor, instance_id:
         header=header_of(row, version),
         open_tasks=tasks_of_case(session, row.id, actor, version.lanes),
         history=history,
-        data=without(case_data(workflow), hidden),
+        data=without(case_data(workflow), hidden) if workflow else {},
         labels=labels,
-        path=case_path(workflow, version.model),
-        deadlines=[Deadline(name, due) for name, due in timer_deadlines(workflow)],
+        path=case_path(workflow, version.model) if workflow else None,
+        deadlines=[Deadline(name, due) for name, due in timer_deadlines(workflow)] if workflow else [],
         related=related_cases(session, runtime.specs, actor, row),
     )
 

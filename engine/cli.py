@@ -154,15 +154,56 @@ def demo() -> None:
         click.echo(f"Demo-Vorgänge angelegt: {', '.join(cases) or 'keine (schon vorhanden)'}")
 
 
-@cli.command("verify-audit", help="Hash-Ketten des Audit-Trails prüfen (Exit-Code 1 bei Manipulation).")
-def verify_audit() -> None:
+@cli.command(
+    "verify-audit",
+    help="Ketten des Audit-Trails mit dem Schlüssel prüfen und mit den Ankern vergleichen (Exit-Code 1 bei Befund).",
+)
+@click.option("--vorgang", "instance_id", type=int, help="nur die Kette dieses Vorgangs")
+@click.option("--standort", "site", help="nur die Ketten der Vorgänge dieses Standorts")
+def verify_audit(instance_id: int | None, site: str | None) -> None:
+    from .audit_verify import Scope
+
     with _engine() as engine:
-        problems = engine.verify_audit(CLI)
+        problems = engine.verify_audit(CLI, Scope(instance_id, site))
         for problem in problems:
             click.echo(f"Kette {problem.chain}, Ereignis {problem.event_id}: {problem.problem}", err=True)
         if problems:
             sys.exit(1)
         click.echo("Audit-Trail ist unverändert.")
+
+
+@cli.group(help="Audit-Trail: Anker außerhalb der Datenbank schreiben.")
+def audit() -> None:
+    pass
+
+
+@audit.command("anchor", help="Die Köpfe aller Ketten jetzt verankern (Ankerdatei und Prüfprotokoll des Tages).")
+def audit_anchor() -> None:
+    with _engine() as engine:
+        written = engine.anchor_audit(CLI)
+        click.echo(f"Anker {written.path} geschrieben: bis Ereignis {written.up_to}, {written.chains} Kette(n).")
+        click.echo(f"Prüfprotokoll: {written.protocol}")
+
+
+@cli.command(help="Personenbezogene Daten beendeter Vorgänge nach Ablauf der Aufbewahrungsfrist löschen.")
+def retention() -> None:
+    with _engine() as engine:
+        deleted = engine.run_retention(CLI)
+        click.echo(f"Personenbezogene Daten von {deleted} Vorgang/Vorgängen gelöscht.")
+
+
+@cli.command("grant-app-role", help="PostgreSQL: Rolle der Anwendung anlegen und berechtigen (als Eigentümer-Rolle).")
+@click.argument("role")
+@click.option("--password-env", help="Umgebungsvariable mit dem Passwort der Rolle (legt sie mit LOGIN an)")
+def grant_app_role(role: str, password_env: str | None) -> None:
+    import os
+
+    from .db_roles import grant_application_role
+
+    with _engine() as engine:
+        password = os.environ.get(password_env, "") if password_env else None
+        grant_application_role(engine.db, role, password or None)
+        click.echo(f"Rolle {role} berechtigt: in audit_event nur Lesen und Einfügen (und Löschvermerke).")
 
 
 @cli.command("add-user", help="Benutzer anlegen, z. B. egs add-user mmuster --name 'Max Muster' --grant EGS@56.4")

@@ -69,6 +69,30 @@ SETTINGS: tuple[Setting, ...] = (
         "9",
         "Stunden, nach denen jede Sitzung endet, auch wenn sie genutzt wird (ein Arbeitstag)",
     ),
+    Setting(
+        "EGS_AUDIT_KEY",
+        "audit_key",
+        "",
+        "Schlüssel der Audit-Ketten (HMAC), nicht in der Datenbank; sonst aus EGS_AUDIT_KEY_FILE",
+    ),
+    Setting(
+        "EGS_AUDIT_KEY_FILE",
+        "audit_key_file",
+        "var/audit_key",
+        "Datei mit dem Schlüssel der Audit-Ketten (in Produktion Pflicht, wenn EGS_AUDIT_KEY leer ist)",
+    ),
+    Setting(
+        "EGS_AUDIT_ANCHOR_DIR",
+        "audit_anchor_dir",
+        "var/audit-anker",
+        "Verzeichnis außerhalb der Datenbank für Anker und tägliches Prüfprotokoll (nur anhängen)",
+    ),
+    Setting(
+        "EGS_AUDIT_ANCHOR_MINUTES",
+        "audit_anchor_minutes",
+        "60",
+        "Minuten zwischen zwei Ankern, die der Timer-Worker schreibt",
+    ),
     Setting("EGS_METRICS_TOKEN", "metrics_token", "", "Bearer-Token für /metrics (leer: nur von localhost)"),
     Setting("EGS_LOG_LEVEL", "log_level", "INFO", "Log-Level (Logs enthalten keine personenbezogenen Daten)"),
 )
@@ -97,6 +121,10 @@ class EngineSettings:
     metrics_token: str = ""
     session_idle_minutes: float = 30.0
     session_max_hours: float = 9.0
+    audit_key: str = ""
+    audit_key_file: Path = Path("var/audit_key")
+    audit_anchor_dir: Path = Path("var/audit-anker")
+    audit_anchor_minutes: float = 60.0
 
     @property
     def is_production(self) -> bool:
@@ -124,6 +152,9 @@ _CONVERTERS: dict[str, Any] = {
     "jail_memory_mb": int,
     "session_idle_minutes": float,
     "session_max_hours": float,
+    "audit_key_file": Path,
+    "audit_anchor_dir": Path,
+    "audit_anchor_minutes": float,
     "processes_dir": Path,
     "forms_dir": Path,
     "config_file": Path,
@@ -159,7 +190,36 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> EngineSettings:
         if values["env"] == "production":
             raise ConfigurationError("EGS_SECRET_KEY muss in Produktion gesetzt sein")
         values["secret_key"] = _development_secret()
+    values["audit_key"] = _audit_key(values)
     return EngineSettings(**values)
+
+
+TEST_AUDIT_KEY = "egs-test-audit-key"  # only EGS_ENV=test without a key of its own; never production
+
+
+def _audit_key(values: Mapping[str, Any]) -> str:
+    """The HMAC key of the audit chains: EGS_AUDIT_KEY, else the key file. It never goes into the database, so
+    whoever can write rows there cannot re-compute a chain. Development generates a file; production needs one."""
+    if values["audit_key"]:
+        return str(values["audit_key"])
+    path = Path(values["audit_key_file"])
+    if path.exists():
+        key = path.read_text(encoding="utf-8").strip()
+        if key:
+            return key
+    if values["env"] == "production":
+        raise ConfigurationError("EGS_AUDIT_KEY oder EGS_AUDIT_KEY_FILE muss in Produktion gesetzt sein")
+    if values["env"] == "test":
+        return TEST_AUDIT_KEY
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    try:
+        with path.open("x", encoding="utf-8") as handle:
+            handle.write(key)
+        path.chmod(0o600)
+    except FileExistsError:  # another process created it meanwhile
+        key = path.read_text(encoding="utf-8").strip()
+    return key
 
 
 def _absolute_sqlite_url(url: str) -> str:

@@ -22,6 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
 _WRITE = "egs_write"
+AUDIT_KEY = "egs_audit_key"  # Session.info: the key of the audit chains
 SQLITE_BUSY_SNAPSHOT = 517  # extended result code: a deferred transaction's snapshot is older than the database
 log = logging.getLogger("egs.engine")
 T = TypeVar("T")
@@ -62,13 +63,16 @@ def _configure_sqlite(engine: sa.Engine) -> None:
 class Database:
     """Owns the SQLAlchemy engine and hands out read and write transactions."""
 
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    def __init__(self, url: str, audit_key: str = "egs-test-audit-key", **engine_kwargs: Any) -> None:
+        """``audit_key``: the HMAC key of the audit chains (``engine.audit``), handed to every session; the
+        engine passes the configured one, the default serves tools and tests only."""
         self.url = url
         self.engine = create_db_engine(url, **engine_kwargs)
         self.is_sqlite = is_sqlite(url)
-        self._read_sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
+        info = {AUDIT_KEY: audit_key.encode()}
+        self._read_sessions = sessionmaker(bind=self.engine, expire_on_commit=False, info=info)
         self._write_sessions = sessionmaker(
-            bind=self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False
+            bind=self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False, info=info
         )
 
     @contextmanager

@@ -158,4 +158,8 @@ def _check(values: Mapping[str, Any]) -> list[str]:
     caps = values.get("handvorschuss", {}).get("obergrenze", {})
     if not isinstance(caps, dict) or set(caps) != set(SITES):
         problems.append("handvorschuss.obergrenze braucht einen Betrag je Standort")
+    number("aufbewahrung", "standard_tage", 1)
+    for process_id, days in values.get("aufbewahrung", {}).get("prozesse", {}).items():
+        if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+            problems.append(f"aufbewahrung.prozesse.{process_id} muss eine ganze Zahl von Tagen ≥ 1 sein")
     return problems

@@ -361,3 +361,24 @@ class ModelDraft(Base):
     updated_by: Mapped[str] = mapped_column(sa.String(64))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     lock_version: Mapped[int] = mapped_column(default=1)
+
+
+class LegalHold(Base):
+    """A Löschsperre (legal hold) on a case or on a person (applicant name, lower case): while it is not lifted,
+    retention deletes nothing of it. Set and lifted by the audit function, with reasons; both audited."""
+
+    __tablename__ = "legal_hold"
+    __table_args__ = (
+        sa.Index("ix_legal_hold_instance", "instance_id", "lifted_at"),
+        sa.Index("ix_legal_hold_person", "person", "lifted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int | None]
+    person: Mapped[str | None] = mapped_column(sa.String(200))
+    reason: Mapped[str] = mapped_column(sa.String(500))
+    set_by: Mapped[str] = mapped_column(sa.String(64))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lifted_by: Mapped[str | None] = mapped_column(sa.String(64))
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lift_reason: Mapped[str | None] = mapped_column(sa.String(500))

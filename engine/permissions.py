@@ -245,6 +245,16 @@ def case_export_sites(actor: Actor) -> tuple[str, ...] | None:
     return tuple(site for site in SITES if actor.has_group("AUDIT", site))
 
 
+def may_hold_data(actor: Actor) -> bool:
+    """Put a Löschsperre (legal hold) on a case or person and lift it: the audit function (and the system)."""
+    return actor.system or actor.has_group("AUDIT")
+
+
+def may_run_retention(actor: Actor) -> bool:
+    """Delete personal data past its retention period: the system only (``egs retention``, the timer worker)."""
+    return actor.system
+
+
 def may_manage_users(actor: Actor) -> bool:
     """Create users and grant groups: user administration (ADMIN) and the system."""
     return actor.system or actor.has_group("ADMIN")

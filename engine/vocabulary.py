@@ -39,11 +39,13 @@ def site_label(site: str) -> str:
 EGS_ROLES = ("Durchführender", "Mitwirkender", "informatorisch Beteiligter")
 
 RUNNING, COMPLETED, ERROR, CANCELLED = "running", "completed", "error", "cancelled"
+DELETED = "deleted"  # personal data removed after the retention period (``retention``); the trail stays
 CASE_STATUSES = {
     RUNNING: "in Bearbeitung",
     COMPLETED: "abgeschlossen",
     ERROR: "angehalten (Störung)",
     CANCELLED: "abgebrochen",
+    DELETED: "gelöscht (Aufbewahrungsfrist abgelaufen)",
 }
 
 # Where a case failed: the kinds of incidents.

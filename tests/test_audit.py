@@ -6,11 +6,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-from engine import audit
+from engine import audit, audit_verify
 from engine.api import Engine
 from engine.errors import PermissionDeniedError
 from engine.models import AuditEvent
 from tests.support import pb
+from tests.support.tampering import bypassing_guards
 
 
 def walked_case(engine: Engine) -> int:
@@ -56,29 +57,20 @@ def test_database_refuses_changes_to_the_trail(deployed: Engine, statement: str)
         )
 
 
-def _bypass_guards(session) -> None:  # type: ignore[no-untyped-def]
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text("SET LOCAL session_replication_role = replica"))
-    else:
-        session.execute(sa.text("DROP TRIGGER audit_event_no_update"))
-        session.execute(sa.text("DROP TRIGGER audit_event_no_delete"))
-
-
 def test_verification_detects_changed_and_deleted_events(deployed: Engine) -> None:
     """Someone with database superuser rights bypasses the triggers: the hash chain still tells."""
     instance_id = walked_case(deployed)
     with deployed.db.reading() as session:
         start, complete, viewed = audit.events_for_instance(session, instance_id)
-    with deployed.db.transaction() as session:
-        _bypass_guards(session)
+    with bypassing_guards(deployed) as session:
         session.execute(sa.update(AuditEvent).where(AuditEvent.id == start.id).values(actor="mallory"))
         session.execute(sa.delete(AuditEvent).where(AuditEvent.id == complete.id))
     with deployed.db.reading() as session:
         problems = [(p.chain, p.event_id, p.problem) for p in audit.verify_chains(session)]
     chain = f"case:{instance_id}"
     assert problems == [
-        (chain, start.id, "Inhalt wurde verändert"),
-        (chain, viewed.id, "Vorgänger fehlt oder wurde verändert"),
+        (chain, start.id, audit_verify.CHANGED),
+        (chain, viewed.id, audit_verify.GAP),
     ]
 
 

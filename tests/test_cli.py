@@ -6,6 +6,7 @@ import os
 import runpy
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -21,7 +22,8 @@ from tests.support.engines import DATA, FORMS, PROCESSES
 
 
 def run(db_url: str, *args: str, env: dict[str, str] | None = None) -> Result:
-    environment = {"EGS_DATABASE_URL": db_url, "EGS_ENV": "test", "EGS_SECRET_KEY": "x", "EGS_FORMS_DIR": str(FORMS)}
+    environment = {"EGS_DATABASE_URL": db_url, "EGS_ENV": "test", "EGS_SECRET_KEY": "x", "EGS_FORMS_DIR": str(FORMS),
+                   "EGS_AUDIT_ANCHOR_DIR": tempfile.mkdtemp(prefix="egs-anker-")}  # fmt: skip
     environment.update(env or {})
     return CliRunner().invoke(cli, list(args), env=environment, catch_exceptions=False)
 
@@ -74,7 +76,7 @@ def test_start_of_unknown_process_is_a_clear_error(db_url: str) -> None:
 
 
 def test_demo_is_refused_in_production(db_url: str) -> None:
-    result = run(db_url, "demo", env={"EGS_ENV": "production"})
+    result = run(db_url, "demo", env={"EGS_ENV": "production", "EGS_AUDIT_KEY": "k"})
     assert result.exit_code == 2
     assert "nicht angelegt" in result.output
 
@@ -262,3 +264,29 @@ def test_end_sessions_and_set_password_take_effect_at_once(db_url: str) -> None:
         assert unknown.exit_code == 2 and "Diesen Benutzer gibt es nicht." in unknown.output
     finally:
         engine.close()
+
+
+def test_audit_anchor_and_verify_audit_find_a_cut_off_tail(db_url: str, tmp_path: Path) -> None:
+    """``egs audit anchor`` publishes the heads; ``egs verify-audit`` exits 1 when the newest events are gone."""
+    import sqlalchemy as sa
+
+    from tests.support.engines import make_engine
+    from tests.support.tampering import bypassing_guards, global_events
+
+    anchors = {"EGS_AUDIT_ANCHOR_DIR": str(tmp_path / "anker")}
+    assert run(db_url, "deploy", str(PROCESSES)).exit_code == 0
+    anchored = run(db_url, "audit", "anchor", env=anchors)
+    assert anchored.exit_code == 0 and "bis Ereignis" in anchored.output and "Prüfprotokoll" in anchored.output
+    assert len(list((tmp_path / "anker").glob("pruefprotokoll-*.txt"))) == 1
+    clean = run(db_url, "verify-audit", env=anchors)
+    assert clean.exit_code == 0 and "unverändert" in clean.output
+    assert run(db_url, "retention").output.startswith("Personenbezogene Daten von 0 ")
+    engine = make_engine(db_url)
+    try:
+        newest = global_events(engine)[-3:]
+        with bypassing_guards(engine) as session:
+            session.execute(sa.delete(AuditEvent).where(AuditEvent.id.in_([e.id for e in newest])))
+    finally:
+        engine.close()
+    found = run(db_url, "verify-audit", env=anchors)
+    assert found.exit_code == 1 and "Kette global, Ereignis" in found.output and "verankert am" in found.output

@@ -48,6 +48,8 @@ Zahlung der Sammelliste stornieren           eigener  nein     nein     nein    
 Prozessmodell bereitstellen                  nein     nein     nein     nein     nein     nein     ja       nein     nein
 Modellentwurf anlegen und ändern             nein     nein     nein     nein     nein     nein     ja       nein     nein
 Audit-Trail prüfen                           nein     nein     nein     nein     nein     nein     nein     ja       nein
+Audit-Trail verankern                        nein     nein     nein     nein     nein     nein     nein     ja       nein
+Löschsperre setzen und aufheben              nein     nein     nein     nein     nein     nein     nein     ja       nein
 Benutzer anlegen                             nein     nein     nein     nein     nein     nein     nein     nein     ja
 Sitzungen anderer Benutzer beenden           nein     nein     nein     nein     nein     nein     nein     nein     ja
 Vorgänge exportieren, Prozessansicht         nein     nein     nein     nein     nein     nein     nein     eigener  nein
@@ -214,6 +216,18 @@ def verify_audit(w: World, actor: Actor, site: str) -> bool:
     return _refused(lambda: w.engine.verify_audit(actor))
 
 
+def anchor_audit(w: World, actor: Actor, site: str) -> bool:
+    return _refused(lambda: w.engine.anchor_audit(actor))
+
+
+def legal_hold(w: World, actor: Actor, site: str) -> bool:
+    def attempt() -> None:
+        hold = w.engine.set_legal_hold(actor, "Verfahren 1/26", person=f"Person {next(w.serial)}")
+        w.engine.lift_legal_hold(actor, hold.id, "erledigt")
+
+    return _refused(attempt)
+
+
 def create_user(w: World, actor: Actor, site: str) -> bool:
     name = f"neu{next(w.serial)}"
     return _refused(lambda: w.engine.create_user(actor, name, "Neu", "ein-langes-passwort", [("EGS", site)]))
@@ -252,6 +266,8 @@ PROBES: dict[str, tuple[Probe, bool]] = {  # action → (probe, bound to a site)
     "Prozessmodell bereitstellen": (deploy, False),
     "Modellentwurf anlegen und ändern": (edit_model_draft, False),
     "Audit-Trail prüfen": (verify_audit, False),
+    "Audit-Trail verankern": (anchor_audit, False),
+    "Löschsperre setzen und aufheben": (legal_hold, False),
     "Benutzer anlegen": (create_user, False),
     "Sitzungen anderer Benutzer beenden": (end_sessions_of_another, False),
     "Vorgänge exportieren, Prozessansicht": (export_cases, True),

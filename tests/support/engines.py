@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +30,8 @@ def make_engine(db_url: str, **overrides: object) -> Engine:
             "forms_dir": FORMS,
             "processes_dir": PROCESSES,
             "config_file": CONFIG,
+            "audit_key": "egs-test-audit-key",  # also when a test switches to production
+            "audit_anchor_dir": Path(tempfile.mkdtemp(prefix="egs-anker-")),  # each engine its own anchors
             **overrides,
         }
     )

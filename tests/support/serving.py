@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -44,6 +45,9 @@ def free_port() -> int:
 def clean_environment(**settings: str) -> dict[str, str]:
     """This process's environment without EGS_*/gunicorn variables, plus ``settings``."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(_FOREIGN)}
+    # The audit key production requires (the same one the test environment uses, so prepared data verifies) and
+    # anchors of its own, never the checkout's var/.
+    env.update(EGS_AUDIT_KEY="egs-test-audit-key", EGS_AUDIT_ANCHOR_DIR=tempfile.mkdtemp(prefix="egs-anker-"))
     env.update(settings)
     return env
 

@@ -1,0 +1,186 @@
+"""Verify the audit trail: every chain re-computed with the key, the case heads, and the published anchors.
+
+A finding names the chain and the first event that does not fit. What is found:
+- an event whose content was changed, or which was re-computed without the key (``Inhalt …``);
+- a gap: an event's predecessor is missing or was changed (deleted or reordered events);
+- a cut-off tail: the case row's head (``audit_head``) or a published anchor (``audit_anchors``) names an event
+  that is no longer there, or no longer has that hash;
+- details removed without a deletion record of retention in the same chain.
+Unkeyed events (SHA-256 only) are accepted only before the epoch marker (``audit.begin_key_epoch``).
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .audit import GENESIS, Action, key_of, keyed_digest, legacy_digest, redacted
+from .models import AuditEvent, ProcessInstance
+
+CHANGED = "Inhalt wurde verändert oder ohne den Schlüssel neu berechnet"
+GAP = "Vorgänger fehlt oder wurde verändert (Ereignis davor gelöscht oder verändert)"
+HEAD = "Letztes Ereignis des Vorgangs fehlt (der Vorgang nennt ein anderes Ende der Kette)"
+NO_RECORD = "Inhalt entfernt, aber kein Löschprotokoll in der Kette"
+GUARDS = {
+    "postgresql": ("audit_event_no_change", "audit_event_no_truncate"),
+    "sqlite": ("audit_event_no_update", "audit_event_no_delete"),
+}
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    """One finding: the chain, the first event that does not fit (0: none left) and what is wrong."""
+
+    chain: str
+    event_id: int
+    problem: str
+
+
+@dataclass(frozen=True)
+class Anchored:
+    """A chain head published outside the database: the last event then, its hash, and when."""
+
+    event_id: int
+    hash: str
+    at: str  # TT.MM.JJJJ HH:MM, for the finding
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What to verify: everything (no fields), one case, or the cases of one site (their chains only)."""
+
+    instance_id: int | None = None
+    site: str | None = None
+
+    @property
+    def everything(self) -> bool:
+        return self.instance_id is None and self.site is None
+
+
+def verify(
+    session: Session, scope: Scope | None = None, anchors: Mapping[str, Anchored] | None = None
+) -> list[ChainProblem]:
+    """Recompute the chains in ``scope`` and compare them with the case heads and ``anchors``."""
+    scope = scope or Scope()
+    key = key_of(session)
+    epoch = session.scalar(sa.select(sa.func.min(AuditEvent.id)).where(AuditEvent.action == Action.AUDIT_KEY_EPOCH))
+    problems: list[ChainProblem] = []
+    last: dict[str, tuple[int, str]] = {}
+    first_redacted: dict[str, int] = {}
+    deletion_records: set[str] = set()
+    query = sa.select(AuditEvent).order_by(AuditEvent.id)
+    if scope.instance_id is not None:
+        query = query.where(AuditEvent.chain == f"case:{scope.instance_id}")
+    elif scope.site is not None:
+        cases = sa.select(ProcessInstance.id).where(ProcessInstance.site == scope.site)
+        query = query.where(AuditEvent.instance_id.in_(cases), AuditEvent.chain.startswith("case:"))
+    found: set[str] = set()
+    for event in session.scalars(query.execution_options(yield_per=1000)):
+        chain = event.chain
+        expected_prev = last.get(chain, (0, GENESIS))[1]
+        if event.prev_hash != expected_prev:
+            _once(problems, found, chain, event.id, GAP)
+        if not hmac.compare_digest(keyed_digest(event, key), event.hash):
+            unkeyed_ok = epoch is not None and event.id < epoch and legacy_digest(event) == event.hash
+            if not unkeyed_ok and not (epoch is not None and event.id < epoch and redacted(event.details)):
+                _once(problems, found, chain, event.id, CHANGED)
+        if redacted(event.details):
+            first_redacted.setdefault(chain, event.id)
+        if event.action == Action.RETENTION_DELETED:
+            deletion_records.add(chain)
+        last[chain] = (event.id, event.hash)
+    for chain, event_id in first_redacted.items():
+        if chain not in deletion_records:
+            _once(problems, found, chain, event_id, NO_RECORD)
+    problems.extend(_guard_problems(session))
+    problems.extend(_head_problems(session, scope, last, found))
+    problems.extend(_anchor_problems(session, scope, last, anchors or {}))
+    return sorted(problems, key=lambda p: (p.event_id == 0, p.event_id, p.chain))
+
+
+def _once(problems: list[ChainProblem], found: set[str], chain: str, event_id: int, problem: str) -> None:
+    """Report each chain's first broken event (and each kind of finding once per chain)."""
+    if f"{chain}|{problem}" in found:
+        return
+    found.add(f"{chain}|{problem}")
+    problems.append(ChainProblem(chain, event_id, problem))
+
+
+def _guard_problems(session: Session) -> list[ChainProblem]:
+    """The triggers that refuse changes must be there and switched on (a disabled one is a finding of its own)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        rows = session.execute(
+            sa.text("SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'audit_event'::regclass")
+        ).all()
+        enabled = {str(row[0]) for row in rows if row[1] != "D"}
+    else:
+        enabled = set(session.scalars(sa.text("SELECT name FROM sqlite_master WHERE type = 'trigger'")))
+    return [
+        ChainProblem("schutz", 0, f"Schutz-Trigger {name} fehlt oder ist abgeschaltet")
+        for name in GUARDS.get(dialect, ())
+        if name not in enabled
+    ]
+
+
+def _head_problems(
+    session: Session, scope: Scope, last: Mapping[str, tuple[int, str]], found: set[str]
+) -> list[ChainProblem]:
+    """Each case row keeps the hash of its chain's last event: a deleted tail leaves it pointing nowhere."""
+    query = sa.select(ProcessInstance.id, ProcessInstance.audit_head).where(ProcessInstance.audit_head.is_not(None))
+    if scope.instance_id is not None:
+        query = query.where(ProcessInstance.id == scope.instance_id)
+    elif scope.site is not None:
+        query = query.where(ProcessInstance.site == scope.site)
+    problems = []
+    for instance_id, head in session.execute(query):
+        chain = f"case:{instance_id}"
+        event_id, last_hash = last.get(chain, (0, GENESIS))
+        if head != last_hash:
+            problems.append(ChainProblem(chain, event_id, HEAD))
+    return problems
+
+
+def _anchor_problems(
+    session: Session, scope: Scope, last: Mapping[str, tuple[int, str]], anchors: Mapping[str, Anchored]
+) -> list[ChainProblem]:
+    """Every anchored head must still be in its chain with the same hash."""
+    site_cases: set[int] = set()
+    if scope.site is not None:
+        site_cases = set(session.scalars(sa.select(ProcessInstance.id).where(ProcessInstance.site == scope.site)))
+    wanted = {chain: anchored for chain, anchored in anchors.items() if _in_scope(scope, site_cases, chain)}
+    if not wanted:
+        return []
+    rows = session.execute(
+        sa.select(AuditEvent.id, AuditEvent.hash).where(AuditEvent.id.in_([a.event_id for a in wanted.values()]))
+    ).all()
+    present = {int(row[0]): str(row[1]) for row in rows}
+    problems = []
+    for chain, anchored in sorted(wanted.items(), key=lambda item: item[1].event_id):
+        if present.get(anchored.event_id) == anchored.hash:
+            continue
+        tail = last.get(chain, (0, GENESIS))[0]
+        problems.append(
+            ChainProblem(
+                chain,
+                anchored.event_id,
+                f"Ereignis {anchored.event_id} fehlt oder wurde verändert – verankert am {anchored.at}"
+                f" (letztes vorhandenes Ereignis der Kette: {tail or 'keins'})",
+            )
+        )
+    return problems
+
+
+def _in_scope(scope: Scope, site_cases: set[int], chain: str) -> bool:
+    if scope.everything:
+        return True
+    if not chain.startswith("case:"):
+        return False
+    instance_id = int(chain.split(":", 1)[1])
+    if scope.instance_id is not None:
+        return instance_id == scope.instance_id
+    return instance_id in site_cases
