@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,6 +28,7 @@ from . import (
     clock,
     db_upgrade,
     drafts,
+    escalation,
     exports,
     incidents,
     login_throttle,
@@ -37,10 +38,14 @@ from . import (
     payment_cancellation,
     permissions,
     raci,
+    redeployment,
     sessions,
+    staff,
+    staff_overview,
     tasks,
     timer_worker,
     versions,
+    vzae_plan,
 )
 from . import inbox as inbox_queries
 from .audit import Action, ChainProblem
@@ -76,6 +81,7 @@ from .read_models import CaseHeader, CaseView, Completion, TaskView
 from .runtime import CaseRuntime
 from .serialization import StateCodec
 from .sessions import SessionInfo, SessionPolicy
+from .staff_overview import StaffOverview
 from .staffing import StaffingShares, staffing_shares
 from .steps import Steps
 from .timer_worker import StopSignal
@@ -284,6 +290,8 @@ class Engine:
         with self.db.transaction() as session:
             login_throttle.housekeeping(session, self.throttle_policy, now)
             sessions.purge(session, self.session_policy, now)
+            redeployment.record_ends(session)
+        self.check_escalations()
 
     def actor(self, username: str) -> Actor:
         """A user with the grants valid now. :raises AuthenticationError:"""
@@ -576,6 +584,44 @@ class Engine:
 
     def staffing(self) -> StaffingShares:
         return staffing_shares(self.konfig)
+
+    # --- staffing of a site (§ 6/§ 7): staff, absences, VZÄ plan, demand/capacity, redeployments ------------------
+
+    def staff_overview(self, actor: Actor, site: str) -> StaffOverview:
+        """The site's staffing dashboard for its leads (``staff_overview``); the view is audited."""
+        with self._operation(actor, "staff_overview") as session:
+            return staff_overview.overview(session, self.konfig, actor, site)
+
+    def add_staff(self, actor: Actor, site: str, person: staff.StaffInput) -> int:
+        with self._operation(actor, "add_staff") as session:
+            return staff.add_staff(session, actor, site, person)
+
+    def add_absence(self, actor: Actor, staff_id: int, first_day: date, last_day: date, kind: str) -> int:
+        with self._operation(actor, "add_absence") as session:
+            return staff.add_absence(session, actor, staff_id, first_day, last_day, kind)
+
+    def delete_absence(self, actor: Actor, absence_id: int) -> None:
+        with self._operation(actor, "delete_absence") as session:
+            staff.delete_absence(session, actor, absence_id)
+
+    def import_staff(self, actor: Actor, site: str, text: str) -> tuple[int, int]:
+        """Staff or absences from CSV, all rows or none (``staff.import_csv``)."""
+        with self._operation(actor, "import_staff") as session:
+            return staff.import_csv(session, actor, site, text)
+
+    def decide_share_mode(self, actor: Actor, site: str, mode: str) -> None:
+        """The FDL's decision how the VZÄ shares count at her site (``vzae_plan.decide``); audited."""
+        with self._operation(actor, "decide_share_mode") as session:
+            vzae_plan.decide(session, actor, site, mode)
+
+    def redeploy(self, actor: Actor, site: str, staff_id: int, first_day: date, last_day: date) -> int:
+        """A time-limited EGS grant for an LSB/IFK person of the site (``redeployment.redeploy``); audited."""
+        with self._operation(actor, "redeploy") as session:
+            return redeployment.redeploy(session, self.konfig, actor, site, staff_id, first_day, last_day)
+
+    def check_escalations(self) -> dict[str, str]:
+        """Apply the § 7 risk rule to every site; start/end episodes (``escalation``; timer worker)."""
+        return escalation.check_sites(self.db, self.konfig, self.casework)
 
     def verify_audit(self, actor: Actor) -> list[ChainProblem]:
         """Recompute every hash chain of the trail (the audit function and the system); the check is audited."""
