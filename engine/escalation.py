@@ -94,7 +94,10 @@ def check_site(session: Session, konfig: Konfiguration, casework: Casework, site
         and session.scalar(sa.select(ProcessVersion.id).where(ProcessVersion.process_id == PROCESS).limit(1)) is None
     ):
         return None  # the safeguard process is not deployed (yet)
-    risk = assess(konfig, workload(session, konfig, site))
+    load = workload(session, konfig, site)
+    if not load.today.working:
+        return None  # weekends and holidays neither start nor end an episode
+    risk = assess(konfig, load)
     if risk.holds and episode is None:
         started = {"ausgeloest_durch": "gefaehrdungsregel", "lage_bei_ausloesung": risk.figures}
         case = casework.start_for(session, system_actor("sicherstellung"), PROCESS, site=site, system=True,

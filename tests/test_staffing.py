@@ -107,7 +107,9 @@ def test_kapazitaet_mit_abwesenheit_und_feiertag(engine: Engine, make_user: User
     with clock.frozen(at(date(2026, 12, 9))):
         days = engine.staff_overview(tl, "56.4").workload.days
     assert days[0].present == ("Berta Halb",) and days[0].absent == ("Anna Voll",)
-    assert days[0].capacity_total == Decimal("4.50")  # 3.9 × (0.45, 0.55, 0.15), per area to the hundredth: 1.76 + 2.15 + 0.59
+    assert days[0].capacity_total == Decimal(
+        "4.50"
+    )  # 3.9 × (0.45, 0.55, 0.15), per area to the hundredth: 1.76 + 2.15 + 0.59
     with clock.frozen(at(date(2026, 12, 25))):
         today = engine.staff_overview(tl, "56.4").workload.today
     assert today.holiday == "Erster Weihnachtstag" and today.capacity_total == 0
@@ -165,7 +167,10 @@ def test_abwesenheit_abgewiesen(
 def test_csv_import_alles_oder_nichts(engine: Engine, make_user: UserFactory) -> None:
     leads(make_user)
     tl = engine.actor("tl4")
-    staff_csv = "Name;Funktion;Wochenstunden;Beginn;Ende;Benutzer\nAnna Voll;EGS;39;01.01.2020;;\nLars Lind;lsb;30,5;2021-03-01;;lsb\n"
+    staff_csv = (
+        "Name;Funktion;Wochenstunden;Beginn;Ende;Benutzer\nAnna Voll;EGS;39;01.01.2020;;\n"
+        "Lars Lind;lsb;30,5;2021-03-01;;lsb\n"
+    )
     assert engine.import_staff(tl, "56.4", staff_csv) == (2, 0)
     absences = "name,von,bis,art\nAnna Voll,08.12.2026,09.12.2026,Krankheit\n"
     assert engine.import_staff(tl, "56.4", absences) == (0, 1)
