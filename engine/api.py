@@ -41,6 +41,7 @@ from . import (
     redeployment,
     sessions,
     staff,
+    staff_exports,  # noqa: F401 - registers the staffing exports
     staff_overview,
     tasks,
     timer_worker,
@@ -580,7 +581,7 @@ class Engine:
     def export(self, actor: Actor, name: str, parameters: Mapping[str, str]) -> exports.ExportFile:
         """Run a named export (``exports.REGISTRY``); audited with its parameters."""
         with self._operation(actor, f"export:{name}") as session:
-            return exports.run(exports.ExportRequest(session, self.specs, actor, dict(parameters)), name)
+            return exports.run(exports.ExportRequest(session, self.specs, actor, dict(parameters), self.konfig), name)
 
     def staffing(self) -> StaffingShares:
         return staffing_shares(self.konfig)

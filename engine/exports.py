@@ -19,6 +19,7 @@ from . import audit, payment_lists, raci
 from .audit import Action
 from .auth import Actor
 from .errors import FormValidationError, NotFoundError
+from .konfiguration import Konfiguration
 from .money import cents_text
 from .versions import SpecCache
 
@@ -43,6 +44,7 @@ class ExportRequest:
     specs: SpecCache
     actor: Actor
     parameters: Mapping[str, str]
+    konfig: Konfiguration | None = None  # the business configuration, for exports that compute with it
 
 
 @dataclass(frozen=True)
