@@ -41,7 +41,7 @@ from . import (
     redeployment,
     sessions,
     staff,
-    staff_exports,  # noqa: F401 - registers the staffing exports
+    staff_exports,  # also registers the staffing exports
     staff_overview,
     tasks,
     timer_worker,
@@ -308,9 +308,11 @@ class Engine:
 
     def seed_demo(self) -> tuple[list[str], list[str]]:
         """Create the demo users and cases that do not exist yet (refused in production)."""
-        from .demo import create_demo_cases, create_demo_users
+        from .demo import create_demo_cases, create_demo_staff, create_demo_users
 
-        return create_demo_users(self), create_demo_cases(self)
+        users, cases = create_demo_users(self), create_demo_cases(self)
+        create_demo_staff(self)
+        return users, cases
 
     # --- models ----------------------------------------------------------------------------------------------
 
@@ -619,6 +621,15 @@ class Engine:
         """A time-limited EGS grant for an LSB/IFK person of the site (``redeployment.redeploy``); audited."""
         with self._operation(actor, "redeploy") as session:
             return redeployment.redeploy(session, self.konfig, actor, site, staff_id, first_day, last_day)
+
+    def redeployment_report(self, actor: Actor, site: str, month: str) -> list[staff_exports.MovedHours]:
+        """Redeployments into a site's EGS in a month (hours moved, from which unit); audited as an export."""
+        with self._operation(actor, "redeployment_report") as session:
+            staff_exports.check_site(actor, site)
+            rows = staff_exports.moved_hours(session, site, month)
+            request = exports.ExportRequest(session, self.specs, actor, {"standort": site, "monat": month})
+            exports.record(request, "umsetzungen", len(rows), "page")
+            return rows
 
     def check_escalations(self) -> dict[str, str]:
         """Apply the § 7 risk rule to every site; start/end episodes (``escalation``; timer worker)."""

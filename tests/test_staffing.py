@@ -198,3 +198,17 @@ def test_system_darf_alles_aber_unbekannter_standort(engine: Engine) -> None:
 
     with pytest.raises(NotFoundError):
         engine.staff_overview(system_actor("t"), "99.9")
+
+
+def test_jeder_prozess_gehoert_zu_einem_bereich() -> None:
+    """[bereiche] names every process of processes/ with one of the three areas (§ 6)."""
+    import re
+
+    from engine.konfiguration import load_konfiguration
+    from engine.vzae_plan import AREAS
+    from tests.support.engines import PROCESSES, ROOT
+
+    bereiche = load_konfiguration(ROOT / "config" / "egs.toml").values["bereiche"]
+    ids = {m for f in PROCESSES.glob("*.bpmn") for m in re.findall(r'<bpmn:process id="([^"]+)"', f.read_text())}
+    assert ids == set(bereiche), "every process, and no other, has an area"
+    assert set(bereiche.values()) <= set(AREAS)
