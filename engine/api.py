@@ -345,7 +345,7 @@ class Engine:
 
     def raci(self) -> list[RaciRow]:
         with self.db.reading() as session:
-            return raci.raci_rows(session, self.specs)
+            return raci.raci_rows(session, self.specs, exports.area_titles(self.konfig))
 
     # --- the modeller: drafts, versions, deploys from the browser (process owners) ----------------------------
 
