@@ -89,7 +89,7 @@ def _check(person: StaffInput) -> None:
         raise RuleViolationError("Bitte einen Namen (höchstens 200 Zeichen) angeben.")
     if person.function not in FUNCTIONS:
         raise RuleViolationError(f"Unbekannte Funktion '{person.function}' (erlaubt: {', '.join(FUNCTIONS)}).")
-    if not Decimal(0) < person.weekly_hours <= MAX_WEEKLY_HOURS:
+    if not person.weekly_hours.is_finite() or not Decimal(0) < person.weekly_hours <= MAX_WEEKLY_HOURS:
         raise RuleViolationError(f"Wochenstunden müssen über 0 und höchstens {MAX_WEEKLY_HOURS} sein.")
     if person.end_date is not None and person.end_date < person.start_date:
         raise RuleViolationError("Das Ende der Beschäftigung liegt vor ihrem Beginn.")
@@ -218,8 +218,8 @@ def import_csv(session: Session, actor: Actor, site: str, text: str) -> tuple[in
     :raises RuleViolationError: with the line number of the first bad row; nothing is stored then.
     """
     _require_site(actor, site)
-    dialect = csv.Sniffer().sniff(text.splitlines()[0] if text.strip() else ";", delimiters=";,")
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    first_line = text.splitlines()[0] if text.strip() else ""
+    reader = csv.DictReader(io.StringIO(text), delimiter=";" if first_line.count(";") >= first_line.count(",") else ",")
     header = [h.strip().lower() for h in reader.fieldnames or ()]
     reader.fieldnames = header
     people = absences = 0

@@ -212,3 +212,17 @@ def test_jeder_prozess_gehoert_zu_einem_bereich() -> None:
     ids = {m for f in PROCESSES.glob("*.bpmn") for m in re.findall(r'<bpmn:process id="([^"]+)"', f.read_text())}
     assert ids == set(bereiche), "every process, and no other, has an area"
     assert set(bereiche.values()) <= set(AREAS)
+
+
+@pytest.mark.parametrize("hours", ["NaN", "Infinity", "0", "-5", "48.5"])
+def test_unsinnige_wochenstunden_abgewiesen(engine: Engine, make_user: UserFactory, hours: str) -> None:
+    leads(make_user)
+    with pytest.raises(RuleViolationError, match="Wochenstunden"):
+        engine.add_staff(engine.actor("tl4"), "56.4", person("X", hours))
+
+
+@pytest.mark.parametrize("text", ["", "abc", "name\nAnna", "name,funktion\n"])
+def test_csv_ohne_passende_spalten(engine: Engine, make_user: UserFactory, text: str) -> None:
+    leads(make_user)
+    with pytest.raises(RuleViolationError, match="Unbekannte Spalten"):
+        engine.import_staff(engine.actor("tl4"), "56.4", text)
