@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,6 +32,7 @@ from . import (
     clock,
     db_upgrade,
     drafts,
+    escalation,
     exports,
     heat_map,
     incidents,
@@ -44,11 +45,16 @@ from . import (
     payment_cancellation,
     permissions,
     raci,
+    redeployment,
     retention,
     sessions,
+    staff,
+    staff_exports,  # also registers the staffing exports
+    staff_overview,
     tasks,
     timer_worker,
     versions,
+    vzae_plan,
 )
 from . import inbox as inbox_queries
 from .audit import Action
@@ -88,6 +94,7 @@ from .retention import Hold
 from .runtime import CaseRuntime
 from .serialization import StateCodec
 from .sessions import SessionInfo, SessionPolicy
+from .staff_overview import StaffOverview
 from .staffing import StaffingShares, staffing_shares
 from .steps import Steps
 from .timer_worker import StopSignal
@@ -303,6 +310,8 @@ class Engine:
         with self.db.transaction() as session:
             login_throttle.housekeeping(session, self.throttle_policy, now)
             sessions.purge(session, self.session_policy, now)
+            redeployment.record_ends(session)
+        self.check_escalations()
         interval = timedelta(minutes=self.settings.audit_anchor_minutes)
         if audit_anchors.anchor_due(self.settings.audit_anchor_dir, interval, now):  # not every round: hourly
             self.run_retention(SYSTEM)
@@ -322,9 +331,11 @@ class Engine:
 
     def seed_demo(self) -> tuple[list[str], list[str]]:
         """Create the demo users and cases that do not exist yet (refused in production)."""
-        from .demo import create_demo_cases, create_demo_users
+        from .demo import create_demo_cases, create_demo_staff, create_demo_users
 
-        return create_demo_users(self), create_demo_cases(self)
+        users, cases = create_demo_users(self), create_demo_cases(self)
+        create_demo_staff(self)
+        return users, cases
 
     # --- models ----------------------------------------------------------------------------------------------
 
@@ -357,7 +368,7 @@ class Engine:
 
     def raci(self) -> list[RaciRow]:
         with self.db.reading() as session:
-            return raci.raci_rows(session, self.specs)
+            return raci.raci_rows(session, self.specs, exports.area_titles(self.konfig))
 
     # --- the modeller: drafts, versions, deploys from the browser (process owners) ----------------------------
 
@@ -619,7 +630,7 @@ class Engine:
     def export(self, actor: Actor, name: str, parameters: Mapping[str, str]) -> exports.ExportFile:
         """Run a named export (``exports.REGISTRY``); audited with its parameters."""
         with self._operation(actor, f"export:{name}") as session:
-            return exports.run(exports.ExportRequest(session, self.specs, actor, dict(parameters)), name)
+            return exports.run(exports.ExportRequest(session, self.specs, actor, dict(parameters), self.konfig), name)
 
     def export_chunks(self, result: exports.ExportFile) -> Iterator[str]:
         """The file of an export piece by piece; a streamed one reads in its own read transaction."""
@@ -646,6 +657,53 @@ class Engine:
 
     def staffing(self) -> StaffingShares:
         return staffing_shares(self.konfig)
+
+    # --- staffing of a site (§ 6/§ 7): staff, absences, VZÄ plan, demand/capacity, redeployments ------------------
+
+    def staff_overview(self, actor: Actor, site: str) -> StaffOverview:
+        """The site's staffing dashboard for its leads (``staff_overview``); the view is audited."""
+        with self._operation(actor, "staff_overview") as session:
+            return staff_overview.overview(session, self.konfig, actor, site)
+
+    def add_staff(self, actor: Actor, site: str, person: staff.StaffInput) -> int:
+        with self._operation(actor, "add_staff") as session:
+            return staff.add_staff(session, actor, site, person)
+
+    def add_absence(self, actor: Actor, staff_id: int, first_day: date, last_day: date, kind: str) -> int:
+        with self._operation(actor, "add_absence") as session:
+            return staff.add_absence(session, actor, staff_id, first_day, last_day, kind)
+
+    def delete_absence(self, actor: Actor, absence_id: int) -> None:
+        with self._operation(actor, "delete_absence") as session:
+            staff.delete_absence(session, actor, absence_id)
+
+    def import_staff(self, actor: Actor, site: str, text: str) -> tuple[int, int]:
+        """Staff or absences from CSV, all rows or none (``staff.import_csv``)."""
+        with self._operation(actor, "import_staff") as session:
+            return staff.import_csv(session, actor, site, text)
+
+    def decide_share_mode(self, actor: Actor, site: str, mode: str) -> None:
+        """The FDL's decision how the VZÄ shares count at her site (``vzae_plan.decide``); audited."""
+        with self._operation(actor, "decide_share_mode") as session:
+            vzae_plan.decide(session, actor, site, mode)
+
+    def redeploy(self, actor: Actor, site: str, staff_id: int, first_day: date, last_day: date) -> int:
+        """A time-limited EGS grant for an LSB/IFK person of the site (``redeployment.redeploy``); audited."""
+        with self._operation(actor, "redeploy") as session:
+            return redeployment.redeploy(session, self.konfig, actor, site, staff_id, first_day, last_day)
+
+    def redeployment_report(self, actor: Actor, site: str, month: str) -> list[staff_exports.MovedHours]:
+        """Redeployments into a site's EGS in a month (hours moved, from which unit); audited as an export."""
+        with self._operation(actor, "redeployment_report") as session:
+            staff_exports.check_site(actor, site)
+            rows = staff_exports.moved_hours(session, site, month)
+            request = exports.ExportRequest(session, self.specs, actor, {"standort": site, "monat": month})
+            exports.record(request, "umsetzungen", len(rows), "page")
+            return rows
+
+    def check_escalations(self) -> dict[str, str]:
+        """Apply the § 7 risk rule to every site; start/end episodes (``escalation``; timer worker)."""
+        return escalation.check_sites(self.db, self.konfig, self.casework)
 
     def verify_audit(self, actor: Actor, scope: Scope | None = None) -> list[ChainProblem]:
         """Recompute the chains in ``scope`` (default: all) with the key and compare them with the case heads and

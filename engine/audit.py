@@ -89,6 +89,18 @@ class Action(StrEnum):
     PASSWORD_CHANGED = "password_changed", "Passwort geändert"
     USER_CREATED = "user_created", "Benutzer angelegt"
     GRANT_ADDED = "grant_added", "Berechtigung erteilt"
+    # staffing (§ 6/§ 7)
+    STAFF_SAVED = "staff_saved", "Beschäftigte/r im Personalbestand erfasst"
+    STAFF_IMPORTED = "staff_imported", "Personalbestand aus CSV eingelesen"
+    ABSENCE_SAVED = "absence_saved", "Abwesenheit erfasst"
+    ABSENCE_DELETED = "absence_deleted", "Abwesenheit gelöscht"
+    SHARE_MODE_DECIDED = "share_mode_decided", "VZÄ-Anteile: Entscheidung der Fachdienstleitung"
+    STAFFING_VIEWED = "staffing_viewed", "Personallage des Standorts angesehen"
+    ESCALATION_STARTED = "escalation_started", "Gefährdung der EGS-Besetzung: Sicherstellung gestartet"
+    ESCALATION_ENDED = "escalation_ended", "Gefährdung der EGS-Besetzung entfallen"
+    REDEPLOYMENT_GRANTED = "redeployment_granted", "Umsetzung in den EGS: befristete Berechtigung erteilt"
+    REDEPLOYMENT_USED = "redeployment_used", "Umsetzung in den EGS: Aufgabe mit befristeter Berechtigung bearbeitet"
+    REDEPLOYMENT_ENDED = "redeployment_ended", "Umsetzung in den EGS beendet: befristete Berechtigung abgelaufen"
 
 
 LABELS = {action.value: action.label for action in Action}

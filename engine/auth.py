@@ -137,7 +137,9 @@ def load_actor(session: Session, username: str, at: datetime | None = None) -> A
     moment = at or clock.now()
     rows = session.execute(
         sa.select(Grant.group_code, Grant.site).where(
-            Grant.user_id == user.id, sa.or_(Grant.valid_until.is_(None), Grant.valid_until > moment)
+            Grant.user_id == user.id,
+            sa.or_(Grant.valid_from.is_(None), Grant.valid_from <= moment),
+            sa.or_(Grant.valid_until.is_(None), Grant.valid_until > moment),
         )
     ).all()
     return Actor(

@@ -86,6 +86,47 @@ def create_demo_users(engine: Engine) -> list[str]:
     return created
 
 
+# Staff of 56.4 (§ 6/§ 7), invented; the logins of the demo users are linked where a redeployment needs them.
+DEMO_STAFF: tuple[tuple[str, str, str, str | None], ...] = (
+    ("Erika Empfang", "EGS", "39", "egs"),
+    ("Emma Ebert", "EGS", "30", None),
+    ("Elias Engel", "EGS", "19.5", None),
+    ("Lars Leistung", "LSB", "39", "lsb"),
+    ("Lea Lorenz", "LSB", "39", None),
+    ("Ida Integration", "IFK", "39", "ifk"),
+    ("Tom Teamleitung", "TL", "39", "tl"),
+    ("Frieda Fachdienst", "FDL", "39", "fdl"),
+)
+
+
+def create_demo_staff(engine: Engine, site: str = "56.4") -> int:
+    """Staff of a site and two absences from today on (once; refused in production): with only one of three
+    EGS staff present the § 7 risk rule holds on the next working day. Returns how many people were added."""
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from . import clock
+    from .staff import StaffInput
+    from .staff_models import StaffMember
+    from .working_days import next_working_days
+
+    if engine.settings.is_production:
+        raise ConfigurationError("Demo-Personal wird in Produktion nicht angelegt.")
+    with engine.db.reading() as session:
+        if session.scalar(sa.select(StaffMember.id).where(StaffMember.site == site).limit(1)) is not None:
+            return 0
+    demo = system_actor("demo")
+    ids = {}
+    for name, function, hours, username in DEMO_STAFF:
+        person = StaffInput(name, function, Decimal(hours), date(2024, 1, 1), None, username)
+        ids[name] = engine.add_staff(demo, site, person)
+    first = clock.today_berlin()
+    last = next_working_days(first, 3)[-1]
+    engine.add_absence(demo, ids["Emma Ebert"], first, last, "krankheit")
+    engine.add_absence(demo, ids["Elias Engel"], first, last + timedelta(days=7), "fortbildung")
+    return len(ids)
+
+
 def create_demo_cases(engine: Engine, process_id: str = "pb_antragsannahme") -> list[str]:
     """Start a few demo cases at different steps (once); return their business keys."""
     from . import clock

@@ -19,6 +19,7 @@ from . import audit, payment_lists, raci
 from .audit import Action
 from .auth import Actor
 from .errors import FormValidationError, NotFoundError
+from .konfiguration import Konfiguration
 from .money import cents_text
 from .versions import SpecCache
 
@@ -48,6 +49,7 @@ class ExportRequest:
     specs: SpecCache
     actor: Actor
     parameters: Mapping[str, str]
+    konfig: Konfiguration | None = None  # the business configuration, for exports that compute with it
 
 
 @dataclass(frozen=True)
@@ -176,7 +178,15 @@ def _payment_list(request: ExportRequest) -> payment_lists.PaymentList:
     )
 
 
+def area_titles(konfig: Konfiguration | None) -> dict[str, str]:
+    """Process id → the title of its area of the VZÄ plan (config/egs.toml [bereiche])."""
+    from .staffing import SHARE_TITLES
+
+    bereiche = konfig.values.get("bereiche", {}) if konfig else {}
+    return {process: SHARE_TITLES.get(area, area) for process, area in bereiche.items()}
+
+
 @export("raci", "RACI-Matrix der bereitgestellten Prozesse (Schritt, Einheit, Rolle des EGS)")
 def raci_csv(request: ExportRequest) -> ExportFile:
-    rows = raci.raci_rows(request.session, request.specs)
+    rows = raci.raci_rows(request.session, request.specs, area_titles(request.konfig))
     return ExportFile("raci-matrix.csv", CSV_MEDIA_TYPE, csv_text(raci.HEADER, [r.cells() for r in rows]), len(rows))

@@ -93,6 +93,7 @@ class Grant(Base):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
     group_code: Mapped[str] = mapped_column(sa.String(16))
     site: Mapped[str] = mapped_column(sa.String(16))
+    valid_from: Mapped[datetime | None] = mapped_column(UTCDateTime())  # a redeployment's grant starts later
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reason: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -121,6 +121,7 @@ def holders_of(group: str, site: str) -> sa.ColumnElement[bool]:
     return sa.and_(
         Grant.group_code == group,
         Grant.site.in_((site, ALL_SITES)),
+        sa.or_(Grant.valid_from.is_(None), Grant.valid_from <= clock.now()),
         sa.or_(Grant.valid_until.is_(None), Grant.valid_until > clock.now()),
     )
 
@@ -184,6 +185,25 @@ def may_cancel_payment(actor: Actor, site: str) -> bool:
     makes the entries. Like the entry itself it needs two people: who asked may not confirm
     (``four_eyes_allows``)."""
     return any(actor.has_group(group, site) for group in PAYMENT_LIST_CANCELLERS)
+
+
+def may_manage_staff(actor: Actor, site: str) -> bool:
+    """Staff, absences and the staffing dashboard of a site are for its leads (TL, FDL) (§ 6/§ 7)."""
+    return actor.system or may_lead(actor, site)
+
+
+def staff_sites(actor: Actor) -> list[str]:
+    return [site for site in SITES if may_manage_staff(actor, site)]
+
+
+def may_decide_shares(actor: Actor, site: str) -> bool:
+    """Only the site head (FDL) decides how the VZÄ shares count: as in the concept or normalised (§ 6)."""
+    return actor.system or actor.has_group("FDL", site)
+
+
+def may_redeploy(actor: Actor, site: str) -> bool:
+    """Only the site head (FDL) moves LSB/IFK staff into the EGS of her site (§ 7)."""
+    return actor.system or actor.has_group("FDL", site)
 
 
 def may_deploy(actor: Actor) -> bool:
@@ -280,6 +300,7 @@ class Flags:
     may_handle_incidents: bool
     may_search_cases: bool = False
     may_export_cases: bool = False
+    may_manage_staff: bool = False
 
 
 def flags(actor: Actor, *, startable_processes: int) -> Flags:
@@ -296,4 +317,5 @@ def flags(actor: Actor, *, startable_processes: int) -> Flags:
         may_handle_incidents=bool(incident_sites(actor)),
         may_search_cases=may_search_cases(actor),
         may_export_cases=may_export_cases(actor),
+        may_manage_staff=bool(staff_sites(actor)),
     )

@@ -44,7 +44,7 @@ class Operation:
     description: str
 
 
-OPERATION_MODULES = ("petty_cash", "payment_lists")
+OPERATION_MODULES = ("petty_cash", "payment_lists", "staffing_operations")
 _REGISTRY: dict[str, Operation] = {}
 _context: ContextVar[ServiceContext | None] = ContextVar("egs_service_context", default=None)
 

@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from . import audit, case_rows, clock, notices, permissions
+from . import audit, case_rows, clock, notices, permissions, redeployment
 from .audit import Action
 from .auth import Actor, load_actor
 from .casework import Casework
@@ -351,6 +351,8 @@ def complete(
             **({"claimed_on_completion": True} if claimed_now else {}),
         },
     )
+    if task_row.lane == "EGS":  # worked under a redeployment's temporary grant? (§ 7: every use audited)
+        redeployment.record_use(session, actor, task_row.site, row.id, task_uuid)
     casework.settle(session, row, version, result, expected, actor.username, inbox=inbox)
     next_tasks = []
     for task in result.ready if row.status == RUNNING else []:

@@ -1,4 +1,4 @@
-"""Take the README screenshots (inbox, task form, case page) from a throwaway demo database.
+"""Take the README screenshots (inbox, task form, case page, Personallage) from a throwaway demo database.
 
 Usage: .venv/bin/python scripts/screenshots.py   (writes docs/screenshots/*.png)
 """
@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 from engine.api import Engine  # noqa: E402
 from engine.auth import system_actor  # noqa: E402
 from engine.config import load_settings  # noqa: E402
-from engine.demo import create_demo_cases, create_demo_users  # noqa: E402
+from engine.demo import create_demo_cases, create_demo_staff, create_demo_users  # noqa: E402
 from webapp import create_app  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
@@ -33,6 +33,7 @@ def main() -> None:
     engine.deploy_paths([ROOT / "processes"], system_actor("demo"), ROOT / "forms")
     create_demo_users(engine)
     create_demo_cases(engine)
+    create_demo_staff(engine)
     server = make_server("127.0.0.1", 0, create_app(engine=engine), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
@@ -46,13 +47,19 @@ def main() -> None:
         page.get_by_role("button", name="Anmelden").click()
         page.wait_for_url(base + "/")
         page.screenshot(path=OUT / "inbox.png")
-        page.get_by_role("link", name="Antrag annehmen und Identität prüfen").click()
+        page.get_by_role("link", name="Antrag annehmen und Identität prüfen", exact=True).first.click()
         page.get_by_role("button", name="Abschließen").click()  # empty form: shows the German field errors
         page.screenshot(path=OUT / "task-form.png", full_page=True)
         page.goto("/")
         page.get_by_role("link", name="07402//0090003").click()
         page.wait_for_selector("#diagramm[data-geladen='ja']")
         page.screenshot(path=OUT / "case.png", full_page=True)
+        page.get_by_role("button", name="Abmelden").click()
+        page.get_by_label("Benutzername").fill("fdl")
+        page.get_by_label("Passwort").fill("demo")
+        page.get_by_role("button", name="Anmelden").click()
+        page.goto("/personal/?standort=56.4")
+        page.screenshot(path=OUT / "personallage.png", full_page=True)
         browser.close()
     server.shutdown()
     engine.close()

@@ -185,10 +185,10 @@ def test_raci_matrix_as_table_and_csv(db_url: str) -> None:
     assert table[0].split()[:2] == ["Prozess", "Version"]
     assert any("Vollständigkeit prüfen" in line and "EGS" in line and "Durchführender" in line for line in table)
     csv_lines = run(db_url, "raci", "--csv").output.splitlines()
-    assert csv_lines[0] == "Prozess;Version;Schritt;Art;Durchführende Einheit;Rolle des EGS"
+    assert csv_lines[0] == "Prozess;Version;Schritt;Art;Durchführende Einheit;Rolle des EGS;Aufgabenbereich (§ 6)"
     assert (
         "PB – Antragsannahme (Erstantrag und sonstige Anträge);1;Fall in Verteilungsliste aufnehmen;"
-        "Benutzeraufgabe;TL;Mitwirkender"
+        "Benutzeraufgabe;TL;Mitwirkender;Neuantragsbearbeitung"
     ) in csv_lines
 
 
@@ -198,7 +198,9 @@ def test_export_writes_a_registered_export_and_refuses_unknown_ones(db_url: str,
     written = run(db_url, "export", "raci", "--datei", str(target))
     assert written.exit_code == 0, written.output
     text = target.read_text(encoding="utf-8")
-    assert text.startswith("\ufeffProzess;Version;Schritt;Art;Durchführende Einheit;Rolle des EGS\n")
+    assert text.startswith(
+        "\ufeffProzess;Version;Schritt;Art;Durchführende Einheit;Rolle des EGS;Aufgabenbereich (§ 6)\n"
+    )
     listing = run(db_url, "export", "sammelliste", "standort=56.4", "art=EGZ", "monat=2025-05")
     assert listing.exit_code == 0 and listing.output.splitlines()[-1] == ";;;;Summe;0,00;;"
     unknown = run(db_url, "export", "gibt_es_nicht")

@@ -80,7 +80,9 @@ def test_raci_page_and_csv(client_for) -> None:
     response = client.get("/export/raci")
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     csv = response.get_data(as_text=True).lstrip("\ufeff")
-    assert csv.splitlines()[0] == "Prozess;Version;Schritt;Art;Durchführende Einheit;Rolle des EGS"
+    header = "Prozess;Version;Schritt;Art;Durchführende Einheit;Rolle des EGS;Aufgabenbereich (§ 6)"
+    assert csv.splitlines()[0] == header
+    assert "Neuantragsbearbeitung" in html, "the area of the VZÄ plan is shown per process"
 
 
 def test_payment_lists_are_offered_only_where_they_may_be_read(client_for) -> None:

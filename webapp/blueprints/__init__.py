@@ -7,9 +7,37 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint on ``app`` (and the request timing behind ``/metrics``)."""
-    from . import auth, cases, health, inbox, incidents, metrics, models, proof, reports, search, steering, tasks
+    from . import (
+        auth,
+        cases,
+        health,
+        inbox,
+        incidents,
+        metrics,
+        models,
+        proof,
+        reports,
+        search,
+        staffing,
+        steering,
+        tasks,
+    )
 
-    for module in (auth, inbox, cases, search, tasks, steering, reports, incidents, models, proof, health, metrics):
+    for module in (
+        auth,
+        inbox,
+        cases,
+        search,
+        tasks,
+        steering,
+        reports,
+        staffing,
+        incidents,
+        models,
+        proof,
+        health,
+        metrics,
+    ):
         app.register_blueprint(module.bp)
     from . import audit_process  # the audit function's process view (heat map) and event-log exports
 
