@@ -70,6 +70,7 @@ class Action(StrEnum):
     TASK_VIEWED = "task_viewed", "Aufgabe angesehen"
     EXPORT = "export", "Export erstellt"
     AUDIT_VERIFIED = "audit_verified", "Audit-Trail geprüft"
+    SIMULATION = "simulation", "Was-wäre-wenn-Simulation gerechnet"
     # people
     LOGIN = "login", "Angemeldet"
     LOGIN_FAILED = "login_failed", "Anmeldung fehlgeschlagen"

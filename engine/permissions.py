@@ -227,6 +227,16 @@ def incident_sites(actor: Actor) -> list[str]:
     return [site for site in SITES if may_handle_incidents(actor, site)]
 
 
+def may_simulate(actor: Actor, site: str) -> bool:
+    """Run the what-if simulation of a site's workload ("Was wäre wenn"): the site's leads (TL, FDL), who decide
+    on staff and redeployments (§ 7). It shows counts and times, never case data."""
+    return may_lead(actor, site)
+
+
+def simulation_sites(actor: Actor) -> list[str]:
+    return [site for site in SITES if may_simulate(actor, site)]
+
+
 def may_read_audit_trail(actor: Actor) -> bool:
     """Read and verify the whole audit trail: the audit function and the system."""
     return actor.system or actor.has_group("AUDIT")
@@ -256,6 +266,7 @@ class Flags:
     may_manage_users: bool
     may_handle_incidents: bool
     may_search_cases: bool = False
+    may_simulate: bool = False
 
 
 def flags(actor: Actor, *, startable_processes: int) -> Flags:
@@ -271,4 +282,5 @@ def flags(actor: Actor, *, startable_processes: int) -> Flags:
         may_manage_users=may_manage_users(actor),
         may_handle_incidents=bool(incident_sites(actor)),
         may_search_cases=may_search_cases(actor),
+        may_simulate=bool(simulation_sites(actor)),
     )
