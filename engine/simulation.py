@@ -191,7 +191,7 @@ def run(workloads: Sequence[Workload], staff: StaffPlan, settings: RunSettings) 
                 if not get.triggered:  # (a get that succeeded at the same moment as the timeout holds a task)
                     get.cancel()
                     break
-                entry: simpy.PriorityItem = get.value
+                entry: simpy.PriorityItem = get.value  # type: ignore[assignment]
                 item: _Item = entry.item
                 if item.started is None:
                     item.started = env.now
