@@ -229,11 +229,13 @@ def incident_sites(actor: Actor) -> list[str]:
 
 def may_simulate(actor: Actor, site: str) -> bool:
     """Run the what-if simulation of a site's workload ("Was wäre wenn"): the site's leads (TL, FDL), who decide
-    on staff and redeployments (§ 7). It shows counts and times, never case data."""
-    return may_lead(actor, site)
+    on staff and redeployments (§ 7), and the system (``egs simulate`` on the server). It shows counts and times,
+    never case data."""
+    return actor.system or may_lead(actor, site)
 
 
 def simulation_sites(actor: Actor) -> list[str]:
+    """The sites whose workload the actor may simulate."""
     return [site for site in SITES if may_simulate(actor, site)]
 
 
