@@ -32,6 +32,10 @@ def simulation_text(report: SimulationReport) -> str:
     lines.append("")
     if report.vzae_needed is not None:
         lines.append(f"Benötigte VZÄ im EGS, um die Frist zu halten: {_number(report.vzae_needed)}")
+    elif report.timed_out:
+        lines.append(
+            "Die Rechenzeit reichte nicht, um die benötigten VZÄ zu finden (weniger Läufe oder später erneut)."
+        )
     else:
         lines.append(f"Auch mit {_number(report.search_limit)} VZÄ wird die Frist nicht gehalten.")
     if report.capped or report.timed_out:
