@@ -187,10 +187,11 @@ def run(workloads: Sequence[Workload], staff: StaffPlan, settings: RunSettings) 
                 yield env.timeout(day * DAY - env.now)
             while env.now < end:
                 get = queue.get()
-                yield get | env.timeout(end - env.now)
-                if not get.triggered:  # (a get that succeeded at the same moment as the timeout holds a task)
-                    get.cancel()
-                    break
+                if not get.triggered:  # nothing waiting: wait for a task or the end of the working day
+                    yield get | env.timeout(end - env.now)
+                    if not get.triggered:  # (a get that succeeded at the same moment as the timeout holds a task)
+                        get.cancel()
+                        break
                 entry: simpy.PriorityItem = get.value  # type: ignore[assignment]
                 item: _Item = entry.item
                 if item.started is None:
