@@ -48,9 +48,6 @@ from . import (
     redeployment,
     retention,
     sessions,
-    staff,
-    staff_exports,  # also registers the staffing exports
-    staff_overview,
     tasks,
     timer_worker,
     versions,
@@ -94,6 +91,7 @@ from .retention import Hold
 from .runtime import CaseRuntime
 from .serialization import StateCodec
 from .sessions import SessionInfo, SessionPolicy
+from .simulation_report import ProcessDefault, SimulationInputs, SimulationReport
 from .staff_overview import StaffOverview
 from .staffing import StaffingShares, staffing_shares
 from .steps import Steps
@@ -654,6 +652,34 @@ class Engine:
             view = heat_map.process_view(session, self.specs, chosen)
             exports.record(request, "prozessansicht", view.cases, "html")
             return view
+
+    def simulation_defaults(self, actor: Actor, site: str) -> tuple[SimulationInputs, list[ProcessDefault]]:
+        """The what-if form's starting values for ``site`` (forecast, configured staff and times): TL and FDL there.
+
+        :raises PermissionDeniedError: for everybody else.
+        """
+        with self._operation(actor, "simulation_defaults") as session:
+            if not permissions.may_simulate(actor, site):
+                raise PermissionDeniedError("Die Simulation rechnet nur die Leitung des Standorts (TL, FDL).")
+            return simulation_report.defaults(session, self.specs, self.konfig, site, clock.today_berlin())
+
+    def simulate(self, actor: Actor, inputs: SimulationInputs) -> SimulationReport:
+        """Compare "Wie jetzt" with "plus eine LSB-Kraft" for the next four weeks and find the VZÄ needed; audited.
+
+        The database is read in one short transaction; the simulation itself runs outside it (bounded in time).
+        :raises PermissionDeniedError: not a lead of the site. :raises RuleViolationError: bad inputs.
+        """
+        today = clock.today_berlin()
+        with self._operation(actor, "simulate") as session:
+            if not permissions.may_simulate(actor, inputs.site):
+                raise PermissionDeniedError("Die Simulation rechnet nur die Leitung des Standorts (TL, FDL).")
+            prepared = simulation_report.prepare(session, self.specs, self.konfig, inputs, today)
+        report = simulation_report.simulate(prepared, self.konfig, inputs, today)
+        self._record(Action.SIMULATION, actor.username, details={
+            "site": inputs.site, "vzae": inputs.vzae, "absence_days": inputs.absence_days,
+            "arrivals": {pid: n for pid, n in inputs.arrivals.items() if n}, "seed": inputs.seed,
+            "vzae_needed": report.vzae_needed})  # fmt: skip
+        return report
 
     def staffing(self) -> StaffingShares:
         return staffing_shares(self.konfig)

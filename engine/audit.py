@@ -80,6 +80,7 @@ class Action(StrEnum):
     RETENTION_DELETED = "retention_deleted", "Personenbezogene Daten nach Ablauf der Aufbewahrungsfrist gelöscht"
     LEGAL_HOLD_SET = "legal_hold_set", "Löschsperre gesetzt"
     LEGAL_HOLD_LIFTED = "legal_hold_lifted", "Löschsperre aufgehoben"
+    SIMULATION = "simulation", "Was-wäre-wenn-Simulation gerechnet"
     # people
     LOGIN = "login", "Angemeldet"
     LOGIN_FAILED = "login_failed", "Anmeldung fehlgeschlagen"

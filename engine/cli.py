@@ -5,6 +5,7 @@ Expected failures print a German message to stderr and exit with code 2, never a
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from .config import load_settings
 from .errors import EngineError, FormValidationError
 from .logs import configure_logging
 from .model_lint import ModelLintError
+from .simulation_text import simulation_text
 from .vocabulary import SITES, WORK_GROUPS
 
 CLI = system_actor("cli")  # the command line runs on the server, as the system
@@ -287,6 +289,47 @@ def export(name: str, parameters: tuple[str, ...], datei: Path | None) -> None:
             with datei.open("w", encoding="utf-8", newline="") as out:
                 out.writelines(engine.export_chunks(result))
             click.echo(f"{result.rows} Zeile(n) nach {datei} geschrieben ({result.filename}).", err=True)
+
+
+@cli.command(
+    help="Was wäre wenn: die nächsten vier Wochen eines Standorts simulieren (wie jetzt / plus eine LSB-Kraft)."
+)
+@click.option("--standort", default=None, help="Standort (Vorgabe: EGS_DEFAULT_SITE).")
+@click.option(
+    "--zugang", "arrivals", multiple=True, metavar="PROZESS=ANZAHL", help="Fälle je Arbeitstag statt der Prognose."
+)
+@click.option("--vzae", type=float, default=None, help="VZÄ im EGS (Vorgabe: Konfiguration).")
+@click.option("--abwesenheit", type=float, default=None, help="Abwesenheitstage (Personentage) in den vier Wochen.")
+@click.option("--laeufe", type=int, default=None, help="Läufe je Szenario (1 bis 10).")
+@click.option("--startwert", type=int, default=None, help="Startwert des Zufalls (gleicher Wert, gleiche Zahlen).")
+def simulate(
+    standort: str | None, arrivals: tuple[str, ...], vzae: float | None, abwesenheit: float | None,
+    laeufe: int | None, startwert: int | None,
+) -> None:  # fmt: skip
+    with _engine() as engine:
+        site = standort or engine.settings.default_site
+        inputs, _ = engine.simulation_defaults(CLI, site)
+        entered = dict(inputs.arrivals)
+        for arrival in arrivals:
+            key, sep, value = arrival.partition("=")
+            if sep and key not in entered:
+                raise click.BadParameter(f"'{key}' ist kein Prozess dieses Standorts", param_hint="--zugang")
+            try:
+                entered[key] = float(value.replace(",", "."))
+            except ValueError:
+                raise click.BadParameter(
+                    f"'{arrival}' hat nicht die Form PROZESS=ANZAHL", param_hint="--zugang"
+                ) from None
+        inputs = dataclasses.replace(
+            inputs,
+            arrivals=entered,
+            vzae=inputs.vzae if vzae is None else vzae,
+            absence_days=inputs.absence_days if abwesenheit is None else abwesenheit,
+            replications=inputs.replications if laeufe is None else laeufe,
+            seed=inputs.seed if startwert is None else startwert,
+        )
+        report = engine.simulate(CLI, inputs)
+        click.echo(simulation_text(report))
 
 
 @cli.command(help="Fachliche Konfiguration anzeigen (Version, Datei, Warnungen).")

@@ -247,6 +247,18 @@ def incident_sites(actor: Actor) -> list[str]:
     return [site for site in SITES if may_handle_incidents(actor, site)]
 
 
+def may_simulate(actor: Actor, site: str) -> bool:
+    """Run the what-if simulation of a site's workload ("Was wäre wenn"): the site's leads (TL, FDL), who decide
+    on staff and redeployments (§ 7), and the system (``egs simulate`` on the server). It shows counts and times,
+    never case data."""
+    return actor.system or may_lead(actor, site)
+
+
+def simulation_sites(actor: Actor) -> list[str]:
+    """The sites whose workload the actor may simulate."""
+    return [site for site in SITES if may_simulate(actor, site)]
+
+
 def may_read_audit_trail(actor: Actor) -> bool:
     """Read and verify the whole audit trail: the audit function and the system."""
     return actor.system or actor.has_group("AUDIT")
@@ -301,6 +313,7 @@ class Flags:
     may_search_cases: bool = False
     may_export_cases: bool = False
     may_manage_staff: bool = False
+    may_simulate: bool = False
 
 
 def flags(actor: Actor, *, startable_processes: int) -> Flags:
@@ -318,4 +331,5 @@ def flags(actor: Actor, *, startable_processes: int) -> Flags:
         may_search_cases=may_search_cases(actor),
         may_export_cases=may_export_cases(actor),
         may_manage_staff=bool(staff_sites(actor)),
+        may_simulate=bool(simulation_sites(actor)),
     )
