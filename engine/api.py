@@ -48,6 +48,10 @@ from . import (
     redeployment,
     retention,
     sessions,
+    simulation_report,
+    staff,
+    staff_exports,  # also registers the staffing exports
+    staff_overview,
     tasks,
     timer_worker,
     versions,
