@@ -49,13 +49,14 @@ from .case_search import CaseHit
 from .casework import Casework
 from .config import EngineSettings
 from .db import Database
-from .deployments import DeployedProcess, collect_model_files, deploy
+from .deployments import DeployedProcess, checked_models, collect_model_files, deploy
 from .drafts import Draft
 from .errors import (
     AuthenticationError,
     ConflictError,
     FormValidationError,
     LoginThrottledError,
+    NotFoundError,
     PermissionDeniedError,
     RuleViolationError,
     ScriptError,
@@ -79,6 +80,7 @@ from .sessions import SessionInfo, SessionPolicy
 from .staffing import StaffingShares, staffing_shares
 from .steps import Steps
 from .timer_worker import StopSignal
+from .trials import Trial, Trials, TrialTaskView
 from .versions import ProcessInfo, SpecCache
 
 T = TypeVar("T")
@@ -125,6 +127,7 @@ class Engine:
             idle=timedelta(minutes=settings.session_idle_minutes), lifetime=timedelta(hours=settings.session_max_hours)
         )
         self.throttle_policy = ThrottlePolicy()
+        self.trials = Trials(self.steps, self.konfig, self._checked_models, settings.max_model_bytes)
 
     def init_db(self) -> tuple[str | None, str | None]:
         """Upgrade the database schema to the newest revision; return the revisions before and after."""
@@ -372,7 +375,10 @@ class Engine:
                                max_form_bytes=self.settings.max_form_bytes)  # fmt: skip
 
     def delete_model_draft(self, actor: Actor, draft_id: int, expected_lock_version: int) -> None:
+        """Delete a draft and throw away its trials (each audited)."""
         with self._operation(actor, "delete_model_draft") as session:
+            drafts.locked(session, actor, draft_id, expected_lock_version)
+            self.trials.discard_of_draft(session, actor, draft_id)
             drafts.delete(session, actor, draft_id, expected_lock_version)
 
     def deploy_model_draft(
@@ -384,12 +390,60 @@ class Engine:
             live = self.specs.latest(session, draft.process_id)
 
             def deploy_files(files: list[ModelFile], note: str, forms: Mapping[str, Any]) -> list[DeployedProcess]:
-                return deploy(session, files, self.settings.forms_dir, actor.username, comment=note, own_forms=forms,
-                              only=draft.process_id,
+                results = deploy(session, files, self.settings.forms_dir, actor.username, comment=note,
+                                 own_forms=forms, only=draft.process_id,
+                                 max_model_bytes=self.settings.max_model_bytes,
+                                 max_form_bytes=self.settings.max_form_bytes)  # fmt: skip
+                if any(r.created and r.process_id == draft.process_id for r in results):
+                    self.trials.discard_of_draft(session, actor, draft_id)  # the draft goes: its trials with it
+                return results
+
+            return drafts.deploy_draft(session, actor, draft_id, expected_lock_version, comment, live, deploy_files)
+
+    # --- Probelauf: trial cases of drafts, kept apart from real cases (``trials``) ----------------------------
+
+    def _checked_models(self, files: Sequence[ModelFile], own_forms: Mapping[str, Any]) -> Any:
+        return checked_models(files, self.settings.forms_dir, own_forms=own_forms,
                               max_model_bytes=self.settings.max_model_bytes,
                               max_form_bytes=self.settings.max_form_bytes)  # fmt: skip
 
-            return drafts.deploy_draft(session, actor, draft_id, expected_lock_version, comment, live, deploy_files)
+    def trials_of_draft(self, actor: Actor, draft_id: int) -> list[Trial]:
+        with self._operation(actor, "trials_of_draft") as session:
+            return self.trials.of_draft(session, actor, draft_id)
+
+    def start_trial(self, actor: Actor, draft_id: int, site: str | None = None) -> Trial:
+        """Start a Probelauf of the saved draft (``trials.Trials.start``). :raises ModelError: draft cannot run."""
+
+        def work(session: Session) -> Trial:
+            draft = drafts.get(session, actor, draft_id)
+            try:
+                live = self.specs.latest(session, draft.process_id)
+            except NotFoundError:
+                live = None
+            return self.trials.start(session, actor, draft, live, site or self.settings.default_site)
+
+        return self._step(actor, "start_trial", work)
+
+    def trial(self, actor: Actor, trial_id: int) -> Trial:
+        with self._operation(actor, "trial") as session:
+            return self.trials.get(session, actor, trial_id)
+
+    def trial_task(self, actor: Actor, trial_id: int, task_uuid: str) -> TrialTaskView:
+        with self._operation(actor, "trial_task") as session:
+            return self.trials.task_view(session, actor, trial_id, task_uuid)
+
+    def submit_trial_form(
+        self, actor: Actor, trial_id: int, task_uuid: str, raw: Mapping[str, Sequence[str]], expected: int
+    ) -> Trial:
+        """Complete a task of a trial as any lane with HTML form values (coerced and checked by its form)."""
+        submission = Submission("form", raw, clock.today_berlin())
+        return self._step(actor, "trial_step", lambda session: self.trials.complete(
+            session, actor, trial_id, task_uuid, submission, expected))  # fmt: skip
+
+    def discard_trial(self, actor: Actor, trial_id: int) -> None:
+        """Throw a trial away (deleted with its open tasks; audited)."""
+        with self._operation(actor, "discard_trial") as session:
+            self.trials.discard(session, actor, trial_id)
 
     # --- cases and tasks -------------------------------------------------------------------------------------
 

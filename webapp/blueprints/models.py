@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.utils import secure_filename
 
-from engine.vocabulary import EGS_ROLES
+from engine.vocabulary import EGS_ROLES, SITES
 
 from ..extensions import get_engine
 from ..security import login_required, require_actor
@@ -53,7 +53,8 @@ def modeller(draft_id: int) -> Any:
         "formsUrl": url_for("models.form_names"),
         "roles": list(EGS_ROLES),
     }
-    return render_template("models/modeller.html", draft=draft, config=config)
+    trials = get_engine().trials_of_draft(require_actor(), draft_id)
+    return render_template("models/modeller.html", draft=draft, config=config, trials=trials, sites=SITES)
 
 
 def _json_body() -> dict[str, Any]:
