@@ -3,17 +3,21 @@ cases, and can be thrown away (audited)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import sqlalchemy as sa
 
 from engine import trials
 from engine.api import Engine
+from engine.auth import system_actor
 from engine.demo import DEMO_USERS
 from engine.errors import ConflictError, FormValidationError, NotFoundError, PermissionDeniedError
 from engine.inbox import InboxQuery
 from engine.model_lint import ModelLintError
-from engine.models import HumanTask, ProcessInstance, TrialCase
+from engine.models import CashEntry, CashRegister, HumanTask, PaymentListEntry, ProcessInstance, TrialCase
 from tests.support import pb
+from tests.support.engines import DATA
 from tests.support.records import audit_events
 from tests.support.users import user_factory
 
@@ -158,3 +162,27 @@ def test_too_many_trials_of_one_draft_are_refused(deployed: Engine, monkeypatch:
     with pytest.raises(Exception, match="höchstens 2 Probeläufe"):
         deployed.start_trial(modeller, draft.id, "56.4")
     assert len(deployed.trials_of_draft(modeller, draft.id)) == 2
+
+
+def test_service_operations_of_a_trial_are_named_not_run(engine: Engine, make_user) -> None:  # type: ignore[no-untyped-def]
+    engine.deploy_paths([DATA], system_actor("test"), DATA / "forms")
+    owner = make_user("prozessinhaberin", ("MODELLER", "*"))
+    draft = engine.create_model_draft(owner, "test_services")
+    forms = {name: json.loads((DATA / "forms" / name).read_text()) for name in ("test_buchung.json", "test_leer.json")}
+    engine.save_model_draft(owner, draft.id, draft.lock_version, forms=forms)
+    money = (PaymentListEntry, CashEntry, CashRegister)
+    with engine.db.reading() as session:
+        before = [session.scalar(sa.select(sa.func.count()).select_from(table)) for table in money]
+    for values in (
+        {"aktion": ["liste"], "art": ["EGZ"], "zweck": ["Frau Probe"], "betrag": ["100"], "verwalter": ["2025-05"]},
+        {"aktion": ["buchen"], "art": ["auszahlung"], "betrag": ["5000"], "zweck": ["mehr als in der Kasse"]},
+    ):
+        trial = engine.start_trial(owner, draft.id, "56.4")
+        done = engine.submit_trial_form(owner, trial.id, trial.tasks[0].task_uuid, values, trial.lock_version)
+        assert [t.name for t in done.tasks] == ["Ergebnis ansehen"]
+        operation = "sammelliste.eintragen" if values["aktion"] == ["liste"] else "handvorschuss.buchen"
+        assert f"Service-Operation „{operation}“ aufgerufen (im Probelauf nicht ausgeführt)" in [
+            e.text for e in done.journal
+        ]
+    with engine.db.reading() as session:
+        assert [session.scalar(sa.select(sa.func.count()).select_from(table)) for table in money] == before
