@@ -5,6 +5,7 @@ import BpmnModeler from 'bpmn-js/lib/Modeler';
 import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from 'bpmn-js-properties-panel';
 import spiffworkflow from './modeller-moddle.js';
 import egsModule from './modeller-egs.js';
+import { TokenSimulationModule, bindSimulation } from './modeller-simulation.js';
 
 const AUTOSAVE_MS = 1500;
 const $ = (id) => document.getElementById(id);
@@ -69,7 +70,7 @@ async function main(data) {
   const modeler = new BpmnModeler({
     container: canvasBox,
     propertiesPanel: { parent: '#modeller-panel' },
-    additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, egsModule],
+    additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, egsModule, TokenSimulationModule],
     moddleExtensions: { spiffworkflow },
     egs: { roles: data.roles, forms: await formNames(data.formsUrl) },
   });
@@ -186,6 +187,20 @@ async function main(data) {
   }
   canvasBox.dataset.geladen = 'ja';
   setStatus('Alle Änderungen sind gespeichert.');
+
+  bindSimulation(modeler, canvasBox, $('modeller-simulation'), (active) => {
+    setStatus(active
+      ? 'Token-Simulation läuft: Startereignisse mit ▶ auslösen, an Verzweigungen den Fluss wählen. Bearbeiten ist so lange gesperrt.'
+      : (state.dirty ? 'Ungespeicherte Änderungen' : 'Token-Simulation beendet.'));
+  });
+
+  // A Probelauf runs the saved draft: save pending changes first.
+  const trialForm = $('probelauf-form');
+  trialForm.addEventListener('submit', async (event) => {
+    if (!state.dirty) return;
+    event.preventDefault();
+    if (await saveNow()) trialForm.submit();
+  });
 
   $('modeller-speichern').addEventListener('click', async () => {
     state.dirty = state.dirty || !state.blocked;
