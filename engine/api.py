@@ -27,6 +27,7 @@ from . import (
     case_search,
     clock,
     db_upgrade,
+    draft_forms,
     drafts,
     exports,
     incidents,
@@ -63,7 +64,7 @@ from .errors import (
     SessionEndedError,
     TaskClosedError,
 )
-from .forms import Submission
+from .forms import FieldSpec, Submission
 from .inbox import InboxPage, InboxQuery, TaskSummary
 from .incidents import IncidentView
 from .konfiguration import load_konfiguration
@@ -399,6 +400,26 @@ class Engine:
                 return results
 
             return drafts.deploy_draft(session, actor, draft_id, expected_lock_version, comment, live, deploy_files)
+
+    # --- the form editor of a draft (``draft_forms``) ----------------------------------------------------------
+
+    def draft_form(self, actor: Actor, draft_id: int, name: str) -> dict[str, Any]:
+        """A task form as the draft would deploy it (its own copy, else the form file)."""
+        with self._operation(actor, "draft_form") as session:
+            return draft_forms.read(session, actor, draft_id, name, self.settings.forms_dir,
+                                    self.settings.max_form_bytes)  # fmt: skip
+
+    def preview_form(self, actor: Actor, schema: Any) -> list[FieldSpec]:
+        """The fields of a form being edited, checked like every form. :raises ModelError:"""
+        with self._operation(actor, "preview_form"):
+            return draft_forms.preview(actor, schema)
+
+    def save_draft_form(self, actor: Actor, draft_id: int, expected_lock_version: int, name: str, schema: Any) -> Draft:
+        """Store a changed form in the draft (``draft_forms.store``); stale lock_version: ConflictError."""
+        with self._operation(actor, "save_draft_form") as session:
+            return draft_forms.store(session, actor, draft_id, expected_lock_version, name, schema,
+                                     max_model_bytes=self.settings.max_model_bytes,
+                                     max_form_bytes=self.settings.max_form_bytes)  # fmt: skip
 
     # --- Probelauf: trial cases of drafts, kept apart from real cases (``trials``) ----------------------------
 

@@ -7,8 +7,36 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint on ``app`` (and the request timing behind ``/metrics``)."""
-    from . import auth, cases, health, inbox, incidents, metrics, models, reports, search, steering, tasks, trials
+    from . import (
+        auth,
+        cases,
+        draft_forms,
+        health,
+        inbox,
+        incidents,
+        metrics,
+        models,
+        reports,
+        search,
+        steering,
+        tasks,
+        trials,
+    )
 
-    for module in (auth, inbox, cases, search, tasks, steering, reports, incidents, models, trials, health, metrics):
+    for module in (
+        auth,
+        inbox,
+        cases,
+        search,
+        tasks,
+        steering,
+        reports,
+        incidents,
+        models,
+        draft_forms,
+        trials,
+        health,
+        metrics,
+    ):
         app.register_blueprint(module.bp)
     metrics.init_app(app)
