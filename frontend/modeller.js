@@ -6,6 +6,7 @@ import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from 'bpmn-js
 import spiffworkflow from './modeller-moddle.js';
 import egsModule from './modeller-egs.js';
 import { TokenSimulationModule, bindSimulation } from './modeller-simulation.js';
+import { bindFormEditor } from './modeller-forms.js';
 
 const AUTOSAVE_MS = 1500;
 const $ = (id) => document.getElementById(id);
@@ -192,6 +193,19 @@ async function main(data) {
     setStatus(active
       ? 'Token-Simulation läuft: Startereignisse mit ▶ auslösen, an Verzweigungen den Fluss wählen. Bearbeiten ist so lange gesperrt.'
       : (state.dirty ? 'Ungespeicherte Änderungen' : 'Token-Simulation beendet.'));
+  });
+
+  const allForms = [...new Set([...(await formNames(data.formsUrl)), ...data.ownForms])].sort();
+  bindFormEditor({
+    csrf,
+    data,
+    names: allForms,
+    getLock: () => state.lockVersion,
+    setLock: (value) => {
+      state.lockVersion = value;
+      deleteVersion.value = value;
+    },
+    flush: async () => !state.blocked && (!state.dirty || saveNow()),
   });
 
   // A Probelauf runs the saved draft: save pending changes first.

@@ -52,6 +52,9 @@ def modeller(draft_id: int) -> Any:
         "deployUrl": url_for("models.deploy_draft", draft_id=draft.id),
         "formsUrl": url_for("models.form_names"),
         "roles": list(EGS_ROLES),
+        "ownForms": list(draft.form_names),
+        "formUrl": url_for("draft_forms.read", draft_id=draft.id, name="__NAME__"),
+        "previewUrl": url_for("draft_forms.preview"),
     }
     trials = get_engine().trials_of_draft(require_actor(), draft_id)
     return render_template("models/modeller.html", draft=draft, config=config, trials=trials, sites=SITES)
