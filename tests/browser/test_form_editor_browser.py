@@ -24,7 +24,7 @@ def open_editor(page) -> None:  # type: ignore[no-untyped-def]
     log_in(page, "modeller")
     page.get_by_role("button", name=OPEN_PB).click()
     page.wait_for_selector("#modeller-canvas[data-geladen='ja']")
-    page.get_by_label("Formular", exact=True).select_option(FORM)
+    page.get_by_label("Schema-Datei").select_option(FORM)
     page.get_by_role("button", name="Formular laden").click()
     expect(page.locator("#formular-vorschau #feld-nachname")).to_be_visible()
 
