@@ -31,6 +31,7 @@ from . import (
     case_search,
     clock,
     db_upgrade,
+    draft_forms,
     drafts,
     escalation,
     exports,
@@ -66,20 +67,21 @@ from .case_search import CaseHit
 from .casework import Casework
 from .config import EngineSettings
 from .db import Database
-from .deployments import DeployedProcess, collect_model_files, deploy
+from .deployments import DeployedProcess, checked_models, collect_model_files, deploy
 from .drafts import Draft
 from .errors import (
     AuthenticationError,
     ConflictError,
     FormValidationError,
     LoginThrottledError,
+    NotFoundError,
     PermissionDeniedError,
     RuleViolationError,
     ScriptError,
     SessionEndedError,
     TaskClosedError,
 )
-from .forms import Submission
+from .forms import FieldSpec, Submission
 from .inbox import InboxPage, InboxQuery, TaskSummary
 from .incidents import IncidentView
 from .konfiguration import load_konfiguration
@@ -100,6 +102,7 @@ from .staff_overview import StaffOverview
 from .staffing import StaffingShares, staffing_shares
 from .steps import Steps
 from .timer_worker import StopSignal
+from .trials import Trial, Trials, TrialTaskView
 from .versions import ProcessInfo, SpecCache
 
 T = TypeVar("T")
@@ -147,6 +150,7 @@ class Engine:
             idle=timedelta(minutes=settings.session_idle_minutes), lifetime=timedelta(hours=settings.session_max_hours)
         )
         self.throttle_policy = ThrottlePolicy()
+        self.trials = Trials(self.steps, self.konfig, self._checked_models, settings.max_model_bytes)
 
     def init_db(self) -> tuple[str | None, str | None]:
         """Upgrade the database schema to the newest revision; return the revisions before and after. After an
@@ -417,7 +421,10 @@ class Engine:
                                max_form_bytes=self.settings.max_form_bytes)  # fmt: skip
 
     def delete_model_draft(self, actor: Actor, draft_id: int, expected_lock_version: int) -> None:
+        """Delete a draft and throw away its trials (each audited)."""
         with self._operation(actor, "delete_model_draft") as session:
+            drafts.locked(session, actor, draft_id, expected_lock_version)
+            self.trials.discard_of_draft(session, actor, draft_id)
             drafts.delete(session, actor, draft_id, expected_lock_version)
 
     def deploy_model_draft(
@@ -429,8 +436,40 @@ class Engine:
             live = self.specs.latest(session, draft.process_id)
 
             def deploy_files(files: list[ModelFile], note: str, forms: Mapping[str, Any]) -> list[DeployedProcess]:
-                return deploy(session, files, self.settings.forms_dir, actor.username, comment=note, own_forms=forms,
-                              only=draft.process_id,
+                results = deploy(session, files, self.settings.forms_dir, actor.username, comment=note,
+                                 own_forms=forms, only=draft.process_id,
+                                 max_model_bytes=self.settings.max_model_bytes,
+                                 max_form_bytes=self.settings.max_form_bytes)  # fmt: skip
+                if any(r.created and r.process_id == draft.process_id for r in results):
+                    self.trials.discard_of_draft(session, actor, draft_id)  # the draft goes: its trials with it
+                return results
+
+            return drafts.deploy_draft(session, actor, draft_id, expected_lock_version, comment, live, deploy_files)
+
+    # --- the form editor of a draft (``draft_forms``) ----------------------------------------------------------
+
+    def draft_form(self, actor: Actor, draft_id: int, name: str) -> dict[str, Any]:
+        """A task form as the draft would deploy it (its own copy, else the form file)."""
+        with self._operation(actor, "draft_form") as session:
+            return draft_forms.read(session, actor, draft_id, name, self.settings.forms_dir,
+                                    self.settings.max_form_bytes)  # fmt: skip
+
+    def preview_form(self, actor: Actor, schema: Any) -> list[FieldSpec]:
+        """The fields of a form being edited, checked like every form. :raises ModelError:"""
+        with self._operation(actor, "preview_form"):
+            return draft_forms.preview(actor, schema)
+
+    def save_draft_form(self, actor: Actor, draft_id: int, expected_lock_version: int, name: str, schema: Any) -> Draft:
+        """Store a changed form in the draft (``draft_forms.store``); stale lock_version: ConflictError."""
+        with self._operation(actor, "save_draft_form") as session:
+            return draft_forms.store(session, actor, draft_id, expected_lock_version, name, schema,
+                                     max_model_bytes=self.settings.max_model_bytes,
+                                     max_form_bytes=self.settings.max_form_bytes)  # fmt: skip
+
+    # --- Probelauf: trial cases of drafts, kept apart from real cases (``trials``) ----------------------------
+
+    def _checked_models(self, files: Sequence[ModelFile], own_forms: Mapping[str, Any]) -> Any:
+        return checked_models(files, self.settings.forms_dir, own_forms=own_forms,
                               max_model_bytes=self.settings.max_model_bytes,
                               max_form_bytes=self.settings.max_form_bytes)  # fmt: skip
 
@@ -450,6 +489,44 @@ class Engine:
         with self._operation(actor, "compare_model_version") as session:
             return model_compare.compare_version(session, self.specs, actor, process_id, version,
                                                  self.settings.max_model_bytes)  # fmt: skip
+
+    def trials_of_draft(self, actor: Actor, draft_id: int) -> list[Trial]:
+        with self._operation(actor, "trials_of_draft") as session:
+            return self.trials.of_draft(session, actor, draft_id)
+
+    def start_trial(self, actor: Actor, draft_id: int, site: str | None = None) -> Trial:
+        """Start a Probelauf of the saved draft (``trials.Trials.start``). :raises ModelError: draft cannot run."""
+
+        def work(session: Session) -> Trial:
+            draft = drafts.get(session, actor, draft_id)
+            try:
+                live = self.specs.latest(session, draft.process_id)
+            except NotFoundError:
+                live = None
+            return self.trials.start(session, actor, draft, live, site or self.settings.default_site)
+
+        return self._step(actor, "start_trial", work)
+
+    def trial(self, actor: Actor, trial_id: int) -> Trial:
+        with self._operation(actor, "trial") as session:
+            return self.trials.get(session, actor, trial_id)
+
+    def trial_task(self, actor: Actor, trial_id: int, task_uuid: str) -> TrialTaskView:
+        with self._operation(actor, "trial_task") as session:
+            return self.trials.task_view(session, actor, trial_id, task_uuid)
+
+    def submit_trial_form(
+        self, actor: Actor, trial_id: int, task_uuid: str, raw: Mapping[str, Sequence[str]], expected: int
+    ) -> Trial:
+        """Complete a task of a trial as any lane with HTML form values (coerced and checked by its form)."""
+        submission = Submission("form", raw, clock.today_berlin())
+        return self._step(actor, "trial_step", lambda session: self.trials.complete(
+            session, actor, trial_id, task_uuid, submission, expected))  # fmt: skip
+
+    def discard_trial(self, actor: Actor, trial_id: int) -> None:
+        """Throw a trial away (deleted with its open tasks; audited)."""
+        with self._operation(actor, "discard_trial") as session:
+            self.trials.discard(session, actor, trial_id)
 
     # --- cases and tasks -------------------------------------------------------------------------------------
 

@@ -91,6 +91,33 @@ def content_hash(model: ProcessModel, forms: dict[str, Any]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def checked_models(
+    files: Sequence[ModelFile],
+    forms_dir: Path,
+    *,
+    max_model_bytes: int,
+    max_form_bytes: int,
+    own_forms: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, ProcessModel], dict[str, dict[str, Any]]]:
+    """Parse and lint model files with their forms as a deploy does, storing nothing: the processes and the
+    forms of each. :raises ModelError: (or ModelLintError with all problems) if anything cannot run."""
+    forms_by_process: dict[str, dict[str, Any]] = {}
+
+    def check(models: dict[str, ProcessModel]) -> None:
+        if not models:
+            raise ModelError("Die Dateien enthalten keinen ausführbaren Prozess.")
+        problems: list[ModelError] = []
+        for process_id, model in models.items():
+            forms, form_problems = _load_forms(model, forms_dir, max_form_bytes, own_forms or {})
+            problems += form_problems
+            problems += lint_process(model, forms)
+            forms_by_process[process_id] = forms
+        if problems:
+            raise ModelLintError(problems)
+
+    return load_processes(files, max_model_bytes, check), forms_by_process
+
+
 def deploy(
     session: Session,
     files: Sequence[ModelFile],
@@ -112,21 +139,8 @@ def deploy(
     :raises ModelError: (or ModelLintError with all problems) if any file is unsafe or breaks a rule;
         then nothing is stored.
     """
-    forms_by_process: dict[str, dict[str, Any]] = {}
-
-    def check(models: dict[str, ProcessModel]) -> None:
-        if not models:
-            raise ModelError("Die Dateien enthalten keinen ausführbaren Prozess.")
-        problems: list[ModelError] = []
-        for process_id, model in models.items():
-            forms, form_problems = _load_forms(model, forms_dir, max_form_bytes, own_forms or {})
-            problems += form_problems
-            problems += lint_process(model, forms)
-            forms_by_process[process_id] = forms
-        if problems:
-            raise ModelLintError(problems)
-
-    models = load_processes(files, max_model_bytes, check)
+    models, forms_by_process = checked_models(files, forms_dir, max_model_bytes=max_model_bytes,
+                                              max_form_bytes=max_form_bytes, own_forms=own_forms)  # fmt: skip
     results: list[DeployedProcess] = []
     for process_id, model in sorted(models.items()):
         if only is not None and process_id != only:

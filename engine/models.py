@@ -383,3 +383,33 @@ class LegalHold(Base):
     lifted_by: Mapped[str | None] = mapped_column(sa.String(64))
     lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     lift_reason: Mapped[str | None] = mapped_column(sa.String(500))
+
+
+class TrialCase(Base):
+    """A Probelauf: a process owner's trial run of a model draft, kept apart from real cases by its own table.
+
+    It carries the files and forms it started with (the draft may change meanwhile), its engine state, its
+    open tasks (``tasks``: its only "inbox rows") and a journal of its steps. Nothing that lists, counts or
+    exports cases reads this table; throwing a trial away deletes the row with everything in it."""
+
+    __tablename__ = "trial_case"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(sa.ForeignKey("model_draft.id", ondelete="CASCADE"), index=True)
+    process_id: Mapped[str] = mapped_column(sa.String(100))
+    name: Mapped[str] = mapped_column(sa.String(300))
+    site: Mapped[str] = mapped_column(sa.String(16))
+    status: Mapped[str] = mapped_column(sa.String(16))
+    state: Mapped[str] = mapped_column(sa.Text)
+    serializer_version: Mapped[str] = mapped_column(sa.String(8))
+    lock_version: Mapped[int]
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    resources: Mapped[dict[str, str]] = mapped_column(sa.JSON)
+    forms: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    data: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    tasks: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
+    journal: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
+    next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    started_by: Mapped[str] = mapped_column(sa.String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

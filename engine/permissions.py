@@ -217,6 +217,11 @@ def may_edit_models(actor: Actor) -> bool:
     return actor.system or actor.has_group("MODELLER")
 
 
+def may_run_trials(actor: Actor) -> bool:
+    """Start, work and throw away trial cases (Probelauf) of model drafts: process owners (MODELLER) only."""
+    return actor.has_group("MODELLER")
+
+
 def starts_on_models(actor: Actor) -> bool:
     """The first page after login is "Modelle" for a process owner who works no lane (an inbox would be empty)."""
     return may_edit_models(actor) and not actor.work_pairs()

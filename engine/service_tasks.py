@@ -32,6 +32,7 @@ class ServiceContext:
     site: str
     actor: str
     konfig: Konfiguration
+    simulated: list[str] | None = None  # a Probelauf: operations are checked and named here, not run
 
 
 @dataclass(frozen=True)
@@ -90,4 +91,7 @@ def call(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
     context = _context.get()
     if context is None:
         raise ScriptError(f"'{name}' kann nur innerhalb eines Vorgangs aufgerufen werden.")
+    if context.simulated is not None:
+        context.simulated.append(name)
+        return {}
     return op.function(context, **params)

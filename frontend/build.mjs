@@ -53,12 +53,45 @@ await esbuild.build({
   outdir: 'webapp/static/dist',
 });
 
+// bpmn-js-token-simulation writes scope colours as inline style attributes into its markup (CSP: blocked).
+// They become data-egs-style attributes, which frontend/modeller-simulation.js applies through the CSSOM (allowed
+// by style-src 'self'); its English button titles become German. A missing text fails the build (check on updates).
+const SIMULATION_TEXTS = {
+  'features/context-pads/handler/ExclusiveGatewayHandler.js': [['title="Set Sequence Flow"', 'title="Ausgehenden Fluss wählen"']],
+  'features/context-pads/handler/InclusiveGatewayHandler.js': [['title="Set Sequence Flow"', 'title="Ausgehende Flüsse wählen"']],
+  'features/context-pads/handler/PauseHandler.js': [["title=\"${ wait ? 'Remove' : 'Add' } pause point\"", "title=\"${ wait ? 'Haltepunkt entfernen' : 'Haltepunkt setzen' }\""]],
+  'features/context-pads/handler/TriggerHandler.js': [['title="Trigger Event"', 'title="Ereignis auslösen"']],
+  'features/log/Log.js': [['title="Toggle Simulation Log"', 'title="Protokoll der Simulation ein- oder ausblenden"'], ['style="', 'data-egs-style="']],
+  'features/pause-simulation/PauseSimulation.js': [['title="Play/Pause Simulation"', 'title="Simulation starten oder anhalten"']],
+  'features/reset-simulation/ResetSimulation.js': [['title="Reset Simulation"', 'title="Simulation zurücksetzen"']],
+  'features/set-animation-speed/SetAnimationSpeed.js': [['title="Set animation speed = ${ label }"', 'title="Geschwindigkeit ${ label }"']],
+  'features/show-scopes/ShowScopes.js': [['title="Focus process instance ${scope.id}"', 'title="Instanz ${scope.id} hervorheben"'], ['style="', 'data-egs-style="']],
+  'features/notifications/Notifications.js': [['style="', 'data-egs-style="']],
+  'features/token-count/TokenCount.js': [['style="', 'data-egs-style="']],
+  'features/element-notifications/ElementNotifications.js': [['style="', 'data-egs-style="']],
+};
+const simulationForOurCsp = {
+  name: 'simulation-for-our-csp',
+  setup(build) {
+    build.onLoad({ filter: /bpmn-js-token-simulation[\\/]lib[\\/].*\.js$/ }, async (args) => {
+      const file = args.path.replaceAll('\\', '/').split('bpmn-js-token-simulation/lib/')[1];
+      let contents = await readFile(args.path, 'utf8');
+      for (const [from, to] of SIMULATION_TEXTS[file] || []) {
+        if (!contents.includes(from)) throw new Error(`bpmn-js-token-simulation ${file}: ${from} not found`);
+        contents = contents.replaceAll(from, to);
+      }
+      if (/(?<![-\w])style="/.test(contents)) throw new Error(`bpmn-js-token-simulation ${file}: new inline style`);
+      return { contents, loader: 'js', resolveDir: args.path.replace(/[\\/][^\\/]*$/, '') };
+    });
+  },
+};
+
 await esbuild.build({
   ...common,
   entryPoints: { modeller: 'frontend/modeller.js' },
   format: 'iife',
   outdir: 'webapp/static/dist',
-  plugins: [panelWithoutInlineStyles, bpmnlintConfig],
+  plugins: [panelWithoutInlineStyles, bpmnlintConfig, simulationForOurCsp],
 });
 
 await esbuild.build({

@@ -7,6 +7,8 @@ import spiffworkflow from 'bpmnlint-plugin-egs/spiffworkflow-moddle.js';
 import egsModule from './modeller-egs.js';
 import { setupDeploy } from './modeller-deploy.js';
 import { lintModules, lintOptions, loadLintContext, showLintList } from './modeller-lint.js';
+import { TokenSimulationModule, bindSimulation } from './modeller-simulation.js';
+import { bindFormEditor } from './modeller-forms.js';
 
 const AUTOSAVE_MS = 1500;
 const $ = (id) => document.getElementById(id);
@@ -72,7 +74,9 @@ async function main(data) {
   const modeler = new BpmnModeler({
     container: canvasBox,
     propertiesPanel: { parent: '#modeller-panel' },
-    additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, egsModule, ...lintModules],
+    additionalModules: [
+      BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, egsModule, ...lintModules, TokenSimulationModule,
+    ],
     linting: lintOptions,
     moddleExtensions: { spiffworkflow },
     egs: { roles: data.roles, forms },
@@ -192,6 +196,33 @@ async function main(data) {
   }
   canvasBox.dataset.geladen = 'ja';
   setStatus('Alle Änderungen sind gespeichert.');
+
+  bindSimulation(modeler, canvasBox, $('modeller-simulation'), (active) => {
+    setStatus(active
+      ? 'Token-Simulation läuft: Startereignisse mit ▶ auslösen, an Verzweigungen den Fluss wählen. Bearbeiten ist so lange gesperrt.'
+      : (state.dirty ? 'Ungespeicherte Änderungen' : 'Token-Simulation beendet.'));
+  });
+
+  const allForms = [...new Set([...(await formNames(data.formsUrl)), ...data.ownForms])].sort();
+  bindFormEditor({
+    csrf,
+    data,
+    names: allForms,
+    getLock: () => state.lockVersion,
+    setLock: (value) => {
+      state.lockVersion = value;
+      deleteVersion.value = value;
+    },
+    flush: async () => !state.blocked && (!state.dirty || saveNow()),
+  });
+
+  // A Probelauf runs the saved draft: save pending changes first.
+  const trialForm = $('probelauf-form');
+  trialForm.addEventListener('submit', async (event) => {
+    if (!state.dirty) return;
+    event.preventDefault();
+    if (await saveNow()) trialForm.submit();
+  });
 
   $('modeller-speichern').addEventListener('click', async () => {
     state.dirty = state.dirty || !state.blocked;

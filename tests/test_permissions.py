@@ -47,6 +47,7 @@ Sammelliste lesen                            eigener  nein     eigener  eigener 
 Zahlung der Sammelliste stornieren           eigener  nein     nein     nein     nein     nein     nein     nein     nein
 Prozessmodell bereitstellen                  nein     nein     nein     nein     nein     nein     ja       nein     nein
 Modellentwurf anlegen und ändern             nein     nein     nein     nein     nein     nein     ja       nein     nein
+Probelauf eines Entwurfs durchführen         nein     nein     nein     nein     nein     nein     ja       nein     nein
 Audit-Trail prüfen                           nein     nein     nein     nein     nein     nein     nein     ja       nein
 Audit-Trail verankern                        nein     nein     nein     nein     nein     nein     nein     ja       nein
 Löschsperre setzen und aufheben              nein     nein     nein     nein     nein     nein     nein     ja       nein
@@ -212,6 +213,11 @@ def edit_model_draft(w: World, actor: Actor, site: str) -> bool:
     return _refused(attempt)
 
 
+def run_trial(w: World, actor: Actor, site: str) -> bool:
+    draft = w.engine.create_model_draft(system_actor("test"), "pb_antragsannahme")
+    return _refused(lambda: w.engine.start_trial(actor, draft.id, site))
+
+
 def verify_audit(w: World, actor: Actor, site: str) -> bool:
     return _refused(lambda: w.engine.verify_audit(actor))
 
@@ -265,6 +271,7 @@ PROBES: dict[str, tuple[Probe, bool]] = {  # action → (probe, bound to a site)
     "Zahlung der Sammelliste stornieren": (cancel_payment, True),
     "Prozessmodell bereitstellen": (deploy, False),
     "Modellentwurf anlegen und ändern": (edit_model_draft, False),
+    "Probelauf eines Entwurfs durchführen": (run_trial, False),
     "Audit-Trail prüfen": (verify_audit, False),
     "Audit-Trail verankern": (anchor_audit, False),
     "Löschsperre setzen und aufheben": (legal_hold, False),

@@ -10,6 +10,7 @@ def register_blueprints(app: Flask) -> None:
     from . import (
         auth,
         cases,
+        draft_forms,
         health,
         inbox,
         incidents,
@@ -22,6 +23,7 @@ def register_blueprints(app: Flask) -> None:
         staffing,
         steering,
         tasks,
+        trials,
     )
 
     for module in (
@@ -37,6 +39,8 @@ def register_blueprints(app: Flask) -> None:
         incidents,
         models,
         proof,
+        draft_forms,
+        trials,
         health,
         metrics,
     ):

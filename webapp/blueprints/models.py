@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.utils import secure_filename
 
-from engine.vocabulary import EGS_ROLES
+from engine.vocabulary import EGS_ROLES, SITES
 
 from ..extensions import get_engine
 from ..security import login_required, require_actor
@@ -79,8 +79,12 @@ def modeller(draft_id: int) -> Any:
         "diffUrl": url_for("models.compare_draft", draft_id=draft.id),
         "lintUrl": url_for("models.lint_context", draft_id=draft.id),
         "roles": list(EGS_ROLES),
+        "ownForms": list(draft.form_names),
+        "formUrl": url_for("draft_forms.read", draft_id=draft.id, name="__NAME__"),
+        "previewUrl": url_for("draft_forms.preview"),
     }
-    return render_template("models/modeller.html", draft=draft, config=config)
+    trials = get_engine().trials_of_draft(require_actor(), draft_id)
+    return render_template("models/modeller.html", draft=draft, config=config, trials=trials, sites=SITES)
 
 
 def _json_body() -> dict[str, Any]:
