@@ -444,7 +444,11 @@ class Engine:
                     self.trials.discard_of_draft(session, actor, draft_id)  # the draft goes: its trials with it
                 return results
 
-            return drafts.deploy_draft(session, actor, draft_id, expected_lock_version, comment, live, deploy_files)
+            def diff(deployed: Draft) -> dict[str, object]:
+                return model_compare.draft_against_live(deployed, live, self.settings.max_model_bytes).audit_summary()
+
+            return drafts.deploy_draft(session, actor, draft_id, expected_lock_version, comment, live, deploy_files,
+                                       diff)  # fmt: skip
 
     # --- the form editor of a draft (``draft_forms``) ----------------------------------------------------------
 
@@ -472,12 +476,6 @@ class Engine:
         return checked_models(files, self.settings.forms_dir, own_forms=own_forms,
                               max_model_bytes=self.settings.max_model_bytes,
                               max_form_bytes=self.settings.max_form_bytes)  # fmt: skip
-
-            def diff(deployed: Draft) -> dict[str, object]:
-                return model_compare.draft_against_live(deployed, live, self.settings.max_model_bytes).audit_summary()
-
-            return drafts.deploy_draft(session, actor, draft_id, expected_lock_version, comment, live, deploy_files,
-                                       diff)  # fmt: skip
 
     def compare_model_draft(self, actor: Actor, draft_id: int) -> Comparison:
         """A draft against the live version of its process (``model_compare``)."""
