@@ -80,6 +80,7 @@ from .staffing import StaffingShares, staffing_shares
 from .steps import Steps
 from .timer_worker import StopSignal
 from .versions import ProcessInfo, SpecCache
+from .workbench import Workbench
 
 T = TypeVar("T")
 
@@ -125,6 +126,7 @@ class Engine:
             idle=timedelta(minutes=settings.session_idle_minutes), lifetime=timedelta(hours=settings.session_max_hours)
         )
         self.throttle_policy = ThrottlePolicy()
+        self.workbench = Workbench(self.db, self.runtime, self._operation)  # the audit function's pages
 
     def init_db(self) -> tuple[str | None, str | None]:
         """Upgrade the database schema to the newest revision; return the revisions before and after."""

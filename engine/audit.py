@@ -70,6 +70,8 @@ class Action(StrEnum):
     TASK_VIEWED = "task_viewed", "Aufgabe angesehen"
     EXPORT = "export", "Export erstellt"
     AUDIT_VERIFIED = "audit_verified", "Audit-Trail geprüft"
+    AUDIT_PURPOSE = "audit_purpose", "Revision: Zweck der Einsicht angegeben"
+    AUDIT_VIEWED = "audit_viewed", "Revision: Ansicht aufgerufen"
     # people
     LOGIN = "login", "Angemeldet"
     LOGIN_FAILED = "login_failed", "Anmeldung fehlgeschlagen"
@@ -244,4 +246,23 @@ def verify_chains(session: Session) -> list[ChainProblem]:
         if _digest(event) != event.hash:
             problems.append(ChainProblem(event.chain, event.id, "Inhalt wurde verändert"))
         last[event.chain] = event.hash
+    return problems
+
+
+def verify_case(session: Session, instance_id: int) -> list[ChainProblem]:
+    """Recompute one case's chain, and compare its end with the head kept on the case row (a deleted last
+    event leaves the row's head pointing at nothing)."""
+    chain = _chain_of(instance_id)
+    problems: list[ChainProblem] = []
+    last, last_id = GENESIS, 0
+    query = sa.select(AuditEvent).where(AuditEvent.chain == chain).order_by(AuditEvent.id)
+    for event in session.scalars(query):
+        if event.prev_hash != last:
+            problems.append(ChainProblem(chain, event.id, "Vorgänger fehlt oder wurde verändert"))
+        if _digest(event) != event.hash:
+            problems.append(ChainProblem(chain, event.id, "Inhalt wurde verändert"))
+        last, last_id = event.hash, event.id
+    head = session.scalar(sa.select(ProcessInstance.audit_head).where(ProcessInstance.id == instance_id))
+    if head is not None and head != last:
+        problems.append(ChainProblem(chain, last_id, "Letzte Ereignisse fehlen (Kettenende weicht vom Vorgang ab)"))
     return problems

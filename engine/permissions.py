@@ -232,6 +232,17 @@ def may_read_audit_trail(actor: Actor) -> bool:
     return actor.system or actor.has_group("AUDIT")
 
 
+def may_use_workbench(actor: Actor) -> bool:
+    """The auditor's workbench (case search across all sites, case stories, person views, system record): the
+    audit function only (AUDIT at any site), read-only, and only after stating a purpose (``audit_purpose``)."""
+    return actor.has_group("AUDIT")
+
+
+def starts_on_workbench(actor: Actor) -> bool:
+    """The first page after login is the workbench for the audit function (who works and leads no lane)."""
+    return may_use_workbench(actor) and not actor.work_pairs() and not leads_somewhere(actor)
+
+
 def may_manage_users(actor: Actor) -> bool:
     """Create users and grant groups: user administration (ADMIN) and the system."""
     return actor.system or actor.has_group("ADMIN")
@@ -256,6 +267,7 @@ class Flags:
     may_manage_users: bool
     may_handle_incidents: bool
     may_search_cases: bool = False
+    may_use_workbench: bool = False
 
 
 def flags(actor: Actor, *, startable_processes: int) -> Flags:
@@ -271,4 +283,5 @@ def flags(actor: Actor, *, startable_processes: int) -> Flags:
         may_manage_users=may_manage_users(actor),
         may_handle_incidents=bool(incident_sites(actor)),
         may_search_cases=may_search_cases(actor),
+        may_use_workbench=may_use_workbench(actor),
     )

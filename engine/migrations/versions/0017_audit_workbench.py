@@ -1,0 +1,38 @@
+"""audit workbench: the purpose of a sitting on the session, indexes for searching cases and the trail
+
+Revision ID: 0017
+Revises: 0013
+Create Date: 2026-12-01
+
+``user_session.purpose*``: an auditor states why they read personal data (§ 67 ff. SGB X) once per sitting;
+every access in that sitting is recorded with it (issue 12, "Purpose first"). The indexes serve the
+workbench's paged case search (newest change first) and the person views (events of one user or action).
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0017"
+down_revision = "0013"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("user_session") as batch:
+        batch.add_column(sa.Column("purpose", sa.String(length=40), nullable=True))
+        batch.add_column(sa.Column("purpose_reference", sa.String(length=200), nullable=True))
+        batch.add_column(sa.Column("purpose_at", sa.DateTime(), nullable=True))
+    op.create_index("ix_process_instance_updated", "process_instance", ["updated_at", "id"])
+    op.create_index("ix_audit_event_actor", "audit_event", ["actor", "id"])
+    op.create_index("ix_audit_event_action", "audit_event", ["action", "id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_audit_event_action", table_name="audit_event")
+    op.drop_index("ix_audit_event_actor", table_name="audit_event")
+    op.drop_index("ix_process_instance_updated", table_name="process_instance")
+    with op.batch_alter_table("user_session") as batch:
+        batch.drop_column("purpose_at")
+        batch.drop_column("purpose_reference")
+        batch.drop_column("purpose")
