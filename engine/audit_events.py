@@ -71,11 +71,16 @@ class ApplicantCase:
     site: str
 
 
-def events(session: Session, query: EventQuery, *, scope: sa.ColumnElement[bool] | None = None) -> EventPage:
-    """One page of events matching ``query`` (and ``scope``), newest first. :raises BadRequestError:"""
+def events(
+    session: Session, query: EventQuery, sites: list[str] | None, *, scope: sa.ColumnElement[bool] | None = None
+) -> EventPage:
+    """One page of events matching ``query`` (and ``scope``), newest first; events of cases are limited to
+    ``sites`` (None: all). :raises BadRequestError:"""
     statement = sa.select(AuditEvent, ProcessInstance.business_key).outerjoin(
         ProcessInstance, ProcessInstance.id == AuditEvent.instance_id
     )
+    if sites is not None:
+        statement = statement.where(sa.or_(AuditEvent.instance_id.is_(None), ProcessInstance.site.in_(sites)))
     if scope is not None:
         statement = statement.where(scope)
     if query.person:
@@ -101,25 +106,28 @@ def events(session: Session, query: EventQuery, *, scope: sa.ColumnElement[bool]
     return EventPage(query, entries, next_cursor)
 
 
-def activity(session: Session, query: EventQuery) -> EventPage:
+def activity(session: Session, query: EventQuery, sites: list[str] | None) -> EventPage:
     """Everything one person did (``query.person`` required by the caller) in the period."""
-    return events(session, query)
+    return events(session, query, sites)
 
 
 def system_record(session: Session, query: EventQuery) -> EventPage:
     """Events without a case: logins, failed logins, users and grants, deploys, exports, checks."""
-    return events(session, query, scope=AuditEvent.instance_id.is_(None))
+    return events(session, query, None, scope=AuditEvent.instance_id.is_(None))
 
 
-def applicant_cases(session: Session, name: str) -> list[ApplicantCase]:
+def applicant_cases(session: Session, name: str, sites: list[str] | None) -> list[ApplicantCase]:
     """The cases whose applicant name contains ``name`` (at least ``MIN_NAME`` characters), newest first."""
     text = " ".join(name.split()).lower()
     if len(text) < MIN_NAME:
         return []
+    statement = sa.select(
+        ProcessInstance.id, ProcessInstance.business_key, ProcessInstance.applicant_name, ProcessInstance.site
+    )
+    if sites is not None:
+        statement = statement.where(ProcessInstance.site.in_(sites))
     rows = session.execute(
-        sa.select(ProcessInstance.id, ProcessInstance.business_key, ProcessInstance.applicant_name,
-                  ProcessInstance.site)
-        .where(sa.func.lower(ProcessInstance.applicant_name).contains(text[:100], autoescape=True))
+        statement.where(sa.func.lower(ProcessInstance.applicant_name).contains(text[:100], autoescape=True))
         .order_by(ProcessInstance.id.desc())
         .limit(MAX_APPLICANT_CASES)
     ).all()  # fmt: skip
@@ -131,4 +139,4 @@ def applicant_accesses(session: Session, cases: list[ApplicantCase], query: Even
     ids = [case.instance_id for case in cases]
     if not ids:
         return EventPage(query, [], None)
-    return events(session, query, scope=AuditEvent.instance_id.in_(ids))
+    return events(session, query, None, scope=AuditEvent.instance_id.in_(ids))

@@ -42,8 +42,8 @@ class PeopleAtTime:
         self._grants: dict[str, list[tuple[str, str, datetime, datetime | None]]] = {}
         if not wanted:
             return
-        for user_id, login, name in session.execute(
-            sa.select(User.id, User.username, User.display_name).where(User.username.in_(wanted))
+        for login, name in session.execute(
+            sa.select(User.username, User.display_name).where(User.username.in_(wanted))
         ):
             self._names[login] = name
             self._grants.setdefault(login, [])

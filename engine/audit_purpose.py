@@ -56,7 +56,9 @@ def checked(code: str, reference: str) -> tuple[str, str]:
     if code not in PURPOSES:
         errors["zweck"] = ["Bitte einen Zweck aus der Liste wählen."]
     if len(reference) < REFERENCE_MIN:
-        errors["aktenzeichen"] = [f"Bitte ein Aktenzeichen oder einen Bezug angeben (mindestens {REFERENCE_MIN} Zeichen)."]
+        errors["aktenzeichen"] = [
+            f"Bitte ein Aktenzeichen oder einen Bezug angeben (mindestens {REFERENCE_MIN} Zeichen)."
+        ]
     elif len(reference) > REFERENCE_MAX:
         errors["aktenzeichen"] = [f"Höchstens {REFERENCE_MAX} Zeichen."]
     elif any(not ch.isprintable() for ch in reference):

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from . import audit_paging
 from .audit import Action
@@ -46,13 +47,14 @@ class CaseQuery:
     sort: str = "geaendert"
     cursor: str = field(default="", compare=False)
     limit: int = PAGE_SIZE
+    sites: tuple[str, ...] | None = None  # the auditor's sites (None: all); set by the workbench, not by users
 
     def filters(self) -> dict[str, str]:
         """The filters given, as recorded with the search and carried in page links."""
         shown: dict[str, str] = {}
         for item in fields(self):
             value = getattr(self, item.name)
-            if item.name in ("cursor", "limit") or value in ("", None):
+            if item.name in ("cursor", "limit", "sites") or value in ("", None):
                 continue
             shown[item.name] = value.isoformat() if isinstance(value, date) else str(value)
         return shown
@@ -90,13 +92,21 @@ def search(session: Session, query: CaseQuery) -> AuditCasePage:
     sort = query.sort if query.sort in SORTS else "geaendert"
     statement = (
         sa.select(
-            ProcessInstance.id, ProcessInstance.business_key, ProcessInstance.process_id, ProcessVersion.name,
-            ProcessVersion.version, ProcessInstance.site, ProcessInstance.status, ProcessInstance.applicant_name,
-            ProcessInstance.created_at, ProcessInstance.updated_at,
+            ProcessInstance.id,
+            ProcessInstance.business_key,
+            ProcessInstance.process_id,
+            ProcessVersion.name,
+            ProcessVersion.version,
+            ProcessInstance.site,
+            ProcessInstance.status,
+            ProcessInstance.applicant_name,
+            ProcessInstance.created_at,
+            ProcessInstance.updated_at,
         )  # fmt: skip
         .join(ProcessVersion, ProcessVersion.id == ProcessInstance.version_id)
         .where(*_conditions(query))
     )
+    order: tuple[sa.UnaryExpression[Any], ...]
     if sort == "geaendert":
         order = (ProcessInstance.updated_at.desc(), ProcessInstance.id.desc())
         if query.cursor:
@@ -108,7 +118,7 @@ def search(session: Session, query: CaseQuery) -> AuditCasePage:
             (last_id,) = audit_paging.decode(query.cursor, sort, ("id",))
             statement = statement.where(ProcessInstance.id < last_id if sort == "neu" else ProcessInstance.id > last_id)
     rows = session.execute(statement.order_by(*order).limit(query.limit + 1)).all()
-    cases = [AuditCase(*row) for row in rows[: query.limit]]
+    cases = [AuditCase(*tuple(row)) for row in rows[: query.limit]]
     next_cursor = None
     if len(rows) > query.limit:
         last = cases[-1]
@@ -117,12 +127,14 @@ def search(session: Session, query: CaseQuery) -> AuditCasePage:
     return AuditCasePage(query, cases, next_cursor)
 
 
-def _contains(column: sa.ColumnElement[str | None], text: str) -> sa.ColumnElement[bool]:
+def _contains(column: InstrumentedAttribute[str | None], text: str) -> sa.ColumnElement[bool]:
     return sa.func.lower(column).contains(" ".join(text.split()).lower()[:MAX_TEXT], autoescape=True)
 
 
 def _conditions(query: CaseQuery) -> list[sa.ColumnElement[bool]]:
     where: list[sa.ColumnElement[bool]] = []
+    if query.sites is not None:
+        where.append(ProcessInstance.site.in_(query.sites))
     number = query.nummer.strip()
     if number:
         by_key = _contains(ProcessInstance.business_key, number)

@@ -238,6 +238,16 @@ def may_use_workbench(actor: Actor) -> bool:
     return actor.has_group("AUDIT")
 
 
+def audit_sites(actor: Actor) -> list[str]:
+    """The sites whose cases the auditor searches and reads on the workbench (AUDIT at '*': every site)."""
+    return [site for site in SITES if actor.has_group("AUDIT", site)]
+
+
+def may_audit_case(actor: Actor, site: str) -> bool:
+    """Read the whole story of a case at ``site`` on the workbench: AUDIT at that site."""
+    return actor.has_group("AUDIT", site)
+
+
 def starts_on_workbench(actor: Actor) -> bool:
     """The first page after login is the workbench for the audit function (who works and leads no lane)."""
     return may_use_workbench(actor) and not actor.work_pairs() and not leads_somewhere(actor)

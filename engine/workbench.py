@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,8 +25,9 @@ from .audit_story import CaseStory
 from .auth import Actor
 from .db import Database
 from .errors import PermissionDeniedError
-from .models import ProcessVersion
+from .models import ProcessInstance, ProcessVersion
 from .runtime import CaseRuntime
+from .vocabulary import SITES
 
 Operation = Callable[..., AbstractContextManager[Session]]
 REFUSED = "Die Revisionsansichten sind der Innenrevision und dem Datenschutz (Gruppe AUDIT) vorbehalten."
@@ -67,12 +68,17 @@ class Workbench:
 
     def search_cases(self, actor: Actor, token: str | None, query: CaseQuery) -> AuditCasePage:
         with self._sitting(actor, "search", token) as (session, purpose):
-            page = audit_search.search(session, query)
+            page = audit_search.search(
+                session, replace(query, sites=None if (sites := _sites(actor)) is None else tuple(sites))
+            )
             _viewed(session, actor, purpose, "vorgangssuche", query.filters())
             return page
 
     def story(self, actor: Actor, token: str | None, instance_id: int) -> CaseStory:
         with self._sitting(actor, "story", token) as (session, purpose):
+            site = session.scalar(sa.select(ProcessInstance.site).where(ProcessInstance.id == instance_id))
+            if site is not None and not permissions.may_audit_case(actor, site):
+                raise PermissionDeniedError("Für Vorgänge dieses Standorts fehlt die Berechtigung (AUDIT).")
             found = audit_story.story(session, self._runtime, actor, instance_id)
             audit.record(session, Action.CASE_VIEWED, actor.username, instance_id=instance_id,
                          process_id=found.header.process_id,
@@ -81,13 +87,13 @@ class Workbench:
 
     def activity(self, actor: Actor, token: str | None, query: EventQuery) -> EventPage:
         with self._sitting(actor, "activity", token) as (session, purpose):
-            page = audit_events.activity(session, query) if query.person else EventPage(query, [], None)
+            page = audit_events.activity(session, query, _sites(actor)) if query.person else EventPage(query, [], None)
             _viewed(session, actor, purpose, "taetigkeit", query.filters())
             return page
 
     def applicant(self, actor: Actor, token: str | None, name: str, query: EventQuery) -> ApplicantAnswer:
         with self._sitting(actor, "applicant", token) as (session, purpose):
-            cases = audit_events.applicant_cases(session, name)
+            cases = audit_events.applicant_cases(session, name, _sites(actor))
             page = audit_events.applicant_accesses(session, cases, query)
             _viewed(session, actor, purpose, "antragsteller", {"name": name[:100], **query.filters()})
             return ApplicantAnswer(name, cases, page)
@@ -133,6 +139,12 @@ class _Sitting(AbstractContextManager[tuple[Session, Purpose]]):
         return self._operation.__exit__(*exc_info)
 
 
+def _sites(actor: Actor) -> list[str] | None:
+    """The auditor's sites, None for all of them (no filter)."""
+    sites = permissions.audit_sites(actor)
+    return None if len(sites) == len(SITES) else sites
+
+
 def _require(actor: Actor) -> None:
     if not permissions.may_use_workbench(actor):
         raise PermissionDeniedError(REFUSED)
@@ -141,5 +153,3 @@ def _require(actor: Actor) -> None:
 def _viewed(session: Session, actor: Actor, purpose: Purpose, page: str, filters: dict[str, str]) -> None:
     audit.record(session, Action.AUDIT_VIEWED, actor.username,
                  details={"ansicht": page, "filter": filters, **purpose.details()})  # fmt: skip
-
-

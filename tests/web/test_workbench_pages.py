@@ -33,8 +33,10 @@ def test_other_groups_get_403_and_no_link(client_for, deployed: Engine, username
 def test_workbench_is_the_first_screen_of_the_audit_function(client) -> None:  # type: ignore[no-untyped-def]
     response = login(client, "audit")
     assert response.headers["Location"].endswith("/revision/")
-    assert client.get("/revision/").headers["Location"].endswith("/revision/zweck")
-    assert 'href="/revision/"' in client.get("/revision/zweck").get_data(as_text=True)
+    first = client.get("/revision/").get_data(as_text=True)
+    assert "Zweck der Einsicht" in first and 'href="/revision/"' in first
+    state_purpose(client)
+    assert "Revision: Vorgänge aller Standorte" in client.get("/revision/").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("url", ["/revision/vorgaenge", "/revision/taetigkeit?person=egs", "/revision/system",

@@ -63,8 +63,8 @@ def _common(**context: Any) -> dict[str, Any]:
 def index() -> Any:
     """The first screen: the purpose form until a purpose is stated, then the case search."""
     if get_engine().workbench.purpose(require_actor(), session_token()) is None:
-        return redirect(url_for("workbench.purpose"))
-    return redirect(url_for("workbench.cases"))
+        return purpose()
+    return cases()
 
 
 @bp.route("/zweck", methods=["GET", "POST"])
