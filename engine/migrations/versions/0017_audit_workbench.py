@@ -6,7 +6,7 @@ Create Date: 2026-12-01
 
 ``user_session.purpose*``: an auditor states why they read personal data (§ 67 ff. SGB X) once per sitting;
 every access in that sitting is recorded with it (issue 12, "Purpose first"). The indexes serve the
-workbench's paged case search (newest change first) and the person views (events of one user or action).
+workbench's paged case search (newest change first; on PostgreSQL trigram indexes for "contains") and the person views (events of one user or action).
 """
 
 import sqlalchemy as sa
@@ -26,9 +26,18 @@ def upgrade() -> None:
     op.create_index("ix_process_instance_updated", "process_instance", ["updated_at", "id"])
     op.create_index("ix_audit_event_actor", "audit_event", ["actor", "id"])
     op.create_index("ix_audit_event_action", "audit_event", ["action", "id"])
+    if op.get_bind().dialect.name == "postgresql":  # "contains" on names and Geschäftszeichen (pg_trgm: 0004)
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        for column in ("applicant_name", "business_key"):
+            op.execute(
+                f"CREATE INDEX ix_process_instance_{column}_trgm ON process_instance "
+                f"USING gin ((lower({column})) gin_trgm_ops)"
+            )
 
 
 def downgrade() -> None:
+    for column in ("applicant_name", "business_key"):
+        op.execute(f"DROP INDEX IF EXISTS ix_process_instance_{column}_trgm")
     op.drop_index("ix_audit_event_action", table_name="audit_event")
     op.drop_index("ix_audit_event_actor", table_name="audit_event")
     op.drop_index("ix_process_instance_updated", table_name="process_instance")
