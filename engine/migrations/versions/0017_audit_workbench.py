@@ -4,9 +4,10 @@ Revision ID: 0017
 Revises: 0013
 Create Date: 2026-12-01
 
-``user_session.purpose*``: an auditor states why they read personal data (§ 67 ff. SGB X) once per sitting;
-every access in that sitting is recorded with it (issue 12, "Purpose first"). The indexes serve the
-workbench's paged case search (newest change first; on PostgreSQL trigram indexes for "contains") and the person views (events of one user or action).
+``user_session.purpose*``: an auditor states why they read personal data (§ 67 ff. SGB X) once per
+sitting; every access in that sitting is recorded with it (issue 12, "Purpose first"). The indexes serve
+the workbench's paged case search (newest change first; on PostgreSQL trigram indexes for "contains")
+and the person views (events of one user or one action).
 """
 
 import sqlalchemy as sa
