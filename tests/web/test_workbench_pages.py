@@ -159,3 +159,12 @@ def test_case_search_sorts_oldest_first(client_for, deployed: Engine) -> None:
     html = audit.get("/revision/vorgaenge?nummer=07402//00966&sortierung=alt").get_data(as_text=True)
 
     assert [int(n) for n in re.findall(r'href="/revision/vorgaenge/(\d+)"', html)] == sorted(ids)
+
+
+def test_the_staff_case_page_sends_the_audit_function_to_the_workbench(client_for, deployed: Engine) -> None:
+    instance_id = instance_of(deployed, start_case(client_for("egs")))
+    audit = client_for("audit")
+    response = audit.get(f"/vorgaenge/{instance_id}")
+    assert response.headers["Location"].endswith(f"/revision/vorgaenge/{instance_id}")
+    assert "/revision/zweck" in audit.get(response.headers["Location"]).headers["Location"], "purpose first"
+    assert audit_events(deployed, "case_viewed", actor="audit") == []
