@@ -130,7 +130,7 @@ class ProcessInstance(Base):
     __tablename__ = "process_instance"
     __table_args__ = (
         sa.Index("ix_process_instance_timer", "status", "next_timer_at"),
-        sa.Index("ix_process_instance_updated", "updated_at", "id"),
+        sa.Index("ix_process_instance_updated", "updated_at", "id", "applicant_name", "business_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -251,7 +251,7 @@ class AuditEvent(Base):
         sa.Index("ix_audit_event_chain", "chain", "id"),
         sa.Index("ix_audit_event_task", "task_uuid"),
         sa.Index("ix_audit_event_actor", "actor", "id"),
-        sa.Index("ix_audit_event_action", "action", "id"),
+        sa.Index("ix_audit_event_action", "action", "actor", "instance_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
