@@ -104,6 +104,7 @@ from .steps import Steps
 from .timer_worker import StopSignal
 from .trials import Trial, Trials, TrialTaskView
 from .versions import ProcessInfo, SpecCache
+from .workbench import Workbench
 
 T = TypeVar("T")
 SYSTEM = system_actor("system")
@@ -151,6 +152,7 @@ class Engine:
         )
         self.throttle_policy = ThrottlePolicy()
         self.trials = Trials(self.steps, self.konfig, self._checked_models, settings.max_model_bytes)
+        self.workbench = Workbench(self.db, self.runtime, self._operation)  # the audit function's pages
 
     def init_db(self) -> tuple[str | None, str | None]:
         """Upgrade the database schema to the newest revision; return the revisions before and after. After an

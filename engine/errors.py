@@ -48,6 +48,10 @@ class BadRequestError(EngineError):
     """A request parameter is malformed (e.g. a crafted paging cursor)."""
 
 
+class PurposeRequiredError(EngineError):
+    """An auditor opened personal data before stating the purpose of the sitting (§ 67 ff. SGB X)."""
+
+
 class PermissionDeniedError(EngineError):
     """The actor lacks the group or site for this action."""
 

@@ -68,6 +68,10 @@ class UserSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     end_reason: Mapped[str | None] = mapped_column(sa.String(16))
+    # Why an auditor reads personal data in this sitting (engine.audit_purpose), recorded with every access.
+    purpose: Mapped[str | None] = mapped_column(sa.String(40))
+    purpose_reference: Mapped[str | None] = mapped_column(sa.String(200))
+    purpose_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class LoginThrottle(Base):
@@ -125,7 +129,10 @@ class ProcessInstance(Base):
     """One case: a running (or finished) process instance with its serialized engine state."""
 
     __tablename__ = "process_instance"
-    __table_args__ = (sa.Index("ix_process_instance_timer", "status", "next_timer_at"),)
+    __table_args__ = (
+        sa.Index("ix_process_instance_timer", "status", "next_timer_at"),
+        sa.Index("ix_process_instance_updated", "updated_at", "id", "applicant_name", "business_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(sa.ForeignKey("process_version.id"), index=True)
@@ -244,6 +251,8 @@ class AuditEvent(Base):
         sa.Index("ix_audit_event_instance", "instance_id", "id"),
         sa.Index("ix_audit_event_chain", "chain", "id"),
         sa.Index("ix_audit_event_task", "task_uuid"),
+        sa.Index("ix_audit_event_actor", "actor", "id"),
+        sa.Index("ix_audit_event_action", "action", "actor", "instance_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -227,12 +227,6 @@ def starts_on_models(actor: Actor) -> bool:
     return may_edit_models(actor) and not actor.work_pairs()
 
 
-def starts_on_case_search(actor: Actor) -> bool:
-    """The first page after login is the case search for who may open cases but works and leads no lane (the
-    audit function: an inbox would be empty)."""
-    return may_search_cases(actor) and not actor.work_pairs() and not leads_somewhere(actor)
-
-
 def may_handle_incidents(actor: Actor, site: str) -> bool:
     """See, retry and cancel failed cases at ``site`` ("Störungen"): process owners (MODELLER) and the site's
     leads (TL, FDL) there, and the system. The page shows case numbers and errors, never case data."""
@@ -292,6 +286,27 @@ def may_run_retention(actor: Actor) -> bool:
     return actor.system
 
 
+def may_use_workbench(actor: Actor) -> bool:
+    """The auditor's workbench (case search across all sites, case stories, person views, system record): the
+    audit function only (AUDIT at any site), read-only, and only after stating a purpose (``audit_purpose``)."""
+    return actor.has_group("AUDIT")
+
+
+def audit_sites(actor: Actor) -> list[str]:
+    """The sites whose cases the auditor searches and reads on the workbench (AUDIT at '*': every site)."""
+    return [site for site in SITES if actor.has_group("AUDIT", site)]
+
+
+def may_audit_case(actor: Actor, site: str) -> bool:
+    """Read the whole story of a case at ``site`` on the workbench: AUDIT at that site."""
+    return actor.has_group("AUDIT", site)
+
+
+def starts_on_workbench(actor: Actor) -> bool:
+    """The first page after login is the workbench for the audit function (who works and leads no lane)."""
+    return may_use_workbench(actor) and not actor.work_pairs() and not leads_somewhere(actor)
+
+
 def may_manage_users(actor: Actor) -> bool:
     """Create users and grant groups: user administration (ADMIN) and the system."""
     return actor.system or actor.has_group("ADMIN")
@@ -319,6 +334,7 @@ class Flags:
     may_export_cases: bool = False
     may_manage_staff: bool = False
     may_simulate: bool = False
+    may_use_workbench: bool = False
 
 
 def flags(actor: Actor, *, startable_processes: int) -> Flags:
@@ -337,4 +353,5 @@ def flags(actor: Actor, *, startable_processes: int) -> Flags:
         may_export_cases=may_export_cases(actor),
         may_manage_staff=bool(staff_sites(actor)),
         may_simulate=bool(simulation_sites(actor)),
+        may_use_workbench=may_use_workbench(actor),
     )

@@ -21,14 +21,15 @@ import pytest
 
 from engine import clock, permissions
 from engine.api import Engine
+from engine.audit_search import CaseQuery
 from engine.auth import Actor, system_actor
-from engine.errors import NotFoundError, PermissionDeniedError, RuleViolationError
+from engine.errors import NotFoundError, PermissionDeniedError, PurposeRequiredError, RuleViolationError
 from engine.models import PaymentListEntry
 from engine.payment_cancellation import CancelStep
 from engine.vocabulary import GROUPS as ALL_GROUPS
 from tests.support.cases import CaseDriver
 from tests.support.engines import DATA
-from tests.support.users import user_factory
+from tests.support.users import PASSWORD, user_factory
 
 TABLE = """
 Aktion                                       EGS      LSB      IFK      TL       FDL      FB50     MODELLER AUDIT    ADMIN
@@ -51,6 +52,8 @@ Probelauf eines Entwurfs durchführen         nein     nein     nein     nein   
 Audit-Trail prüfen                           nein     nein     nein     nein     nein     nein     nein     ja       nein
 Audit-Trail verankern                        nein     nein     nein     nein     nein     nein     nein     ja       nein
 Löschsperre setzen und aufheben              nein     nein     nein     nein     nein     nein     nein     ja       nein
+Revision: Vorgänge durchsuchen               nein     nein     nein     nein     nein     nein     nein     ja       nein
+Revision: Verlauf eines Antrags (PB) lesen   nein     nein     nein     nein     nein     nein     nein     eigener  nein
 Benutzer anlegen                             nein     nein     nein     nein     nein     nein     nein     nein     ja
 Sitzungen anderer Benutzer beenden           nein     nein     nein     nein     nein     nein     nein     nein     ja
 Vorgänge exportieren, Prozessansicht         nein     nein     nein     nein     nein     nein     nein     eigener  nein
@@ -234,6 +237,26 @@ def legal_hold(w: World, actor: Actor, site: str) -> bool:
     return _refused(attempt)
 
 
+def search_on_workbench(w: World, actor: Actor, site: str) -> bool:
+    try:
+        w.engine.workbench.search_cases(actor, None, CaseQuery())
+    except PermissionDeniedError:
+        return False
+    except PurposeRequiredError:  # permitted; the purpose comes next
+        return True
+    return True
+
+
+def read_story_on_workbench(w: World, actor: Actor, site: str) -> bool:
+    token = w.engine.login(actor.username, PASSWORD).token
+    try:
+        w.engine.workbench.state_purpose(actor, token, "pruefung", "PA-1")
+        w.engine.workbench.story(actor, token, w.pb[site].instance_id)
+    except PermissionDeniedError:
+        return False
+    return True
+
+
 def create_user(w: World, actor: Actor, site: str) -> bool:
     name = f"neu{next(w.serial)}"
     return _refused(lambda: w.engine.create_user(actor, name, "Neu", "ein-langes-passwort", [("EGS", site)]))
@@ -275,6 +298,8 @@ PROBES: dict[str, tuple[Probe, bool]] = {  # action → (probe, bound to a site)
     "Audit-Trail prüfen": (verify_audit, False),
     "Audit-Trail verankern": (anchor_audit, False),
     "Löschsperre setzen und aufheben": (legal_hold, False),
+    "Revision: Vorgänge durchsuchen": (search_on_workbench, False),
+    "Revision: Verlauf eines Antrags (PB) lesen": (read_story_on_workbench, True),
     "Benutzer anlegen": (create_user, False),
     "Sitzungen anderer Benutzer beenden": (end_sessions_of_another, False),
     "Vorgänge exportieren, Prozessansicht": (export_cases, True),

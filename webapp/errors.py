@@ -26,6 +26,7 @@ from engine.errors import (
     ModelError,
     NotFoundError,
     PermissionDeniedError,
+    PurposeRequiredError,
     RuleViolationError,
     SchemaOutdatedError,
     ScriptError,
@@ -39,6 +40,7 @@ _STATUS: tuple[tuple[type[EngineError], int], ...] = (
     (LoginThrottledError, 429),
     (NotFoundError, 404),
     (PermissionDeniedError, 403),
+    (PurposeRequiredError, 428),
     (ConflictError, 409),
     (FormValidationError, 422),
     (ScriptError, 422),
@@ -57,6 +59,7 @@ TITLES = {
     409: "Der Stand des Vorgangs hat sich geändert",
     413: "Anfrage zu groß",
     422: "Eingaben konnten nicht verarbeitet werden",
+    428: "Zweck der Einsicht fehlt",
     429: "Zu viele Versuche",
     500: "Interner Fehler",
     503: "Dienst vorübergehend nicht verfügbar",
@@ -132,6 +135,9 @@ def _engine_error(exc: EngineError) -> Any:
         session.clear()
         flash("Bitte melden Sie sich erneut an.", "info")
         return redirect(url_for("auth.login"))
+    if isinstance(exc, PurposeRequiredError) and request.method == "GET" and not wants_json():
+        flash(exc.message, "info")  # personal data only after the purpose of the sitting is stated
+        return redirect(url_for("workbench.purpose", next=request.full_path.rstrip("?")))
     if (
         isinstance(exc, TaskClosedError)
         and exc.instance_id is not None

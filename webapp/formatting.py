@@ -146,6 +146,17 @@ def dezimal(value: Any) -> str:
     return str(value).replace(".", ",")
 
 
+def dauer(value: Any) -> str:
+    """Show a duration as "2 T 3 Std 5 Min" (days, hours, minutes; under a minute: "< 1 Min")."""
+    minutes = int(value.total_seconds() // 60)
+    if minutes < 1:
+        return "< 1 Min"
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{days} T" if days else "", f"{hours} Std" if hours else "", f"{mins} Min" if mins else ""]
+    return " ".join(part for part in parts if part)
+
+
 def init_app(app: Flask) -> None:
     """Register the filters."""
     app.add_template_filter(datum)
@@ -160,4 +171,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(euro)
     app.add_template_filter(dezimal)
     app.add_template_filter(prioritaet)
+    app.add_template_filter(dauer)
     app.jinja_env.globals["priorities"] = PRIORITIES

@@ -22,4 +22,4 @@ def log_in(page, username: str, password: str = "demo") -> None:  # type: ignore
     page.get_by_label("Benutzername").fill(username)
     page.get_by_label("Passwort").fill(password)
     page.get_by_role("button", name="Anmelden").click()
-    page.wait_for_url(re.compile(r"/(modelle|vorgaenge/suche)?$"))
+    page.wait_for_url(re.compile(r"/(modelle|vorgaenge/suche|revision/)?$"))

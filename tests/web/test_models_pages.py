@@ -54,7 +54,7 @@ def test_a_process_owner_lands_on_modelle_and_sees_every_process(app: Flask, cli
     assert login(app.test_client(), "egs").headers["Location"] == "/", "clerks still land on their inbox"
     assert login(app.test_client(), "tl").headers["Location"] == "/", "leads land on their inbox"
     audit = app.test_client()
-    assert login(audit, "audit").headers["Location"] == "/vorgaenge/suche", "the audit function finds cases first"
+    assert login(audit, "audit").headers["Location"] == "/revision/", "the audit function starts on its workbench"
     assert "Vorgang suchen" in audit.get("/vorgaenge/suche").get_data(as_text=True)
 
 

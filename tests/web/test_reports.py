@@ -193,7 +193,9 @@ def test_a_cancellation_can_be_discarded_and_is_refused_to_others(client_for, de
     with deployed.db.reading() as session:
         kept = session.get(PaymentListEntry, ahorn)
         assert kept is not None and kept.cancel_requested_by is None and kept.cancelled_at is None
-        actions = session.scalars(sa.select(AuditEvent.action).where(AuditEvent.action.like("payment_cancel%"))).all()
+        actions = session.scalars(
+            sa.select(AuditEvent.action).where(AuditEvent.action.like("payment_cancel%")).order_by(AuditEvent.id)
+        ).all()
     assert actions == ["payment_cancel_requested", "payment_cancel_discarded"]
 
 

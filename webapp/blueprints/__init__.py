@@ -24,6 +24,7 @@ def register_blueprints(app: Flask) -> None:
         steering,
         tasks,
         trials,
+        workbench,
     )
 
     for module in (
@@ -41,6 +42,7 @@ def register_blueprints(app: Flask) -> None:
         proof,
         draft_forms,
         trials,
+        workbench,
         health,
         metrics,
     ):

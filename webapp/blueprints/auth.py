@@ -19,12 +19,12 @@ MISSING = "Bitte Benutzername und Passwort eingeben."
 
 
 def start_page(actor: Actor) -> str:
-    """Where a login lands: "Modelle" for a process owner without a work lane, the case search for the audit
+    """Where a login lands: "Modelle" for a process owner without a work lane, the workbench for the audit
     function, else the inbox."""
     if permissions.starts_on_models(actor):
         return url_for("models.index")
-    if permissions.starts_on_case_search(actor):
-        return url_for("search.index")
+    if permissions.starts_on_workbench(actor):
+        return url_for("workbench.index")
     return url_for("inbox.index")
 
 

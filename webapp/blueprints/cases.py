@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from engine import permissions
 from engine.case_search import CaseHit
 from engine.versions import ProcessInfo
 from engine.vocabulary import BUSINESS_KEY_MAX
@@ -80,5 +81,9 @@ def new() -> Any:
 @bp.get("/<int:instance_id>")
 @login_required
 def show(instance_id: int) -> Any:
-    """Show a case: header, open tasks, data so far and history (the view is audited)."""
-    return render_case(require_actor(), instance_id)
+    """Show a case: header, open tasks, data so far and history (the view is audited). The audit function
+    reads cases on its workbench, where the purpose of the sitting comes first and is recorded."""
+    actor = require_actor()
+    if permissions.starts_on_workbench(actor):
+        return redirect(url_for("workbench.story", instance_id=instance_id))
+    return render_case(actor, instance_id)

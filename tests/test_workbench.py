@@ -1,0 +1,214 @@
+"""The auditor's workbench in the engine: AUDIT only, purpose first, every view recorded with the purpose,
+keyset paging over every filter, people as they were at the time, per-case chain check, time per step."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from engine import clock
+from engine.api import Engine
+from engine.audit_events import EventQuery
+from engine.audit_people import PeopleAtTime
+from engine.audit_search import CaseQuery
+from engine.audit_story import StoryEntry, step_times
+from engine.errors import BadRequestError, FormValidationError, PermissionDeniedError, PurposeRequiredError
+from engine.models import AuditEvent, Grant, User
+from tests.support import pb
+from tests.support.cases import CaseDriver
+from tests.support.records import audit_events
+
+
+def _auditor(engine: Engine, purpose: bool = True) -> tuple[object, str]:
+    signed_in = engine.login("audit", "demo")
+    if purpose:
+        engine.workbench.state_purpose(signed_in.actor, signed_in.token, "pruefung", "PA-2026/3")
+    return signed_in.actor, signed_in.token
+
+
+def _ids(engine: Engine, query: CaseQuery) -> list[int]:
+    """Every id over all pages of ``query`` (page size 2)."""
+    actor, token = _auditor(engine)
+    ids: list[int] = []
+    cursor = ""
+    while True:
+        page = engine.workbench.search_cases(
+            actor, token, CaseQuery(**{**query.__dict__, "cursor": cursor, "limit": 2})
+        )
+        ids += [case.instance_id for case in page.cases]
+        if page.next_cursor is None:
+            return ids
+        cursor = page.next_cursor
+
+
+def _tamper(engine: Engine, statement: str, **params: object) -> None:
+    """Change the trail behind the triggers' back, as someone with the database owner's rights could."""
+    with engine.db.transaction() as session:
+        pg = session.get_bind().dialect.name == "postgresql"
+        if pg:
+            session.execute(sa.text("ALTER TABLE audit_event DISABLE TRIGGER USER"))
+        else:
+            session.execute(sa.text("DROP TRIGGER IF EXISTS audit_event_no_update"))
+            session.execute(sa.text("DROP TRIGGER IF EXISTS audit_event_no_delete"))
+        session.execute(sa.text(statement), params)
+        if pg:
+            session.execute(sa.text("ALTER TABLE audit_event ENABLE TRIGGER USER"))
+
+
+def test_only_the_audit_function_may_use_it_and_refusals_are_recorded(deployed: Engine) -> None:
+    signed_in = deployed.login("egs", "demo")
+    with pytest.raises(PermissionDeniedError):
+        deployed.workbench.state_purpose(signed_in.actor, signed_in.token, "pruefung", "PA-1")
+    with pytest.raises(PermissionDeniedError):
+        deployed.workbench.search_cases(signed_in.actor, signed_in.token, CaseQuery())
+    assert [e.details["operation"] for e in audit_events(deployed, "access_denied", actor="egs")] == [
+        "workbench:purpose", "workbench:search"]  # fmt: skip
+    assert deployed.workbench.purpose(signed_in.actor, signed_in.token) is None
+
+
+def test_purpose_first_then_every_access_carries_it(deployed: Engine) -> None:
+    case = CaseDriver(deployed, pb.PROCESS, business_key="07402//0091111")
+    actor, token = _auditor(deployed, purpose=False)
+    for call in (
+        lambda: deployed.workbench.search_cases(actor, token, CaseQuery()),
+        lambda: deployed.workbench.story(actor, token, case.instance_id),
+        lambda: deployed.workbench.activity(actor, token, EventQuery(person="egs")),
+        lambda: deployed.workbench.applicant(actor, token, "Probstfeld", EventQuery()),
+        lambda: deployed.workbench.system_record(actor, token, EventQuery()),
+    ):
+        with pytest.raises(PurposeRequiredError):
+            call()
+    for code, reference in (("neugier", "PA-1"), ("pruefung", "  "), ("pruefung", "x" * 201), ("pruefung", "a\x00b")):
+        with pytest.raises(FormValidationError):
+            deployed.workbench.state_purpose(actor, token, code, reference)
+    with pytest.raises(PurposeRequiredError):
+        deployed.workbench.state_purpose(actor, "not-a-session", "pruefung", "PA-1")
+
+    purpose = deployed.workbench.state_purpose(actor, token, "vorfall", "  DSV  2026-4 ")
+    assert purpose.reference == "DSV 2026-4" and purpose.label == "Datenschutzvorfall"
+    deployed.workbench.story(actor, token, case.instance_id)
+    [view] = audit_events(deployed, "case_viewed", actor="audit")
+    assert view.instance_id == case.instance_id
+    assert view.details == {"ansicht": "revision", "zweck": "vorfall", "zweck_text": "Datenschutzvorfall",
+                            "aktenzeichen": "DSV 2026-4"}  # fmt: skip
+    deployed.logout(actor, token)
+    with pytest.raises(PurposeRequiredError):
+        deployed.workbench.search_cases(actor, token, CaseQuery())
+
+
+def test_case_search_pages_by_keyset_in_every_order_and_filters(deployed: Engine, make_user) -> None:  # type: ignore[no-untyped-def]
+    cases = [CaseDriver(deployed, pb.PROCESS, business_key=f"07402//009220{n}") for n in range(5)]
+    other = CaseDriver(deployed, pb.PROCESS, business_key="07402//0092299", site="56.6")
+    ids = [case.instance_id for case in cases]
+    egs = deployed.actor("egs")
+    pb.walk_to_completeness_check(deployed, egs, ids[1])
+
+    assert _ids(deployed, CaseQuery(nummer="009220", sort="alt")) == ids
+    assert _ids(deployed, CaseQuery(nummer="009220", sort="neu")) == ids[::-1]
+    changed = _ids(deployed, CaseQuery(nummer="009220"))
+    assert changed[0] == ids[1] and sorted(changed) == ids, "the case worked last comes first"
+    by_number = _ids(deployed, CaseQuery(nummer=str(ids[2])))  # the number, or digits of a Geschäftszeichen
+    assert ids[2] in by_number and set(by_number) <= {*ids, other.instance_id}
+    assert _ids(deployed, CaseQuery(site="56.6")) == [other.instance_id]
+    assert _ids(deployed, CaseQuery(person="egs", action="complete")) == [ids[1]]
+    assert _ids(deployed, CaseQuery(process_id=pb.PROCESS, version=1, status="running", sort="alt"))[:5] == ids
+    assert _ids(deployed, CaseQuery(process_id=pb.PROCESS, version=99)) == []
+    today = clock.today_berlin()
+    assert len(_ids(deployed, CaseQuery(nummer="009220", von=today, bis=today))) == 5
+    assert _ids(deployed, CaseQuery(nummer="009220", bis=today - timedelta(days=1))) == []
+    assert _ids(deployed, CaseQuery(nummer="%_")) == [], "LIKE wildcards are matched literally"
+    actor, token = _auditor(deployed)
+    for cursor in ("xyz", "W10=", "A" * 400):
+        with pytest.raises(BadRequestError):
+            deployed.workbench.search_cases(actor, token, CaseQuery(cursor=cursor))
+    wrong_order = deployed.workbench.search_cases(actor, token, CaseQuery(sort="alt", limit=1)).next_cursor
+    with pytest.raises(BadRequestError):
+        deployed.workbench.search_cases(actor, token, CaseQuery(sort="neu", cursor=wrong_order or ""))
+
+
+def test_person_is_shown_with_the_groups_held_at_the_time(deployed: Engine) -> None:
+    t0 = clock.now() + timedelta(days=1)
+    with deployed.db.transaction() as session:
+        user_id = session.scalar(sa.select(User.id).where(User.username == "lsb"))
+        session.add(Grant(user_id=user_id, group_code="EGS", site="56.4", created_at=t0,
+                          valid_until=t0 + timedelta(days=7), reason="§ 7 Umsetzung"))  # fmt: skip
+    with deployed.db.reading() as session:
+        people = PeopleAtTime(session, ["lsb", "system"])
+        during = people.at("lsb", t0 + timedelta(days=1))
+        after = people.at("lsb", t0 + timedelta(days=8))
+        assert "EGS 56.4" in during.groups and "EGS 56.4" not in after.groups and "LSB 56.4" in after.groups
+        assert people.at("system", t0).text == "system"
+
+
+def test_story_tells_every_event_and_the_chain_check_finds_a_cut_off_tail(deployed: Engine) -> None:
+    case = CaseDriver(deployed, pb.PROCESS, business_key="07402//0093333")
+    egs = deployed.actor("egs")
+    pb.walk_to_completeness_check(deployed, egs, case.instance_id)
+    deployed.case_view(egs, case.instance_id)
+    actor, token = _auditor(deployed)
+
+    story = deployed.workbench.story(actor, token, case.instance_id)
+    actions = [entry.action for entry in story.entries]
+    assert actions[0] == "start" and "complete" in actions and "case_viewed" in actions
+    assert story.verified and story.path is not None and story.steps
+    completed = [entry for entry in story.entries if entry.action == "complete"]
+    assert any(entry.details.get("changes") for entry in completed), "completions show old → new"
+    assert completed[0].person.name == "Egs" or completed[0].person.login == "egs"
+
+    with deployed.db.reading() as session:
+        last = session.scalar(sa.select(sa.func.max(AuditEvent.id)).where(AuditEvent.instance_id == case.instance_id))
+    _tamper(deployed, "DELETE FROM audit_event WHERE id = :id", id=last)  # the auditor's own view: the tail
+    problems = deployed.workbench.story(actor, token, case.instance_id).problems
+    assert [p.problem for p in problems] == ["Letzte Ereignisse fehlen (Kettenende weicht vom Vorgang ab)"]
+
+
+def test_applicant_accesses_answer_an_art_15_request(deployed: Engine) -> None:
+    case = CaseDriver(deployed, pb.PROCESS, business_key="07402//0094444")
+    egs = deployed.actor("egs")
+    pb.walk_to_completeness_check(deployed, egs, case.instance_id)
+    deployed.case_view(deployed.actor("lsb"), case.instance_id)
+    actor, token = _auditor(deployed)
+
+    answer = deployed.workbench.applicant(actor, token, "probstfeld", EventQuery())
+    assert [c.instance_id for c in answer.cases] == [case.instance_id]
+    views = [(e.person.login, e.action) for e in answer.events.entries if e.action == "case_viewed"]
+    assert ("lsb", "case_viewed") in views
+    only_lsb = deployed.workbench.applicant(actor, token, "probstfeld", EventQuery(person="lsb"))
+    assert {e.person.login for e in only_lsb.events.entries} == {"lsb"}
+    assert deployed.workbench.applicant(actor, token, "pr", EventQuery()).cases == [], "too short to look up"
+    activity = deployed.workbench.activity(actor, token, EventQuery(person="egs", von=date(2000, 1, 1)))
+    assert {e.person.login for e in activity.entries} == {"egs"} and activity.entries
+    system = deployed.workbench.system_record(actor, token, EventQuery(action="audit_purpose"))
+    assert [e.details["aktenzeichen"] for e in system.entries] == ["PA-2026/3"]
+
+
+def test_event_lists_page_by_keyset(deployed: Engine) -> None:
+    for _ in range(3):
+        deployed.login("egs", "demo")
+    actor, token = _auditor(deployed)
+    seen: list[int] = []
+    cursor = ""
+    while True:
+        page = deployed.workbench.system_record(actor, token, EventQuery(action="login", cursor=cursor, limit=2))
+        seen += [e.event_id for e in page.entries]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == sorted(seen, reverse=True) and len(seen) == len(set(seen)) == 4
+
+
+def test_time_per_step_runs_from_opening_to_completion() -> None:
+    t = datetime(2026, 5, 4, 8, tzinfo=UTC)
+
+    def entry(minutes: int, action: str, task: str | None = None, uuid: str | None = None) -> StoryEntry:
+        from engine.audit_people import Person
+
+        return StoryEntry(0, t + timedelta(minutes=minutes), Person("egs", "Egs", ()), action, action, uuid, task, {})
+
+    entries = [entry(0, "start"), entry(30, "claim", "A", "a"), entry(45, "complete", "A", "a"),
+               entry(50, "case_viewed"), entry(105, "complete", "B", "b")]  # fmt: skip
+    steps = step_times(entries, [("C", t + timedelta(minutes=105))], t + timedelta(minutes=125))
+    assert [(s.name, s.duration) for s in steps] == [
+        ("A", timedelta(minutes=45)), ("B", timedelta(minutes=60)), ("C", timedelta(minutes=20))]  # fmt: skip
