@@ -161,7 +161,9 @@ def test_story_tells_every_event_and_the_chain_check_finds_a_cut_off_tail(deploy
         last = session.scalar(sa.select(sa.func.max(AuditEvent.id)).where(AuditEvent.instance_id == case.instance_id))
     _tamper(deployed, "DELETE FROM audit_event WHERE id = :id", id=last)  # the auditor's own view: the tail
     problems = deployed.workbench.story(actor, token, case.instance_id).problems
-    assert [p.problem for p in problems] == ["Letzte Ereignisse fehlen (Kettenende weicht vom Vorgang ab)"]
+    # the cut-off tail of this case, named at its last remaining event (and, because the tampering switched the
+    # guard triggers off, that finding too)
+    assert any(p.problem.startswith("Letztes Ereignis des Vorgangs fehlt") for p in problems), problems
 
 
 def test_applicant_accesses_answer_an_art_15_request(deployed: Engine) -> None:

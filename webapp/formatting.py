@@ -147,14 +147,20 @@ def dezimal(value: Any) -> str:
 
 
 def dauer(value: Any) -> str:
-    """Show a duration as "2 T 3 Std 5 Min" (days, hours, minutes; under a minute: "< 1 Min")."""
-    minutes = int(value.total_seconds() // 60)
-    if minutes < 1:
-        return "< 1 Min"
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    parts = [f"{days} T" if days else "", f"{hours} Std" if hours else "", f"{mins} Min" if mins else ""]
-    return " ".join(part for part in parts if part)
+    """A duration (``timedelta`` or seconds) in German: "–" (nothing measured), "45 Sek.", "12 Min.",
+    "3 Std. 5 Min.", "2 Tage 4 Std."."""
+    if value is None:
+        return "–"
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    whole = int(round(seconds))
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} Tag{'e' if days != 1 else ''} {hours} Std."
+    if hours:
+        return f"{hours} Std. {minutes} Min."
+    return f"{minutes} Min." if minutes else f"{secs} Sek."
 
 
 def init_app(app: Flask) -> None:

@@ -82,6 +82,8 @@ CSV_ROUTES = {
     "sammelliste": ("egs", "standort=56.4&art=EGZ&monat=2025-05"),
     "raci": ("modeller", ""),
     "audit-csv": ("audit", ""),
+    "personallage": ("fdl", "standort=56.4"),
+    "umsetzungen": ("fdl", "standort=56.4&monat=2026-12"),
 }
 
 

@@ -174,3 +174,17 @@ def test_error_summary_links_fields_in_form_order_and_lists_unknown_keys() -> No
 )
 def test_safe_next(target: str | None, safe: str | None) -> None:
     assert safe_next(target) == safe
+
+
+def test_durations_read_as_people_say_them() -> None:
+    """One filter for every duration of the platform (case story: timedelta; process view: seconds)."""
+    from datetime import timedelta
+
+    from webapp.formatting import dauer
+
+    assert dauer(None) == "–"
+    assert dauer(timedelta(microseconds=166328)) == "0 Sek."
+    assert (
+        dauer(45) == "45 Sek." and dauer(600) == "10 Min." and dauer(timedelta(hours=3, minutes=5)) == "3 Std. 5 Min."
+    )
+    assert dauer(timedelta(days=2, hours=4)) == "2 Tage 4 Std." and dauer(86400) == "1 Tag 0 Std."

@@ -53,19 +53,3 @@ def heat_levels(view: Any) -> dict[str, dict[str, int]]:
 def level(runs: int, most: int) -> int:
     """0 for a step that never ran, else 1…4 by its share of the most frequent step."""
     return max(1, min(LEVELS - 1, runs * LEVELS // most)) if runs else 0
-
-
-@bp.app_template_filter("dauer")
-def duration(seconds: float | None) -> str:
-    """A duration in German: "–" (nothing measured), "45 Sek.", "12 Min.", "3 Std. 5 Min.", "2 Tage 4 Std."."""
-    if seconds is None:
-        return "–"
-    whole = int(round(seconds))
-    days, rest = divmod(whole, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days} Tag{'e' if days != 1 else ''} {hours} Std."
-    if hours:
-        return f"{hours} Std. {minutes} Min."
-    return f"{minutes} Min." if minutes else f"{secs} Sek."
