@@ -23,6 +23,7 @@ from . import (
     accounts,
     audit,
     auth,
+    case_migration,
     case_reading,
     case_search,
     clock,
@@ -45,6 +46,7 @@ from . import (
 from . import inbox as inbox_queries
 from .audit import Action, ChainProblem
 from .auth import Actor
+from .case_migration import MigrationOutcome, MigrationPlan
 from .case_search import CaseHit
 from .casework import Casework
 from .config import EngineSettings
@@ -56,6 +58,7 @@ from .errors import (
     ConflictError,
     FormValidationError,
     LoginThrottledError,
+    NotFoundError,
     PermissionDeniedError,
     RuleViolationError,
     ScriptError,
@@ -390,6 +393,46 @@ class Engine:
                               max_form_bytes=self.settings.max_form_bytes)  # fmt: skip
 
             return drafts.deploy_draft(session, actor, draft_id, expected_lock_version, comment, live, deploy_files)
+
+    # --- moving running cases to another version (process owners) --------------------------------------------
+
+    def migration_dry_run(
+        self, actor: Actor, process_id: str, source: int, target: int,
+        mappings: Mapping[int, Mapping[str, str]] | None = None,
+    ) -> MigrationPlan:  # fmt: skip
+        """Which running cases of version ``source`` can move to ``target`` (``case_migration.dry_run``); audited."""
+        return self._step(actor, "migration_dry_run", lambda session: case_migration.dry_run(
+            session, self.casework, actor, process_id, source, target, mappings))  # fmt: skip
+
+    def migrate_case(
+        self, actor: Actor, instance_id: int, target: int, expected_lock_version: int, mapping: Mapping[str, str]
+    ) -> MigrationOutcome:
+        """Move one case in its own transaction (``case_migration.migrate_case``).
+
+        :raises ConflictError: stale ``expected_lock_version``. :raises RuleViolationError: it cannot move.
+        """
+        return self._step(actor, "migrate_case", lambda session: case_migration.migrate_case(
+            session, self.casework, actor, instance_id, target, expected_lock_version, mapping))  # fmt: skip
+
+    def migrate_cases(
+        self, actor: Actor, target: int, selected: Sequence[tuple[int, int, Mapping[str, str]]]
+    ) -> list[MigrationOutcome]:
+        """Move the ``selected`` cases (id, lock_version seen in the dry run, mapping), each in its own
+        transaction; a case that cannot move or changed meanwhile is left untouched and reported.
+
+        :raises PermissionDeniedError: the actor may not move cases (nothing is tried).
+        """
+        if not permissions.may_migrate_cases(actor):
+            with self._operation(actor, "migrate_cases"):
+                case_migration.require_owner(actor)
+        outcomes = []
+        for instance_id, lock_version, mapping in selected:
+            try:
+                outcomes.append(self.migrate_case(actor, instance_id, target, lock_version, mapping))
+            except (ConflictError, RuleViolationError, ScriptError, NotFoundError) as exc:
+                with self.db.reading() as session:
+                    outcomes.append(case_migration.not_moved(session, instance_id, exc.message))
+        return outcomes
 
     # --- cases and tasks -------------------------------------------------------------------------------------
 

@@ -40,6 +40,8 @@ class Action(StrEnum):
     MODEL_DRAFT_SAVED = "model_draft_saved", "Modellentwurf gespeichert"
     MODEL_DRAFT_DELETED = "model_draft_deleted", "Modellentwurf gelöscht"
     MODEL_DRAFT_DEPLOYED = "model_draft_deployed", "Modellentwurf als neue Version bereitgestellt"
+    CASES_MIGRATION_CHECKED = "cases_migration_checked", "Umzug von Vorgängen geprüft (Probelauf)"
+    CASE_MIGRATED = "case_migrated", "Vorgang auf eine andere Prozessversion umgezogen"
     START = "start", "Vorgang gestartet"
     MESSAGE = "message", "Nachricht eingegangen"
     TIMER_FIRED = "timer_fired", "Frist abgelaufen / Timer ausgelöst"

@@ -197,6 +197,12 @@ def may_edit_models(actor: Actor) -> bool:
     return actor.system or actor.has_group("MODELLER")
 
 
+def may_migrate_cases(actor: Actor) -> bool:
+    """Move running cases from one version of a process to another (dry run and move): process owners (MODELLER,
+    at any site) and the system. The pages show case numbers and task names, never case data."""
+    return actor.system or actor.has_group("MODELLER")
+
+
 def starts_on_models(actor: Actor) -> bool:
     """The first page after login is "Modelle" for a process owner who works no lane (an inbox would be empty)."""
     return may_edit_models(actor) and not actor.work_pairs()
