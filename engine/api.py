@@ -396,6 +396,11 @@ class Engine:
 
     # --- moving running cases to another version (process owners) --------------------------------------------
 
+    def migration_process(self, actor: Actor, process_id: str) -> ProcessEntry:
+        """A process with its versions and open cases, to choose what to move (``case_migration``)."""
+        with self._operation(actor, "migration_process") as session:
+            return case_migration.process_entry(session, actor, process_id)
+
     def migration_dry_run(
         self, actor: Actor, process_id: str, source: int, target: int,
         mappings: Mapping[int, Mapping[str, str]] | None = None,

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from . import audit, permissions
+from . import audit, model_catalogue, permissions
 from .audit import Action
 from .auth import Actor
 from .casework import Casework
 from .errors import STALE_CASE, ConflictError, NotFoundError, PermissionDeniedError, RuleViolationError
 from .migration_step import CAN_MOVE, CANNOT_MOVE, NEEDS_MAPPING
+from .model_catalogue import ProcessEntry
 from .models import HumanTask, ProcessInstance, ProcessVersion
 from .runtime import INBOX, task_label
 from .stepping import ReadyTask
@@ -87,6 +88,17 @@ def require_owner(actor: Actor) -> None:
     """:raises PermissionDeniedError: the actor may not move cases."""
     if not permissions.may_migrate_cases(actor):
         raise PermissionDeniedError("Vorgänge zieht nur die Prozessverantwortung auf eine andere Version um.")
+
+
+def process_entry(session: Session, actor: Actor, process_id: str) -> ProcessEntry:
+    """The process with its versions and their open cases (to choose source and target).
+
+    :raises PermissionDeniedError: :raises NotFoundError:"""
+    require_owner(actor)
+    for entry in model_catalogue.catalogue(session, actor):
+        if entry.process_id == process_id:
+            return entry
+    raise NotFoundError(f"Prozess „{process_id}“ ist nicht bereitgestellt.")
 
 
 def version_by_number(session: Session, casework: Casework, process_id: str, number: int) -> LoadedVersion:

@@ -8,7 +8,9 @@ offered as a suggestion. What cannot be paired refuses the case with a German re
 - an open user task whose id is gone needs a confirmed mapping to a user task of the new version;
 - a finished task or a waiting event whose id is gone, a called process that is gone, or a running
   multi-instance activity: the case cannot move;
-- predicted (not yet begun) tasks are predictions: they are rebuilt from the new version.
+- a task's boundary events (deadlines) are gone in the new version: the case cannot move;
+- tasks not begun yet below an open one are predictions: they are rebuilt from the new version (below a
+  finished one, e.g. a parallel branch, they cannot be: the case cannot move).
 
 Open user tasks are reset onto their new spec (uuid and data stay, the path after them is predicted anew);
 waiting tasks (boundary timers, message events) keep their state, so a deadline keeps its due date.
@@ -30,6 +32,7 @@ CAN_MOVE = "ok"
 NEEDS_MAPPING = "mapping"
 CANNOT_MOVE = "refused"
 OPEN = TaskState.READY | TaskState.STARTED | TaskState.WAITING
+NOT_BEGUN = TaskState.FUTURE | TaskState.PREDICTED_MASK
 # Control specs SpiffWorkflow derives from a task's id (boundary events): they follow their task.
 DERIVED_SUFFIXES = (".BoundaryEventSplit", ".BoundaryEventJoin")
 
@@ -66,7 +69,7 @@ class _Plan:
         self.workflow = workflow
         self.new_spec = new_spec
         self.alignment: dict[Any, Any] = {}
-        self.unpaired_predicted: list[Any] = []
+        self.dropped: list[Any] = []
         self._mapping = mapping
         self._old_spec = old_spec
         self._registry = registry
@@ -128,20 +131,31 @@ def check(
                 need = {"task": spec.name, "name": _label(spec), "suggestion": plan.suggestion(spec)}
                 if need not in result.needs:
                     result.needs.append(need)  # listed also when mapped: the owner sees what was confirmed
+            if new is None and spec.name in mapping and task.has_state(TaskState.READY) and spec.manual:
+                result.reasons.append(f"Die gewählte Aufgabe „{mapping[spec.name]}“ gibt es in {version_label} nicht.")
             if new is not None:
                 if task.has_state(TaskState.READY) and spec.manual and not new.manual:
                     result.reasons.append(f"„{_label(new)}“ ist in {version_label} keine Aufgabe für Menschen.")
                 plan.alignment[task] = new
-            elif task.has_state(TaskState.PREDICTED_MASK):
-                plan.unpaired_predicted.append(task)
+            elif task.has_state(NOT_BEGUN) and task.parent is not None and task.parent.has_state(OPEN | NOT_BEGUN):
+                plan.dropped.append(task)  # rebuilt from the new version when its parent runs
+            elif task.has_state(NOT_BEGUN):
+                result.reasons.append(f"Der bevorstehende Schritt „{_label(spec)}“ fehlt in {version_label}.")
             elif task.has_state(TaskState.READY) and spec.manual:
                 continue  # needs a mapping (above)
             elif _base(spec.name)[1]:
-                continue  # follows its task (mapped or refused with it; ``apply`` checks the result)
+                base = current.spec.task_specs.get(_base(spec.name)[0])
+                if base is None or (base.name not in mapping and base.name not in target.task_specs):
+                    continue  # follows its task: mapped or refused with it
+                result.reasons.append(f"Das Randereignis (Frist) an „{_label(base)}“ fehlt in {version_label}.")
             elif task.has_state(OPEN):
                 result.reasons.append(f"Der wartende Schritt „{_label(spec)}“ fehlt in {version_label}.")
-            else:
+            elif task.has_state(TaskState.CANCELLED):
+                plan.dropped.append(task)  # history of a path not taken (e.g. a deadline that did not fire)
+            elif task.has_state(TaskState.COMPLETED):
                 result.reasons.append(f"Der erledigte Schritt „{_label(spec)}“ fehlt in {version_label}.")
+            else:
+                result.reasons.append(f"Der Schritt „{_label(spec)}“ fehlt in {version_label}.")
     unknown = sorted(set(mapping) - {need["task"] for need in result.needs})
     if unknown:
         result.reasons.append(f"Zuordnung für Schritte, die nicht offen sind: {', '.join(unknown)}.")
@@ -166,7 +180,7 @@ def apply(workflow: BpmnWorkflow, plans: list[_Plan], new_subprocess_specs: dict
     Only open user tasks (READY) are reset; waiting timers keep their due dates. :raises EngineError:
     """
     for plan in plans:
-        for task in plan.unpaired_predicted:
+        for task in plan.dropped:
             if task.id in plan.workflow.tasks and task.parent is not None:
                 plan.workflow._remove_task(task.id)
         migrate_workflow(_Alignment(plan.alignment), plan.workflow, plan.new_spec, reset_mask=TaskState.READY)

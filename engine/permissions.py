@@ -262,6 +262,7 @@ class Flags:
     may_manage_users: bool
     may_handle_incidents: bool
     may_search_cases: bool = False
+    may_migrate_cases: bool = False
 
 
 def flags(actor: Actor, *, startable_processes: int) -> Flags:
@@ -277,4 +278,5 @@ def flags(actor: Actor, *, startable_processes: int) -> Flags:
         may_manage_users=may_manage_users(actor),
         may_handle_incidents=bool(incident_sites(actor)),
         may_search_cases=may_search_cases(actor),
+        may_migrate_cases=may_migrate_cases(actor),
     )

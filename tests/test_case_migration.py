@@ -12,6 +12,7 @@ from engine.auth import Actor
 from engine.case_migration import CaseCheck, MigrationPlan
 from engine.errors import ConflictError, PermissionDeniedError, RuleViolationError
 from tests.support import migration_models as mm
+from tests.support import pb
 from tests.support.records import audit_events, case_events, case_row
 from tests.support.users import UserFactory
 
@@ -229,3 +230,46 @@ def test_gleiche_oder_fehlende_version_wird_abgewiesen(engine: Engine, owner: Ac
         engine.migration_dry_run(owner, "mig_v", 1, 1)
     with pytest.raises(Exception, match="Version 7"):
         engine.migration_dry_run(owner, "mig_v", 1, 7)
+
+
+def test_pb_antragsannahme_mit_umbenannter_aufgabe_zieht_nach_zuordnung_um(deployed: Engine) -> None:
+    egs, owner = deployed.actor("egs"), deployed.actor("modeller")
+    case = deployed.start_case(egs, pb.PROCESS, site="56.4").instance_id
+    pb.step(deployed, egs, case, pb.ANMELDEN, pb.anmeldung())
+    waiting = pb.open_task(deployed, egs, case)
+    assert waiting.name == pb.ANNEHMEN
+    draft = deployed.create_model_draft(owner, pb.PROCESS)
+    renamed = draft.xml.replace("Task_Antragsannahme", "Task_Antrag_Annehmen").replace(
+        f'name="{pb.ANNEHMEN}"', 'name="Antrag annehmen und Identität sorgfältig prüfen"'
+    )
+    saved = deployed.save_model_draft(owner, draft.id, draft.lock_version, xml=renamed)
+    assert deployed.deploy_model_draft(owner, draft.id, saved.lock_version, "Schritt umbenannt").version == 2
+
+    plan, check = _only(deployed, owner, pb.PROCESS)
+    assert check.status_label == "braucht eine Zuordnung"
+    assert [(n.task, n.suggestion) for n in check.needs] == [("Task_Antragsannahme", "Task_Antrag_Annehmen")]
+    (outcome,) = deployed.migrate_cases(
+        owner, 2, [(case, check.lock_version, {"Task_Antragsannahme": "Task_Antrag_Annehmen"})]
+    )
+    assert outcome.moved, outcome.message
+    moved = pb.open_task(deployed, egs, case)
+    assert (moved.task_uuid, moved.name) == (waiting.task_uuid, "Antrag annehmen und Identität sorgfältig prüfen")
+    deployed.complete_task(egs, moved.task_uuid, pb.ANTRAGSANNAHME)
+    assert pb.open_task(deployed, egs, case).name == pb.BG_ERFASSEN  # runs on in version 2
+
+
+def test_abgebrochene_frist_einer_erledigten_aufgabe(engine: Engine, owner: Actor, clerk: Actor) -> None:
+    """The deadline of a finished task was cancelled: moving works while the deadline stays in the model."""
+    mm.deploy(engine, "mig_alt", mm.model("mig_alt", [A, B], timer_on="Task_A"))
+    case = mm.start(engine, clerk, "mig_alt")
+    mm.complete(engine, clerk, case)
+    mm.deploy(engine, "mig_alt", mm.model("mig_alt", [A, B, NEU], timer_on="Task_A"))
+    mm.deploy(engine, "mig_alt", mm.model("mig_alt", [A, B, NEU]))
+
+    _, check = _only(engine, owner, "mig_alt", target=3)
+    assert check.reasons == ("Das Randereignis (Frist) an „Antrag erfassen“ fehlt in Version 3.",)
+    _, check = _only(engine, owner, "mig_alt")
+    assert check.status_label == "kann umziehen"
+    assert engine.migrate_case(owner, case, 2, check.lock_version, {}).moved
+    mm.complete(engine, clerk, case)
+    assert mm.open_task(engine, case).task_spec_id == "Task_Neu"
