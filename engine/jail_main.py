@@ -238,7 +238,8 @@ class Jail:
         if found.status == migration_step.CAN_MOVE:
             try:
                 migration_step.apply(workflow, plans, target.subprocess_specs, label)
-                stepping.advance(workflow)
+                if not request.get("dry"):  # a dry run must not reach service operations (money, lists)
+                    stepping.advance(workflow)
             except EngineError as exc:
                 found.status, found.reasons = migration_step.CANNOT_MOVE, [exc.message]
             except Exception as exc:  # a script of the new version failed right after the move
