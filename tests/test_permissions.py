@@ -47,6 +47,7 @@ Sammelliste lesen                            eigener  nein     eigener  eigener 
 Zahlung der Sammelliste stornieren           eigener  nein     nein     nein     nein     nein     nein     nein     nein
 Prozessmodell bereitstellen                  nein     nein     nein     nein     nein     nein     ja       nein     nein
 Modellentwurf anlegen und ändern             nein     nein     nein     nein     nein     nein     ja       nein     nein
+Vorgänge auf andere Version umziehen         nein     nein     nein     nein     nein     nein     ja       nein     nein
 Audit-Trail prüfen                           nein     nein     nein     nein     nein     nein     nein     ja       nein
 Benutzer anlegen                             nein     nein     nein     nein     nein     nein     nein     nein     ja
 Sitzungen anderer Benutzer beenden           nein     nein     nein     nein     nein     nein     nein     nein     ja
@@ -209,6 +210,10 @@ def edit_model_draft(w: World, actor: Actor, site: str) -> bool:
     return _refused(attempt)
 
 
+def migrate_cases(w: World, actor: Actor, site: str) -> bool:
+    return _refused(lambda: w.engine.migrate_cases(actor, 1, []))
+
+
 def verify_audit(w: World, actor: Actor, site: str) -> bool:
     return _refused(lambda: w.engine.verify_audit(actor))
 
@@ -239,6 +244,7 @@ PROBES: dict[str, tuple[Probe, bool]] = {  # action → (probe, bound to a site)
     "Zahlung der Sammelliste stornieren": (cancel_payment, True),
     "Prozessmodell bereitstellen": (deploy, False),
     "Modellentwurf anlegen und ändern": (edit_model_draft, False),
+    "Vorgänge auf andere Version umziehen": (migrate_cases, False),
     "Audit-Trail prüfen": (verify_audit, False),
     "Benutzer anlegen": (create_user, False),
     "Sitzungen anderer Benutzer beenden": (end_sessions_of_another, False),
