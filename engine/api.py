@@ -27,6 +27,7 @@ from . import (
     audit_verify,
     auth,
     case_log,
+    case_migration,
     case_reading,
     case_search,
     clock,
@@ -63,6 +64,7 @@ from .audit import Action
 from .audit_anchors import AnchorWritten
 from .audit_verify import ChainProblem, Scope
 from .auth import Actor, system_actor
+from .case_migration import MigrationOutcome, MigrationPlan
 from .case_search import CaseHit
 from .casework import Casework
 from .config import EngineSettings
@@ -527,6 +529,51 @@ class Engine:
         """Throw a trial away (deleted with its open tasks; audited)."""
         with self._operation(actor, "discard_trial") as session:
             self.trials.discard(session, actor, trial_id)
+
+    # --- moving running cases to another version (process owners) --------------------------------------------
+
+    def migration_process(self, actor: Actor, process_id: str) -> ProcessEntry:
+        """A process with its versions and open cases, to choose what to move (``case_migration``)."""
+        with self._operation(actor, "migration_process") as session:
+            return case_migration.process_entry(session, actor, process_id)
+
+    def migration_dry_run(
+        self, actor: Actor, process_id: str, source: int, target: int,
+        mappings: Mapping[int, Mapping[str, str]] | None = None,
+    ) -> MigrationPlan:  # fmt: skip
+        """Which running cases of version ``source`` can move to ``target`` (``case_migration.dry_run``); audited."""
+        return self._step(actor, "migration_dry_run", lambda session: case_migration.dry_run(
+            session, self.casework, actor, process_id, source, target, mappings))  # fmt: skip
+
+    def migrate_case(
+        self, actor: Actor, instance_id: int, target: int, expected_lock_version: int, mapping: Mapping[str, str]
+    ) -> MigrationOutcome:
+        """Move one case in its own transaction (``case_migration.migrate_case``).
+
+        :raises ConflictError: stale ``expected_lock_version``. :raises RuleViolationError: it cannot move.
+        """
+        return self._step(actor, "migrate_case", lambda session: case_migration.migrate_case(
+            session, self.casework, actor, instance_id, target, expected_lock_version, mapping))  # fmt: skip
+
+    def migrate_cases(
+        self, actor: Actor, target: int, selected: Sequence[tuple[int, int, Mapping[str, str]]]
+    ) -> list[MigrationOutcome]:
+        """Move the ``selected`` cases (id, lock_version seen in the dry run, mapping), each in its own
+        transaction; a case that cannot move or changed meanwhile is left untouched and reported.
+
+        :raises PermissionDeniedError: the actor may not move cases (nothing is tried).
+        """
+        if not permissions.may_migrate_cases(actor):
+            with self._operation(actor, "migrate_cases"):
+                case_migration.require_owner(actor)
+        outcomes = []
+        for instance_id, lock_version, mapping in selected:
+            try:
+                outcomes.append(self.migrate_case(actor, instance_id, target, lock_version, mapping))
+            except (ConflictError, RuleViolationError, ScriptError, NotFoundError) as exc:
+                with self.db.reading() as session:
+                    outcomes.append(case_migration.not_moved(session, instance_id, exc.message))
+        return outcomes
 
     # --- cases and tasks -------------------------------------------------------------------------------------
 

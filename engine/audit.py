@@ -47,6 +47,8 @@ class Action(StrEnum):
     TRIAL_STARTED = "trial_started", "Probelauf eines Modellentwurfs gestartet"
     TRIAL_STEP = "trial_step", "Schritt im Probelauf erledigt"
     TRIAL_DISCARDED = "trial_discarded", "Probelauf verworfen"
+    CASES_MIGRATION_CHECKED = "cases_migration_checked", "Umzug von Vorgängen geprüft (Probelauf)"
+    CASE_MIGRATED = "case_migrated", "Vorgang auf eine andere Prozessversion umgezogen"
     START = "start", "Vorgang gestartet"
     MESSAGE = "message", "Nachricht eingegangen"
     TIMER_FIRED = "timer_fired", "Frist abgelaufen / Timer ausgelöst"

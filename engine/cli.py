@@ -339,3 +339,37 @@ def konfig() -> None:
         click.echo(f"Konfiguration {konfiguration.version} aus {konfiguration.path}")
         for warning in konfiguration.warnings:
             click.echo(f"Warnung: {warning}")
+
+
+@cli.command(help="Laufende Vorgänge auf eine andere Version umziehen: erst Probelauf, mit --ausfuehren umziehen.")
+@click.argument("process_id")
+@click.option("--von", "source", type=int, required=True, help="Version, auf der die Vorgänge laufen")
+@click.option("--nach", "target", type=int, required=True, help="Zielversion")
+@click.option("--zuordnung", "mappings", multiple=True, help="ALTE_ID=NEUE_ID für offene Aufgaben (bestätigt)")
+@click.option("--ausfuehren", is_flag=True, help="umziehen, was nach dem Probelauf umziehen kann")
+def migrate(process_id: str, source: int, target: int, mappings: tuple[str, ...], ausfuehren: bool) -> None:
+    mapping: dict[str, str] = {}
+    for pair in mappings:
+        old, sep, new = pair.partition("=")
+        if not sep or not old or not new:
+            raise click.BadParameter(f"'{pair}' hat nicht die Form ALTE_ID=NEUE_ID", param_hint="--zuordnung")
+        mapping[old] = new
+    with _engine() as engine:
+        plan = engine.migration_dry_run(CLI, process_id, source, target)
+        chosen = {case.instance_id: {need.task: mapping[need.task] for need in case.needs if need.task in mapping}
+                  for case in plan.cases}  # fmt: skip
+        if any(chosen.values()):
+            plan = engine.migration_dry_run(CLI, process_id, source, target, chosen)
+        for case in plan.cases:
+            needs = ", ".join(f"{need.task} → ?" for need in case.needs if need.task not in mapping)
+            click.echo("\t".join([case.business_key, case.status_label, " ".join(case.reasons) or needs]).rstrip())
+        if not plan.cases:
+            click.echo(f"Auf Version {source} laufen keine offenen Vorgänge.")
+        if not ausfuehren:
+            return
+        movable = [(c.instance_id, c.lock_version, chosen[c.instance_id]) for c in plan.cases if c.status == "ok"]
+        outcomes = engine.migrate_cases(CLI, target, movable)
+        for outcome in outcomes:
+            result = outcome.message if outcome.moved else f"nicht umgezogen: {outcome.message}"
+            click.echo(f"{outcome.business_key}\t{result}")
+        click.echo(f"{sum(o.moved for o in outcomes)} von {len(plan.cases)} Vorgängen umgezogen.")

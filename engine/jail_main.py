@@ -28,7 +28,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
-from . import clock, stepping
+from . import clock, migration_step, stepping
 from .errors import ConflictError, EngineError, FormValidationError, ScriptError
 from .forms import Submission
 from .jail_protocol import ChannelClosed, encode, read_frame, write_all
@@ -222,6 +222,32 @@ class Jail:
         workflow = self._load(request)
         fired = stepping.fire_timers(workflow)
         return self._result(workflow, fired=fired)
+
+    def op_migrate(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Check (``dry``) or move a case to the version ``target`` with the confirmed ``mapping``; a case that
+        cannot move comes back with its reasons and no state (``engine.migration_step``)."""
+        target = self.models.get(request["target"])
+        if target is None:
+            raise EngineError("Interner Fehler: Zielversion im Jail-Prozess nicht geladen.")
+        workflow = self._load(request)
+        mapping = {str(k): str(v) for k, v in dict(request.get("mapping") or {}).items()}
+        label = str(request.get("label") or "der neuen Version")
+        found, plans = migration_step.check(
+            workflow, target.spec, target.subprocess_specs, mapping, self.codec.registry, label
+        )
+        if found.status == migration_step.CAN_MOVE:
+            try:
+                migration_step.apply(workflow, plans, target.subprocess_specs, label)
+                if not request.get("dry"):  # a dry run must not reach service operations (money, lists)
+                    stepping.advance(workflow)
+            except EngineError as exc:
+                found.status, found.reasons = migration_step.CANNOT_MOVE, [exc.message]
+            except Exception as exc:  # a script of the new version failed right after the move
+                error = stepping.engine_errors_to_script_errors(exc)
+                found.status, found.reasons = migration_step.CANNOT_MOVE, [f"Nach dem Umzug: {error.message}"]
+        if request.get("dry") or found.status != migration_step.CAN_MOVE:
+            return {"check": found.to_wire()}  # the workflow was changed or not: it is not kept either way
+        return self._result(workflow, check=found.to_wire())
 
 
 def _digest(state: str) -> str:

@@ -222,6 +222,12 @@ def may_run_trials(actor: Actor) -> bool:
     return actor.has_group("MODELLER")
 
 
+def may_migrate_cases(actor: Actor) -> bool:
+    """Move running cases from one version of a process to another (dry run and move): process owners (MODELLER,
+    at any site) and the system. The pages show case numbers and task names, never case data."""
+    return actor.system or actor.has_group("MODELLER")
+
+
 def starts_on_models(actor: Actor) -> bool:
     """The first page after login is "Modelle" for a process owner who works no lane (an inbox would be empty)."""
     return may_edit_models(actor) and not actor.work_pairs()
@@ -335,6 +341,7 @@ class Flags:
     may_manage_staff: bool = False
     may_simulate: bool = False
     may_use_workbench: bool = False
+    may_migrate_cases: bool = False
 
 
 def flags(actor: Actor, *, startable_processes: int) -> Flags:
@@ -354,4 +361,5 @@ def flags(actor: Actor, *, startable_processes: int) -> Flags:
         may_manage_staff=bool(staff_sites(actor)),
         may_simulate=bool(simulation_sites(actor)),
         may_use_workbench=may_use_workbench(actor),
+        may_migrate_cases=may_migrate_cases(actor),
     )

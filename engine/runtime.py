@@ -131,6 +131,8 @@ class CaseRuntime:
             "completed_at": now if result.completed else None,
             "error_message": STUCK if result.stuck else None,
         }
+        if row.version_id != version.id:  # the case moved to another version (``engine.case_migration``)
+            values["version_id"] = version.id
         head = audit.take_head(session, row.id)
         if head is not None:
             values["audit_head"] = head

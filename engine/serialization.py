@@ -69,6 +69,11 @@ class StateCodec:
             serializer = self._local.serializer = make_serializer()
         return serializer
 
+    @property
+    def registry(self) -> Any:
+        """The serializer's registry (converts specs too; ``SpecDiff`` compares specs with it)."""
+        return self._serializer.registry
+
     def dumps(self, workflow: BpmnWorkflow) -> str:
         """Serialize the instance part of ``workflow`` to JSON."""
         serializer = self._serializer

@@ -57,7 +57,8 @@ class StepSession:
         self.steps = steps
         self.jail = jail
         self.version = version
-        self.model_key = f"{version.process_id}:{version.content_hash}"
+        self.model_key = _model_key(version)
+        self._targets: list[LoadedVersion] = []  # further versions the jail must know (a migration's target)
         self._refusal: BaseException | None = None
 
     def start(self, data: dict[str, Any], message: tuple[str, Any] | None = None) -> StepResult:
@@ -87,6 +88,21 @@ class StepSession:
         """Let the timers fire that are due by the engine clock, and run on."""
         return _result(self._step({"op": "fire_timers", **self._case(state, serializer_version)}))
 
+    def migrate(
+        self, state: str, serializer_version: str, target: LoadedVersion, mapping: Mapping[str, str], *, dry: bool
+    ) -> tuple[dict[str, Any], StepResult | None]:
+        """Check (``dry``) or move the case to ``target`` with the confirmed ``mapping`` (old task id → new id).
+
+        Returns what the check found (``engine.migration_step.MigrationCheck`` as a dict) and, for a case that
+        moved, the result to store. :raises ScriptError: the jail failed.
+        """
+        self._targets.append(target)
+        label = f"Version {target.version}"
+        request = {"op": "migrate", "target": _model_key(target), "mapping": dict(mapping), "dry": dry, "label": label}
+        reply = self._step({**request, **self._case(state, serializer_version)})
+        found = dict(reply["check"])
+        return found, (_result(reply) if "state" in reply else None)
+
     # --- plumbing ---------------------------------------------------------------------------------------------
 
     @staticmethod
@@ -99,12 +115,13 @@ class StepSession:
             message = {"op": "konfig", "digest": steps.konfig_digest, "version": steps.konfig.version}
             self._checked(jail.request({**message, "values": steps.konfig_values}, deadline=deadline))
             jail.konfigs.add(steps.konfig_digest)
-        if self.model_key not in jail.models:
-            version = self.version
-            message = {"op": "model", "key": self.model_key, "process_id": version.process_id}
-            request = {**message, "resources": dict(version.resources), "max_bytes": steps.max_model_bytes}
-            self._checked(jail.request(request, deadline=deadline))
-            jail.models.add(self.model_key)
+        for version in (self.version, *self._targets):
+            key = _model_key(version)
+            if key not in jail.models:
+                message = {"op": "model", "key": key, "process_id": version.process_id}
+                request = {**message, "resources": dict(version.resources), "max_bytes": steps.max_model_bytes}
+                self._checked(jail.request(request, deadline=deadline))
+                jail.models.add(key)
 
     def _step(self, request: dict[str, Any]) -> dict[str, Any]:
         steps = self.steps
@@ -142,6 +159,10 @@ class StepSession:
         except Exception as exc:  # kept and re-raised after the jail stopped the step
             self._refusal = exc
             raise ServiceRefused from None
+
+
+def _model_key(version: LoadedVersion) -> str:
+    return f"{version.process_id}:{version.content_hash}"
 
 
 def _result(reply: dict[str, Any]) -> StepResult:

@@ -49,6 +49,7 @@ Zahlung der Sammelliste stornieren           eigener  nein     nein     nein    
 Prozessmodell bereitstellen                  nein     nein     nein     nein     nein     nein     ja       nein     nein
 Modellentwurf anlegen und ändern             nein     nein     nein     nein     nein     nein     ja       nein     nein
 Probelauf eines Entwurfs durchführen         nein     nein     nein     nein     nein     nein     ja       nein     nein
+Vorgänge auf andere Version umziehen         nein     nein     nein     nein     nein     nein     ja       nein     nein
 Audit-Trail prüfen                           nein     nein     nein     nein     nein     nein     nein     ja       nein
 Audit-Trail verankern                        nein     nein     nein     nein     nein     nein     nein     ja       nein
 Löschsperre setzen und aufheben              nein     nein     nein     nein     nein     nein     nein     ja       nein
@@ -221,6 +222,10 @@ def run_trial(w: World, actor: Actor, site: str) -> bool:
     return _refused(lambda: w.engine.start_trial(actor, draft.id, site))
 
 
+def migrate_cases(w: World, actor: Actor, site: str) -> bool:
+    return _refused(lambda: w.engine.migrate_cases(actor, 1, []))
+
+
 def verify_audit(w: World, actor: Actor, site: str) -> bool:
     return _refused(lambda: w.engine.verify_audit(actor))
 
@@ -295,6 +300,7 @@ PROBES: dict[str, tuple[Probe, bool]] = {  # action → (probe, bound to a site)
     "Prozessmodell bereitstellen": (deploy, False),
     "Modellentwurf anlegen und ändern": (edit_model_draft, False),
     "Probelauf eines Entwurfs durchführen": (run_trial, False),
+    "Vorgänge auf andere Version umziehen": (migrate_cases, False),
     "Audit-Trail prüfen": (verify_audit, False),
     "Audit-Trail verankern": (anchor_audit, False),
     "Löschsperre setzen und aufheben": (legal_hold, False),
