@@ -144,19 +144,7 @@ def details_digest(details: Mapping[str, Any]) -> str:
 
 def keyed_digest(event: AuditEvent, key: bytes) -> str:
     """The HMAC-SHA256 of an event: its content with the details replaced by their digest."""
-    content = {
-        "occurred_at": event.occurred_at.isoformat(),
-        "actor": event.actor,
-        "action": event.action,
-        "instance_id": event.instance_id,
-        "task_uuid": event.task_uuid,
-        "process_id": event.process_id,
-        "details": details_digest(event.details),
-        "chain": event.chain,
-        "prev_hash": event.prev_hash,
-    }
-    message = json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hmac.new(key, _content(event, details_digest(event.details)), hashlib.sha256).hexdigest()
 
 
 def key_of(session: Session) -> bytes:
@@ -171,6 +159,11 @@ def key_id(key: bytes) -> str:
 
 def legacy_digest(event: AuditEvent) -> str:
     """The unkeyed SHA-256 of events written before the chain was keyed (accepted only before the epoch marker)."""
+    return hashlib.sha256(_content(event, event.details)).hexdigest()
+
+
+def _content(event: AuditEvent, details: Any) -> bytes:
+    """What a chain hash covers: the event's fields with ``details`` as given (the details or their digest)."""
     content = {
         "occurred_at": event.occurred_at.isoformat(),
         "actor": event.actor,
@@ -178,11 +171,11 @@ def legacy_digest(event: AuditEvent) -> str:
         "instance_id": event.instance_id,
         "task_uuid": event.task_uuid,
         "process_id": event.process_id,
-        "details": event.details,
+        "details": details,
         "chain": event.chain,
         "prev_hash": event.prev_hash,
     }
-    return hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
 
 
 def hold_head(session: Session, instance_id: int, head: str | None) -> None:
