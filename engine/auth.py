@@ -59,6 +59,7 @@ class Actor:
     grants: frozenset[tuple[str, str]]
     user_id: int | None = None
     system: bool = False
+    temporary: frozenset[tuple[str, str]] = frozenset()  # grants held only until a set end (a redeployment)
 
     @property
     def groups(self) -> frozenset[str]:
@@ -136,17 +137,20 @@ def load_actor(session: Session, username: str, at: datetime | None = None) -> A
         raise AuthenticationError("Benutzer unbekannt oder gesperrt.")
     moment = at or clock.now()
     rows = session.execute(
-        sa.select(Grant.group_code, Grant.site).where(
+        sa.select(Grant.group_code, Grant.site, Grant.valid_until).where(
             Grant.user_id == user.id,
             sa.or_(Grant.valid_from.is_(None), Grant.valid_from <= moment),
             sa.or_(Grant.valid_until.is_(None), Grant.valid_until > moment),
         )
     ).all()
+    grants = frozenset((g, s) for g, s, _ in rows)
+    lasting = frozenset((g, s) for g, s, until in rows if until is None)
     return Actor(
         username=user.username,
         display_name=user.display_name,
-        grants=frozenset((g, s) for g, s in rows),
+        grants=grants,
         user_id=user.id,
+        temporary=grants - lasting,
     )
 
 

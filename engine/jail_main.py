@@ -40,6 +40,16 @@ from .serialization import StateCodec
 STACK_BYTES = 256 * 1024 * 1024
 RECURSION_LIMIT = 100_000
 MAX_MODELS = 64
+
+
+class ModelMissing(EngineError):
+    """A step names a model this jail has dropped (it keeps ``MAX_MODELS``): the parent sends it again."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__("Interner Fehler: Modell im Jail-Prozess nicht geladen.")
+        self.key = key
+
+
 MAX_RECENT = 64  # workflows kept after their step, so that the next step of the case need not load it
 
 
@@ -91,6 +101,8 @@ class Jail:
                 return {"ok": handler(request)}
         except ParentRefused:
             return {"error": {"kind": "parent"}}
+        except ModelMissing as exc:
+            return {"error": {"kind": "model_missing", "key": exc.key}}
         except ConflictError as exc:
             return {"error": {"kind": "conflict", "message": exc.message}}
         except FormValidationError as exc:
@@ -141,7 +153,7 @@ class Jail:
     def _model(self, request: dict[str, Any]) -> ProcessModel:
         model = self.models.get(request["model"])
         if model is None:
-            raise EngineError("Interner Fehler: Modell im Jail-Prozess nicht geladen.")
+            raise ModelMissing(str(request["model"]))
         self.models.move_to_end(request["model"])
         return model
 
@@ -228,7 +240,7 @@ class Jail:
         cannot move comes back with its reasons and no state (``engine.migration_step``)."""
         target = self.models.get(request["target"])
         if target is None:
-            raise EngineError("Interner Fehler: Zielversion im Jail-Prozess nicht geladen.")
+            raise ModelMissing(str(request["target"]))
         workflow = self._load(request)
         mapping = {str(k): str(v) for k, v in dict(request.get("mapping") or {}).items()}
         label = str(request.get("label") or "der neuen Version")

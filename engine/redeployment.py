@@ -23,6 +23,7 @@ from .errors import NotFoundError, PermissionDeniedError, RuleViolationError
 from .konfiguration import Konfiguration
 from .models import Grant, User
 from .staff_models import Redeployment, StaffMember
+from .vocabulary import ALL_SITES
 
 MOVABLE_FUNCTIONS = ("LSB", "IFK")
 
@@ -128,18 +129,9 @@ def redeployments(
 
 def record_use(session: Session, actor: Actor, site: str, instance_id: int, task_uuid: str) -> None:
     """Audit that a redeployed person worked an EGS task under the temporary grant (nothing if they hold EGS
-    there anyway)."""
-    if actor.user_id is None:
-        return
-    now = clock.now()
-    grants = session.execute(
-        sa.select(Grant.valid_until).where(
-            Grant.user_id == actor.user_id, Grant.group_code == "EGS", Grant.site.in_((site, "*")),
-            sa.or_(Grant.valid_from.is_(None), Grant.valid_from <= now),
-            sa.or_(Grant.valid_until.is_(None), Grant.valid_until > now),
-        )
-    ).all()  # fmt: skip
-    if grants and all(until is not None for (until,) in grants):
+    there anyway). The actor's grants were read with their ends, so this asks the database nothing."""
+    holding = {(group, at) for group, at in actor.grants if group == "EGS" and at in (site, ALL_SITES)}
+    if holding and holding <= actor.temporary:
         audit.record(session, Action.REDEPLOYMENT_USED, actor.username, instance_id=instance_id, task_uuid=task_uuid,
                      details={"standort": site})  # fmt: skip
 

@@ -136,6 +136,12 @@ class StepSession:
         try:
             self._prepare(deadline)
             reply = self.jail.request(message, deadline=deadline, on_call=self._call)
+            missing = reply.get("error") or {}
+            if isinstance(missing, dict) and missing.get("kind") == "model_missing":
+                # The jail dropped a model it had (it keeps a bounded number): send it again, then the step.
+                self.jail.models.discard(str(missing.get("key")))
+                self._prepare(deadline)
+                reply = self.jail.request(message, deadline=deadline, on_call=self._call)
         except JailFailure as failure:
             raise ScriptError(failure.reason) from None
         answer: dict[str, Any] = self._checked(reply)

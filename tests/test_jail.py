@@ -265,3 +265,23 @@ def test_other_cases_are_written_while_a_step_runs_and_the_step_still_lands_once
         status = session.scalar(sa.select(ProcessInstance.status).where(ProcessInstance.id == slow.instance_id))
     assert len(completions) == 1 and status == "completed"
     assert next(t for t in jailed.inbox(egs) if t.task_uuid == other_task.task_uuid).assignee == "egs"
+
+
+def test_a_model_the_jail_no_longer_holds_is_sent_again(jailed: Engine) -> None:
+    """A jail keeps a bounded number of parsed models and drops the oldest; the parent cannot see that. A step
+    naming a dropped model must not fail (it did: "Modell im Jail-Prozess nicht geladen", a 500 after many
+    deployments): the jail says which model it misses, the parent sends it again and the step runs."""
+    hostile.deploy(jailed, "test_vergessen", hostile.script_process("test_vergessen", "x = 6 * 7"))
+    with jailed.db.reading() as session:
+        content_hash = session.scalar(
+            sa.select(ProcessVersion.content_hash).where(ProcessVersion.process_id == "test_vergessen")
+        )
+    pool = pool_for(jailed.settings.jail_limits)
+    with pool.jail() as first, pool.jail() as second:  # both jails of the pool: the parent believes they hold
+        for jail in (first, second):  # the model, as after the jail dropped it to make room for others
+            jail.models.add(f"test_vergessen:{content_hash}")
+    instance_id, _, error, _ = run_script(
+        jailed, "test_vergessen", hostile.script_process("test_vergessen", "x = 6 * 7")
+    )
+    assert error is None
+    assert jailed.case_view(jailed.actor("egs"), instance_id).data["x"] == 42
