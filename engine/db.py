@@ -6,8 +6,8 @@ instead of failing half-way with a stale snapshot; PostgreSQL relies on row lock
 
 A step runs model code in a jail for up to its time limit. On SQLite, whose write lock covers the whole
 database, ``optimistically`` first runs such work in a deferred transaction that takes the lock only at its
-first write; if another writer committed meanwhile (SQLite refuses the stale write with
-``SQLITE_BUSY_SNAPSHOT``), the work runs once more with the lock taken at the start.
+first write; if another writer committed meanwhile or holds the lock at that moment (SQLite refuses the write
+with ``SQLITE_BUSY_SNAPSHOT`` or ``SQLITE_BUSY``), the work runs once more with the lock taken at the start.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 _WRITE = "egs_write"
 AUDIT_KEY = "egs_audit_key"  # Session.info: the key of the audit chains
+SQLITE_BUSY = 5  # another connection writes; a transaction that has read already is told at once, without waiting
 SQLITE_BUSY_SNAPSHOT = 517  # extended result code: a deferred transaction's snapshot is older than the database
 log = logging.getLogger("egs.engine")
 T = TypeVar("T")
@@ -87,9 +88,12 @@ class Database:
             yield session
 
     def lost_snapshot(self, exc: BaseException) -> bool:
-        """True if an optimistic SQLite transaction was refused because another writer committed since it read."""
+        """True if an optimistic SQLite transaction could not write because another writer committed since it
+        read (``SQLITE_BUSY_SNAPSHOT``) or writes right now (``SQLITE_BUSY``: SQLite does not wait for the lock
+        when a transaction that has read already asks for it)."""
         code = getattr(getattr(exc, "orig", None), "sqlite_errorcode", None)
-        return self.is_sqlite and isinstance(exc, sa.exc.OperationalError) and code == SQLITE_BUSY_SNAPSHOT
+        busy = code in (SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT)
+        return self.is_sqlite and isinstance(exc, sa.exc.OperationalError) and busy
 
     def optimistically(self, work: Callable[[bool], T]) -> T:
         """Run ``work(optimistic)``: on SQLite first with ``optimistic=True`` (no write lock while it reads and

@@ -285,3 +285,49 @@ def test_a_model_the_jail_no_longer_holds_is_sent_again(jailed: Engine) -> None:
     )
     assert error is None
     assert jailed.case_view(jailed.actor("egs"), instance_id).data["x"] == 42
+
+
+def test_a_step_that_meets_a_writer_holding_the_lock_is_repeated_under_the_lock(jailed: Engine) -> None:
+    """SQLite does not wait for the write lock when a transaction that has read already asks for it: it says
+    "database is locked" at once. An optimistic step that meets another writer at that moment is repeated with
+    the lock taken at the start (it waits for the writer), instead of failing (the flaky concurrent-completion
+    test showed it under load)."""
+    if not jailed.db.is_sqlite:
+        pytest.skip("PostgreSQL locks rows, not the database")
+    entered, release = threading.Event(), threading.Event()
+
+    @service_tasks.operation("test_warten_auf_sperre")
+    def _wait(_context: service_tasks.ServiceContext) -> dict[str, object]:
+        """Waits until the test lets it go."""
+        entered.set()
+        release.wait(timeout=30)
+        return {}
+
+    try:
+        hostile.deploy(jailed, "test_sperre", hostile.service_process("test_sperre", "test_warten_auf_sperre"))
+        egs = jailed.actor("egs")
+        case = jailed.start_case(egs, "test_sperre")
+        task = next(t for t in jailed.inbox(egs) if t.instance_id == case.instance_id)
+        outcome: dict[str, object] = {}
+
+        def complete() -> None:
+            try:
+                outcome["done"] = jailed.complete_task(egs, task.task_uuid, {})
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                outcome["error"] = exc
+
+        step = threading.Thread(target=complete)
+        step.start()
+        assert entered.wait(timeout=20), "the step never reached its service task"
+        with jailed.db.transaction() as writer:  # BEGIN IMMEDIATE: another writer holds the lock
+            writer.execute(sa.text("SELECT 1"))
+            release.set()  # the step now finishes its model code and wants to write
+            time.sleep(0.5)
+        step.join(timeout=30)
+    finally:
+        release.set()
+        service_tasks.registry().pop("test_warten_auf_sperre", None)
+    assert "error" not in outcome, outcome.get("error")
+    with jailed.db.reading() as session:
+        status = session.scalar(sa.select(ProcessInstance.status).where(ProcessInstance.id == case.instance_id))
+    assert status == "completed"
