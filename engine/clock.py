@@ -44,25 +44,26 @@ def today_berlin() -> date:
 @contextmanager
 def frozen(instant: datetime) -> Iterator[datetime]:
     """Run the block as if ``now()`` were ``instant`` (must be timezone-aware)."""
-    if instant.tzinfo is None:
-        raise ValueError("instant must be timezone-aware")
-    token = _fixed_now.set(instant.astimezone(UTC))
-    try:
+    with _pinned(_fixed_now, instant):
         yield instant
-    finally:
-        _fixed_now.reset(token)
 
 
 @contextmanager
 def wall_frozen(instant: datetime) -> Iterator[datetime]:
     """Run the block as if ``wall_now()`` were ``instant`` (tests of session and login limits)."""
+    with _pinned(_fixed_wall, instant):
+        yield instant
+
+
+@contextmanager
+def _pinned(clock: ContextVar[datetime | None], instant: datetime) -> Iterator[None]:
     if instant.tzinfo is None:
         raise ValueError("instant must be timezone-aware")
-    token = _fixed_wall.set(instant.astimezone(UTC))
+    token = clock.set(instant.astimezone(UTC))
     try:
-        yield instant
+        yield
     finally:
-        _fixed_wall.reset(token)
+        clock.reset(token)
 
 
 def parse_iso(value: str) -> datetime:
