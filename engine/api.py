@@ -378,7 +378,7 @@ class Engine:
 
     def raci(self) -> list[RaciRow]:
         with self.db.reading() as session:
-            return raci.raci_rows(session, self.specs, exports.area_titles(self.konfig))
+            return raci.raci_rows(session, self.specs)
 
     # --- the modeller: drafts, versions, deploys from the browser (process owners) ----------------------------
 
@@ -817,7 +817,7 @@ class Engine:
     def staff_overview(self, actor: Actor, site: str) -> StaffOverview:
         """The site's staffing dashboard for its leads (``staff_overview``); the view is audited."""
         with self._operation(actor, "staff_overview") as session:
-            return staff_overview.overview(session, self.konfig, actor, site)
+            return staff_overview.overview(session, self.konfig, self.specs, actor, site)
 
     def add_staff(self, actor: Actor, site: str, person: staff.StaffInput) -> int:
         with self._operation(actor, "add_staff") as session:

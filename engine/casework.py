@@ -48,7 +48,7 @@ class Casework:
         """A jail for one step of the (locked) case ``row``: the session holds the case's audit chain head,
         and service operations the step calls act for the case and ``actor``."""
         audit.hold_head(session, row.id, row.audit_head)
-        context = ServiceContext(session, row.id, row.business_key, row.site, actor, self.konfig)
+        context = ServiceContext(session, row.id, row.business_key, row.site, actor, self.konfig, specs=self.specs)
         with service_tasks.bound(context), self.steps.session(version) as step:
             yield step
 

@@ -94,7 +94,7 @@ def check_site(session: Session, konfig: Konfiguration, casework: Casework, site
         and session.scalar(sa.select(ProcessVersion.id).where(ProcessVersion.process_id == PROCESS).limit(1)) is None
     ):
         return None  # the safeguard process is not deployed (yet)
-    load = workload(session, konfig, site)
+    load = workload(session, konfig, site, casework.specs)
     if not load.today.working:
         return None  # weekends and holidays neither start nor end an episode
     risk = assess(konfig, load)

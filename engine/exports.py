@@ -178,15 +178,7 @@ def _payment_list(request: ExportRequest) -> payment_lists.PaymentList:
     )
 
 
-def area_titles(konfig: Konfiguration | None) -> dict[str, str]:
-    """Process id → the title of its area of the VZÄ plan (config/egs.toml [bereiche])."""
-    from .staffing import SHARE_TITLES
-
-    bereiche = konfig.values.get("bereiche", {}) if konfig else {}
-    return {process: SHARE_TITLES.get(area, area) for process, area in bereiche.items()}
-
-
 @export("raci", "RACI-Matrix der bereitgestellten Prozesse (Schritt, Einheit, Rolle des EGS)")
 def raci_csv(request: ExportRequest) -> ExportFile:
-    rows = raci.raci_rows(request.session, request.specs, area_titles(request.konfig))
+    rows = raci.raci_rows(request.session, request.specs)
     return ExportFile("raci-matrix.csv", CSV_MEDIA_TYPE, csv_text(raci.HEADER, [r.cells() for r in rows]), len(rows))

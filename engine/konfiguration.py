@@ -19,11 +19,11 @@ from types import MappingProxyType
 from typing import Any
 
 from .errors import ConfigurationError, ScriptError
-from .vocabulary import SITES
+from .vocabulary import SITES, WORK_AREAS
 
 log = logging.getLogger("egs.konfiguration")
 
-VZAE_SHARES = ("allgemeine_verwaltung", "neuantragsbearbeitung", "unterstuetzung_ifk")
+VZAE_SHARES = tuple(WORK_AREAS)  # one share per area of the VZÄ plan
 DATE_KEYS = (
     "migration_stichtag",
     "parallelbetrieb_beginn",

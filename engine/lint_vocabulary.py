@@ -1,5 +1,6 @@
 """The names the browser/CLI lint (frontend/bpmnlint-plugin-egs) needs from the engine, as JSON: groups, EGS
-roles, reserved ids and the names every script may use. The plugin ships a copy (``vocabulary.json``);
+roles, work areas (key → title; the modeller's area entry reads them too), reserved ids and the names every
+script may use. The plugin ships a copy (``vocabulary.json``);
 ``python -m engine.lint_vocabulary > frontend/bpmnlint-plugin-egs/vocabulary.json`` regenerates it and
 tests/test_model_lint_js.py fails when the copy is stale."""
 
@@ -16,13 +17,14 @@ from .forms import check_schema
 from .model_lint import INITIAL_DATA
 from .model_structure import RESERVED_IDS
 from .scripting import HELPERS, SAFE_BUILTINS
-from .vocabulary import EGS_ROLES, WORK_GROUPS
+from .vocabulary import EGS_ROLES, WORK_AREAS, WORK_GROUPS
 
 
-def vocabulary() -> dict[str, list[str]]:
+def vocabulary() -> dict[str, Any]:
     return {
         "groups": list(WORK_GROUPS),
         "roles": list(EGS_ROLES),
+        "areas": dict(WORK_AREAS),
         "reservedIds": sorted(RESERVED_IDS),
         "scriptNames": sorted(set(SAFE_BUILTINS) | set(HELPERS) | {"konfig"} | set(INITIAL_DATA)),
     }

@@ -13,7 +13,7 @@ from .model_loader import ProcessModel
 from .model_snippets import snippets, variables_set_by_models
 from .safe_xml import NS
 from .scripting import HELPERS, SAFE_BUILTINS, compile_snippet
-from .vocabulary import EGS_ROLES, SITES, WORK_GROUPS
+from .vocabulary import EGS_ROLES, SITES, WORK_AREAS, WORK_GROUPS
 
 # Data every case has from its start (set by the engine, see engine/casework.py).
 INITIAL_DATA = ("vorgangsnummer", "standort", "gestartet_am", "bezugsvorgang")
@@ -190,7 +190,28 @@ def _lint_properties(model: ProcessModel) -> list[ModelError]:
                 element_id=model.process_id,
             )
         )
+    areas = ", ".join(WORK_AREAS)
+    if model.area not in WORK_AREAS:
+        problems.append(
+            ModelError(
+                f"Eigenschaft 'egsBereich' des Prozesses fehlt oder ist ungültig (Aufgabenbereich nach § 6); "
+                f"erlaubt: {areas}.",
+                filename=model.filename,
+                element_id=model.process_id,
+            )
+        )
     for task in model.tasks.values():
+        own_area = task.properties.get("egsBereich")
+        if own_area is not None and own_area.strip() not in WORK_AREAS:
+            problems.append(
+                ModelError(
+                    f"Eigenschaft 'egsBereich' der Aufgabe ist ungültig; erlaubt: {areas} (oder leer lassen: "
+                    "dann gilt der Bereich des Prozesses).",
+                    filename=task.filename,
+                    line=task.line,
+                    element_id=task.bpmn_id,
+                )
+            )
         for problem_text in task_labels.problems(task.label_template or ""):
             problems.append(
                 ModelError(f"egsLabel: {problem_text}", filename=task.filename, line=task.line, element_id=task.bpmn_id)

@@ -95,6 +95,17 @@ class ProcessModel:
         return lanes or ((self.start_lane,) if self.start_lane else ())
 
     @property
+    def area(self) -> str | None:
+        """The process's area of the § 6 VZÄ plan (process property ``egsBereich``); None: not named."""
+        return self.properties.get("egsBereich", "").strip() or None
+
+    def area_of(self, task_id: str | None) -> str | None:
+        """The area of a task: its own ``egsBereich`` where it names one, else the process's."""
+        task = self.tasks.get(task_id or "")
+        own = task.properties.get("egsBereich", "").strip() if task else ""
+        return own or self.area
+
+    @property
     def sites(self) -> tuple[str, ...] | None:
         """Sites where this process may run (process property ``egsSites``); None = everywhere."""
         value = self.properties.get("egsSites", "").strip()

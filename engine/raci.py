@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from .versions import SpecCache, newest_versions
+from .vocabulary import WORK_AREAS
 
 HEADER = ("Prozess", "Version", "Schritt", "Art", "Durchführende Einheit", "Rolle des EGS", "Aufgabenbereich (§ 6)")
 KIND = {
@@ -34,15 +34,15 @@ class RaciRow:
     kind: str
     unit: str
     egs_role: str
-    area: str = "–"  # the process's area of the VZÄ plan (config/egs.toml [bereiche])
+    area: str = "–"  # the step's area of the VZÄ plan (model property egsBereich of the process or the task)
 
     def cells(self) -> tuple[str, ...]:
         return (self.process, str(self.version), self.step, self.kind, self.unit, self.egs_role, self.area)
 
 
-def raci_rows(session: Session, specs: SpecCache, areas: Mapping[str, str] | None = None) -> list[RaciRow]:
-    """Rows for the newest version of every deployed process, in model order per process (``areas``: process
-    id → the title of its area of the VZÄ plan)."""
+def raci_rows(session: Session, specs: SpecCache) -> list[RaciRow]:
+    """Rows for the newest version of every deployed process, in model order per process, each with the title
+    of its area of the VZÄ plan as the model names it."""
     rows: list[RaciRow] = []
     for version in newest_versions(session, specs):
         tasks = sorted(version.model.tasks.values(), key=lambda t: (t.filename, t.line or 0))
@@ -55,7 +55,7 @@ def raci_rows(session: Session, specs: SpecCache, areas: Mapping[str, str] | Non
                     KIND.get(task.tag, task.tag),
                     task.lane or "–",
                     task.egs_role or "–",
-                    (areas or {}).get(version.process_id, "–"),
+                    WORK_AREAS.get(version.model.area_of(task.bpmn_id) or "", "–"),
                 )
             )
     return sorted(rows, key=lambda r: r.process)

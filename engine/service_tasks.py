@@ -14,12 +14,15 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from .errors import ScriptError
 from .konfiguration import Konfiguration
+
+if TYPE_CHECKING:
+    from .versions import SpecCache
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class ServiceContext:
     actor: str
     konfig: Konfiguration
     simulated: list[str] | None = None  # a Probelauf: operations are checked and named here, not run
+    specs: SpecCache | None = None  # the deployed models (operations that read a model property, e.g. egsBereich)
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ def situation_csv(request: ExportRequest) -> ExportFile:
     check_site(request.actor, site)
     if request.konfig is None:
         raise ConfigurationError("Die Personallage braucht die Konfiguration.")
-    load = workload(request.session, request.konfig, site)
+    load = workload(request.session, request.konfig, site, request.specs)
     header = ("Standort", "Datum", "Feiertag", "EGS anwesend", "abwesend", "umgesetzt",
               *(f"Kapazität {AREA_TITLES[a]} (h)" for a in AREAS), *(f"Bedarf {AREA_TITLES[a]} (h)" for a in AREAS),
               "Deckung (%)", "VZÄ-Anteile")  # fmt: skip

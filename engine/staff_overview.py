@@ -15,6 +15,7 @@ from .escalation import Risk, assess
 from .konfiguration import Konfiguration
 from .redeployment import RedeploymentRow, redeployments
 from .staff import StaffRow, roster
+from .versions import SpecCache
 from .vocabulary import SITES
 from .vzae_plan import VzaePlan, plan
 from .workload import Workload, workload
@@ -32,7 +33,7 @@ class StaffOverview:
     may_redeploy: bool
 
 
-def overview(session: Session, konfig: Konfiguration, actor: Actor, site: str) -> StaffOverview:
+def overview(session: Session, konfig: Konfiguration, specs: SpecCache, actor: Actor, site: str) -> StaffOverview:
     """The site's staffing for its leads (TL, FDL); the view is audited (absences are personal data).
 
     :raises PermissionDeniedError: not a lead of the site. :raises NotFoundError: unknown site.
@@ -43,7 +44,7 @@ def overview(session: Session, konfig: Konfiguration, actor: Actor, site: str) -
         raise PermissionDeniedError("Die Personallage eines Standorts sehen dessen Leitungen (TL, FDL).")
     today = clock.today_berlin()
     staff = roster(session, site)
-    load = workload(session, konfig, site)
+    load = workload(session, konfig, site, specs)
     audit.record(session, Action.STAFFING_VIEWED, actor.username, details={"standort": site})
     return StaffOverview(
         site, staff, plan(session, konfig, site, staff, today), load, redeployments(session, site, today),

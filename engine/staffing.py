@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .konfiguration import VZAE_SHARES, Konfiguration
+from .vocabulary import WORK_AREAS
 
 
 @dataclass(frozen=True)
@@ -18,11 +19,7 @@ class StaffingShares:
     version: str
 
 
-SHARE_TITLES = {
-    "allgemeine_verwaltung": "Allgemeine Verwaltungstätigkeiten",
-    "neuantragsbearbeitung": "Neuantragsbearbeitung",
-    "unterstuetzung_ifk": "Unterstützung IFK",
-}
+SHARE_TITLES = WORK_AREAS
 
 
 def staffing_shares(konfig: Konfiguration) -> StaffingShares:

@@ -19,7 +19,9 @@ from .workload import workload
 @operation("besetzung.kennzahlen")
 def figures(ctx: ServiceContext) -> dict[str, Any]:
     """Die aktuelle Lage des EGS am Standort berechnen (Bedarf, Kapazität, Gefährdungsregel)."""
-    risk = assess(ctx.konfig, workload(ctx.session, ctx.konfig, ctx.site))
+    if ctx.specs is None:
+        raise RuleViolationError("Die Kennzahlen brauchen die bereitgestellten Modelle (Aufgabenbereiche).")
+    risk = assess(ctx.konfig, workload(ctx.session, ctx.konfig, ctx.site, ctx.specs))
     return {**risk.figures, "gruende": list(risk.reasons), "gefaehrdet": risk.holds}
 
 

@@ -1,4 +1,4 @@
-"""The platform's fixed vocabulary, declared once: sites, groups, case statuses, priorities, measure types.
+"""The platform's fixed vocabulary, declared once: sites, groups, work areas, case statuses, priorities, measure types.
 
 Codes are what the database and the models store; where people read them, the German label stands next to
 the code here, and the web layer shows that label. (Audit actions and their labels are in ``engine.audit``.)
@@ -34,6 +34,14 @@ def site_label(site: str) -> str:
     """How people name a site: 'Fachdienst 56.4' (a grant for every site: 'alle Standorte')."""
     return "alle Standorte" if site == ALL_SITES else f"Fachdienst {site}"
 
+
+# The three areas of the § 6 VZÄ plan. Every process belongs to one (model property egsBereich; a task may
+# name its own); the shares of a full-time post per area are configured under the same keys ([personalbemessung]).
+WORK_AREAS = {
+    "allgemeine_verwaltung": "Allgemeine Verwaltungstätigkeiten",
+    "neuantragsbearbeitung": "Neuantragsbearbeitung",
+    "unterstuetzung_ifk": "Unterstützung IFK",
+}
 
 # The part EGS plays in a step (property egsRole of every task).
 EGS_ROLES = ("Durchführender", "Mitwirkender", "informatorisch Beteiligter")

@@ -4,6 +4,10 @@
 into the site's EGS that day, contributes weekly hours ÷ 5 × the share of each area (as the FDL decided:
 ``engine.vzae_plan``). Public holidays of Lower Saxony and weekends have no capacity.
 
+**Areas**: each open task and each new case counts in the area its deployed model names (property
+``egsBereich`` of the process, or of the task where it names its own; ``engine.model_lint`` requires it).
+A version deployed before the property existed counts as general administration.
+
 **Demand** (hours): today the open EGS tasks of the site (expected minutes per task type, ``[aufwand]``)
 plus the arrivals expected today; on later days the expected arrivals. **Forecast of arrivals**: the new
 cases of the site per process in the last ``sicherstellung.prognose_wochen`` weeks, each weighted with
@@ -26,6 +30,7 @@ from .konfiguration import Konfiguration
 from .models import HumanTask, ProcessInstance
 from .staff import StaffRow, roster
 from .staff_models import Redeployment
+from .versions import SpecCache
 from .vzae_plan import AREAS, ShareMode, effective_shares, round2, share_mode
 from .working_days import holiday_name, is_working_day, next_working_days, working_days_between
 
@@ -87,10 +92,16 @@ class Workload:
         return sum(self.overdue_tasks.values())
 
 
-def area_of(konfig: Konfiguration, process_id: str) -> str:
-    """The area a process belongs to (``[bereiche]``); unknown processes count as general administration."""
-    area = konfig.values.get("bereiche", {}).get(process_id)
-    return area if area in AREAS else FALLBACK_AREA
+class Areas:
+    """The area of a task or a case, read from the deployed version it runs on (parsed once, cached)."""
+
+    def __init__(self, session: Session, specs: SpecCache) -> None:
+        self.session = session
+        self.specs = specs
+
+    def of(self, version_id: int, task_spec_id: str | None = None) -> str:
+        area = self.specs.get(self.session, version_id).model.area_of(task_spec_id)
+        return area if area in AREAS else FALLBACK_AREA
 
 
 def task_minutes(konfig: Konfiguration, task_spec_id: str) -> Decimal:
@@ -146,22 +157,22 @@ def capacity_on(
 
 
 def forecast(
-    session: Session, konfig: Konfiguration, site: str, today: date, weeks: int
+    session: Session, konfig: Konfiguration, areas: Areas, site: str, today: date, weeks: int
 ) -> dict[int, dict[str, Decimal]]:
     """Expected arrival hours per weekday (0 = Monday) and area, from the last ``weeks`` weeks."""
     first = today - timedelta(weeks=weeks)
     start = datetime.combine(first, time(0), clock.BERLIN)
     end = datetime.combine(today, time(0), clock.BERLIN)
     rows = session.execute(
-        sa.select(ProcessInstance.process_id, ProcessInstance.created_at).where(
+        sa.select(ProcessInstance.process_id, ProcessInstance.version_id, ProcessInstance.created_at).where(
             ProcessInstance.site == site, ProcessInstance.created_at >= start, ProcessInstance.created_at < end
         )
     ).all()
     minutes: dict[int, dict[str, Decimal]] = {wd: _zero() for wd in range(5)}
-    for process_id, created_at in rows:
+    for process_id, version_id, created_at in rows:
         day = created_at.astimezone(clock.BERLIN).date()
         if day.weekday() < 5:
-            minutes[day.weekday()][area_of(konfig, process_id)] += case_minutes(konfig, process_id)
+            minutes[day.weekday()][areas.of(version_id)] += case_minutes(konfig, process_id)
     counts: dict[int, int] = defaultdict(int)
     for day in working_days_between(first, today - timedelta(days=1)):
         counts[day.weekday()] += 1
@@ -171,7 +182,7 @@ def forecast(
     }
 
 
-def workload(session: Session, konfig: Konfiguration, site: str) -> Workload:
+def workload(session: Session, konfig: Konfiguration, site: str, specs: SpecCache) -> Workload:
     """The site's demand and capacity, now and for the next ``HORIZON`` working days."""
     now = clock.now()
     today = clock.today_berlin()
@@ -181,19 +192,20 @@ def workload(session: Session, konfig: Konfiguration, site: str) -> Workload:
     open_tasks: dict[str, int] = dict.fromkeys(AREAS, 0)
     overdue: dict[str, int] = dict.fromkeys(AREAS, 0)
     backlog = _zero()
+    areas = Areas(session, specs)
     tasks = session.execute(
-        sa.select(HumanTask.process_id, HumanTask.task_spec_id, HumanTask.due_at).where(
-            HumanTask.site == site, HumanTask.lane == "EGS"
-        )
+        sa.select(ProcessInstance.version_id, HumanTask.task_spec_id, HumanTask.due_at)
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .where(HumanTask.site == site, HumanTask.lane == "EGS")
     ).all()
-    for process_id, spec_id, due_at in tasks:
-        area = area_of(konfig, process_id)
+    for version_id, spec_id, due_at in tasks:
+        area = areas.of(version_id, spec_id)
         open_tasks[area] += 1
         backlog[area] += task_minutes(konfig, spec_id) / 60
         if due_at is not None and due_at < now:
             overdue[area] += 1
     weeks = int(konfig.values.get("sicherstellung", {}).get("prognose_wochen", 4))
-    expected = forecast(session, konfig, site, today, weeks)
+    expected = forecast(session, konfig, areas, site, today, weeks)
     days_ahead = next_working_days(today + timedelta(days=1), HORIZON)
     redeployed = redeployed_on(session, site, today, days_ahead[-1])
     days = []

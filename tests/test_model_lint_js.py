@@ -49,6 +49,8 @@ def broken_model() -> str:
         (' default="Flow_Akte_Papier"', ""),
         # a script reading a name nothing sets
         ('vorname = besuch.get("vorname")', 'vorname = besucher.get("vorname")'),
+        # an area that is not one of the three of the VZÄ plan
+        ('name="egsBereich" value="neuantragsbearbeitung"', 'name="egsBereich" value="kantine"'),
         # a reserved id
         ('id="Event_Start"', 'id="Start"'), ('>Event_Start<', '>Start<'), ('"Event_Start"', '"Start"'),
     ]  # fmt: skip
@@ -76,6 +78,7 @@ def test_broken_model_fails_with_german_messages(tmp_path: Path) -> None:
         ("Gateway_Akte", "Das Gateway hat keinen Standardfluss (default)."),
         ("Task_Besuch_Uebernehmen", "Das Skript verwendet 'besucher'"),
         ("Start", "Die ID 'Start' ist für die Engine reserviert"),
+        ("pb_antragsannahme", "Eigenschaft 'egsBereich' des Prozesses fehlt oder ist ungültig"),
     ]
     for element_id, message in expected:
         assert any(line.strip().startswith(element_id + " ") and message in line for line in out.splitlines()), (

@@ -31,8 +31,14 @@ HEAD = (
 )
 
 
+AREA = (
+    '<bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property name="egsBereich" '
+    'value="allgemeine_verwaltung" /></spiffworkflow:properties></bpmn:extensionElements>'
+)
+
+
 def process(body: str, *, lanes: str = "", process_id: str = "p") -> str:
-    opening = f'<bpmn:process id="{process_id}" isExecutable="true">'
+    opening = f'<bpmn:process id="{process_id}" isExecutable="true">{AREA}'
     return f"{HEAD}{opening}\n{lanes}{body}\n</bpmn:process>\n</bpmn:definitions>"
 
 
@@ -256,10 +262,15 @@ def test_lint_finds_unknown_names_and_bad_properties(engine: Engine) -> None:
         .read_text()
         .replace('value="Task_Anlegen"', 'value="Task_Gibt_Es_Nicht"')
         .replace(
-            '<bpmn:process id="test_four_eyes" name="Test: Vier-Augen-Prinzip" isExecutable="true">',
-            '<bpmn:process id="test_four_eyes" name="Test" isExecutable="true"><bpmn:extensionElements>'
-            '<spiffworkflow:properties><spiffworkflow:property name="egsSites" value="56.6,99.9" />'
-            "</spiffworkflow:properties></bpmn:extensionElements>",
+            '<spiffworkflow:property name="egsBereich" value="allgemeine_verwaltung" />',
+            '<spiffworkflow:property name="egsBereich" value="kantine" />'
+            '<spiffworkflow:property name="egsSites" value="56.6,99.9" />',
+        )
+        .replace(  # a task may name its own area, but only one of the three
+            '<spiffworkflow:property name="egsRole" value="Durchführender" />',
+            '<spiffworkflow:property name="egsRole" value="Durchführender" />'
+            '<spiffworkflow:property name="egsBereich" value="IFK" />',
+            1,
         )
         .replace(
             '<bpmn:sequenceFlow id="F3"',
@@ -276,6 +287,8 @@ def test_lint_finds_unknown_names_and_bad_properties(engine: Engine) -> None:
     assert not any("'v'" in d or "'standort'" in d or "'konfig'" in d for d in details), details
     assert "egsFourEyes verweist auf 'Task_Gibt_Es_Nicht', das es in diesem Prozess nicht gibt." in details
     assert "egsSites nennt unbekannte Standorte: 99.9." in details
+    assert any(d.startswith("Eigenschaft 'egsBereich' des Prozesses fehlt oder ist ungültig") for d in details), details
+    assert any(d.startswith("Eigenschaft 'egsBereich' der Aufgabe ist ungültig") for d in details), details
     assert nothing_stored(engine)
 
 

@@ -200,18 +200,48 @@ def test_system_darf_alles_aber_unbekannter_standort(engine: Engine) -> None:
         engine.staff_overview(system_actor("t"), "99.9")
 
 
-def test_jeder_prozess_gehoert_zu_einem_bereich() -> None:
-    """[bereiche] names every process of processes/ with one of the three areas (§ 6)."""
-    import re
+def test_every_shipped_process_names_one_of_the_three_areas() -> None:
+    """The area is a property of the model (egsBereich), checked by the lint; every shipped process has one."""
+    from engine.model_loader import ModelFile, load_processes
+    from engine.vocabulary import WORK_AREAS
+    from tests.support.engines import PROCESSES
 
-    from engine.konfiguration import load_konfiguration
-    from engine.vzae_plan import AREAS
-    from tests.support.engines import PROCESSES, ROOT
+    files = [ModelFile.from_path(path) for path in sorted(PROCESSES.iterdir())]
+    models = load_processes(files, 5_000_000, validate=False)
+    assert len(models) == len(list(PROCESSES.glob("*.bpmn")))
+    assert {pid: m.area for pid, m in models.items() if m.area not in WORK_AREAS} == {}
+    assert models["pb_antragsannahme"].area == "neuantragsbearbeitung"
+    assert models["ifk_unterstuetzung"].area == "unterstuetzung_ifk"
 
-    bereiche = load_konfiguration(ROOT / "config" / "egs.toml").values["bereiche"]
-    ids = {m for f in PROCESSES.glob("*.bpmn") for m in re.findall(r'<bpmn:process id="([^"]+)"', f.read_text())}
-    assert ids == set(bereiche), "every process, and no other, has an area"
-    assert set(bereiche.values()) <= set(AREAS)
+
+def test_a_task_counts_in_the_area_of_the_version_its_case_runs_on(deployed: Engine) -> None:
+    """Open tasks count in the area their deployed model names: the process's, or the task's own; a case on an
+    older version keeps the area of that version."""
+    from engine.model_loader import ModelFile
+    from tests.support.engines import FORMS, PROCESSES
+
+    fdl, egs = deployed.actor("fdl"), deployed.actor("egs")
+    with clock.frozen(at(TUESDAY, 9)):
+        deployed.start_case(egs, "besuchersteuerung", site="56.4")  # version 1: allgemeine_verwaltung
+        text = (PROCESSES / "besuchersteuerung.bpmn").read_text(encoding="utf-8")
+        text = text.replace(
+            'name="egsBereich" value="allgemeine_verwaltung"', 'name="egsBereich" value="neuantragsbearbeitung"'
+        )
+        deployed.deploy_files([ModelFile("besuchersteuerung.bpmn", text.encode())], system_actor("test"), FORMS)
+        deployed.start_case(egs, "besuchersteuerung", site="56.4")  # version 2: neuantragsbearbeitung
+        own = text.replace(
+            '<spiffworkflow:property name="formJsonSchemaFilename" value="besuch_anmeldung.json" />',
+            '<spiffworkflow:property name="formJsonSchemaFilename" value="besuch_anmeldung.json" />'
+            '<spiffworkflow:property name="egsBereich" value="unterstuetzung_ifk" />',
+        )
+        assert own != text
+        deployed.deploy_files([ModelFile("besuchersteuerung.bpmn", own.encode())], system_actor("test"), FORMS)
+        deployed.start_case(egs, "besuchersteuerung", site="56.4")  # version 3: the first task names its own area
+    with clock.frozen(at(TUESDAY, 10)):
+        load = deployed.staff_overview(fdl, "56.4").workload
+    assert load.open_tasks == {"allgemeine_verwaltung": 1, "neuantragsbearbeitung": 1, "unterstuetzung_ifk": 1}
+    rows = [r for r in deployed.raci() if r.step == "Besucher anmelden und Anliegen einordnen"]
+    assert [r.area for r in rows] == ["Unterstützung IFK"]  # RACI shows the newest version's area of the step
 
 
 @pytest.mark.parametrize("hours", ["NaN", "Infinity", "0", "-5", "48.5"])

@@ -7,6 +7,7 @@ module.exports = {
       rules: {
         'lane-group': 'error',
         'role-required': 'error',
+        'area-required': 'error',
         'form-required': 'error',
         'gateway-default': 'error',
         'script-names': 'error',

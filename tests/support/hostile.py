@@ -19,6 +19,9 @@ HEAD = """<?xml version="1.0" encoding="UTF-8"?>
     xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
     id="Definitions_{pid}" targetNamespace="http://egs.example/test">
   <bpmn:process id="{pid}" name="Test: {pid}" isExecutable="true">
+    <bpmn:extensionElements><spiffworkflow:properties>
+      <spiffworkflow:property name="egsBereich" value="allgemeine_verwaltung" />
+    </spiffworkflow:properties></bpmn:extensionElements>
     <bpmn:laneSet id="LaneSet_1"><bpmn:lane id="Lane_EGS" name="EGS">{refs}</bpmn:lane></bpmn:laneSet>
     <bpmn:startEvent id="Event_Start"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
 """

@@ -65,6 +65,8 @@ def _process(pid: str, tasks: Sequence[tuple[str, str]], *, timer_on: str | None
     refs = "".join(f"<bpmn:flowNodeRef>{node}</bpmn:flowNodeRef>" for node in [*nodes, *extra])
     return (
         f'  <bpmn:process id="{pid}" name="Test: {pid}" isExecutable="true">\n'
+        '    <bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property name="egsBereich" '
+        'value="allgemeine_verwaltung" /></spiffworkflow:properties></bpmn:extensionElements>\n'
         f'    <bpmn:laneSet id="LaneSet_{pid}">'
         f'<bpmn:lane id="Lane_{pid}" name="EGS">{refs}</bpmn:lane></bpmn:laneSet>\n'
         f"{body}  </bpmn:process>\n"
