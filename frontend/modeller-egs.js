@@ -9,6 +9,7 @@ import {
 } from '@bpmn-io/properties-panel';
 import { useService } from 'bpmn-js-properties-panel';
 import { is } from 'bpmn-js/lib/util/ModelUtil';
+import areaModule from './modeller-area.js';
 
 const HUMAN = ['bpmn:UserTask', 'bpmn:ManualTask'];
 
@@ -160,6 +161,7 @@ function EgsPropertiesProvider(propertiesPanel) {
 EgsPropertiesProvider.$inject = ['propertiesPanel'];
 
 export default {
+  __depends__: [areaModule],
   __init__: ['egsPropertiesProvider'],
   egsPropertiesProvider: ['type', EgsPropertiesProvider],
 };

@@ -1,0 +1,96 @@
+// The area of the § 6 VZÄ plan in the modeller's properties panel (property egsBereich): required on the process
+// (shown on the pool, whose process it is, or on the process itself) and optional on a task that belongs to another
+// area than its process. The choices come from the lint's copy of the engine's vocabulary (WORK_AREAS).
+import { h } from '@bpmn-io/properties-panel/preact';
+import { SelectEntry, isSelectEntryEdited } from '@bpmn-io/properties-panel';
+import { useService } from 'bpmn-js-properties-panel';
+import { is } from 'bpmn-js/lib/util/ModelUtil';
+import vocabulary from 'bpmnlint-plugin-egs/vocabulary.json';
+
+const NAME = 'egsBereich';
+
+// The model element that carries the property: a pool's process, else the element itself.
+function owner(element) {
+  const bo = element.businessObject;
+  return is(bo, 'bpmn:Participant') ? bo.processRef || null : bo;
+}
+
+function propertyList(target) {
+  const ext = target.get('extensionElements');
+  return ext ? ext.get('values').find((value) => is(value, 'spiffworkflow:Properties')) : undefined;
+}
+
+export function readArea(target) {
+  const props = propertyList(target);
+  const found = props ? props.get('properties').find((p) => p.name === NAME) : undefined;
+  return found ? found.value || '' : '';
+}
+
+function writeArea(element, target, value, modeling, bpmnFactory) {
+  let props = propertyList(target);
+  const existing = props ? props.get('properties').find((p) => p.name === NAME) : undefined;
+  if (!value) {
+    if (existing) modeling.updateModdleProperties(element, props, { properties: props.get('properties').filter((p) => p !== existing) });
+    return;
+  }
+  if (existing) {
+    modeling.updateModdleProperties(element, existing, { value });
+    return;
+  }
+  let ext = target.get('extensionElements');
+  if (!ext) {
+    ext = bpmnFactory.create('bpmn:ExtensionElements', { values: [] });
+    ext.$parent = target;
+    modeling.updateModdleProperties(element, target, { extensionElements: ext });
+  }
+  if (!props) {
+    props = bpmnFactory.create('spiffworkflow:Properties', { properties: [] });
+    props.$parent = ext;
+    modeling.updateModdleProperties(element, ext, { values: [...ext.get('values'), props] });
+  }
+  const created = bpmnFactory.create('spiffworkflow:Property', { name: NAME, value });
+  created.$parent = props;
+  modeling.updateModdleProperties(element, props, { properties: [...props.get('properties'), created] });
+}
+
+function AreaEntry({ element, id, forTask }) {
+  const modeling = useService('modeling');
+  const bpmnFactory = useService('bpmnFactory');
+  const target = owner(element);
+  return h(SelectEntry, {
+    element, id, label: 'Aufgabenbereich (§ 6)',
+    description: forTask
+      ? 'Nur wählen, wenn dieser Schritt zu einem anderen Bereich des VZÄ-Plans gehört als der Prozess.'
+      : 'Pflicht: zu welchem Bereich des VZÄ-Plans der Prozess gehört (Personallage, RACI).',
+    getValue: () => readArea(target),
+    setValue: (value) => writeArea(element, target, value, modeling, bpmnFactory),
+    getOptions: () => {
+      const options = [{ value: '', label: forTask ? '– wie der Prozess –' : '– bitte wählen –' },
+        ...Object.entries(vocabulary.areas).map(([value, label]) => ({ value, label }))];
+      const current = readArea(target);
+      if (current && !(current in vocabulary.areas)) options.push({ value: current, label: `${current} (unbekannt)` });
+      return options;
+    },
+  });
+}
+
+function AreaProvider(propertiesPanel) {
+  this.getGroups = (element) => (groups) => {
+    const bo = element.businessObject;
+    const isProcess = is(bo, 'bpmn:Process') || (is(bo, 'bpmn:Participant') && bo.processRef);
+    if (!isProcess && !is(element, 'bpmn:Task')) return groups;
+    const entry = { id: 'egs-bereich', element, component: AreaEntry, forTask: !isProcess, isEdited: isSelectEntryEdited };
+    const egs = groups.find((group) => group.id === 'egs');
+    if (egs) egs.entries.splice(1, 0, entry); // after the EGS role
+    else groups.splice(Math.min(1, groups.length), 0, { id: 'egs', label: 'EGS', entries: [entry], shouldOpen: true });
+    return groups;
+  };
+  propertiesPanel.registerProvider(400, this); // after the EGS group of modeller-egs.js (priority 500)
+}
+
+AreaProvider.$inject = ['propertiesPanel'];
+
+export default {
+  __init__: ['egsAreaProvider'],
+  egsAreaProvider: ['type', AreaProvider],
+};
