@@ -24,6 +24,17 @@ from .vocabulary import SITES, WORK_AREAS
 log = logging.getLogger("egs.konfiguration")
 
 VZAE_SHARES = tuple(WORK_AREAS)  # one share per area of the VZÄ plan
+# The § 7 risk rule and the staffing figures: (key, lowest, highest, what the number is) – whole numbers only, so
+# that nothing is rounded silently. A percentage above 100 or a negative count cannot be meant.
+STAFFING_WHOLE_NUMBERS = (
+    ("sicherstellung", "kapazitaet_mindestens_prozent", 1, 100, "Prozent des Bedarfs"),
+    ("sicherstellung", "ueberfaellige_aufgaben", 0, 100_000, "überfällige Aufgaben"),
+    ("sicherstellung", "egs_mindestens_anwesend", 0, 1000, "anwesende EGS-Beschäftigte"),
+    ("sicherstellung", "offene_aufgaben_je_vzae", 1, 100_000, "offene Aufgaben je VZÄ"),
+    ("sicherstellung", "umsetzung_hoechstens_tage", 1, 366, "Kalendertage einer Umsetzung"),
+    ("sicherstellung", "prognose_wochen", 1, 52, "Wochen für die Prognose"),
+)
+MAX_TASK_MINUTES = 480  # one working day
 DATE_KEYS = (
     "migration_stichtag",
     "parallelbetrieb_beginn",
@@ -158,8 +169,34 @@ def _check(values: Mapping[str, Any]) -> list[str]:
     caps = values.get("handvorschuss", {}).get("obergrenze", {})
     if not isinstance(caps, dict) or set(caps) != set(SITES):
         problems.append("handvorschuss.obergrenze braucht einen Betrag je Standort")
+    problems += _check_staffing(values)
     number("aufbewahrung", "standard_tage", 1)
     for process_id, days in values.get("aufbewahrung", {}).get("prozesse", {}).items():
         if not isinstance(days, int) or isinstance(days, bool) or days < 1:
             problems.append(f"aufbewahrung.prozesse.{process_id} muss eine ganze Zahl von Tagen ≥ 1 sein")
     return problems
+
+
+def _check_staffing(values: Mapping[str, Any]) -> list[str]:
+    """The thresholds of the § 7 risk rule and the figures behind capacity and demand (German messages)."""
+    problems: list[str] = []
+    for section, key, lowest, highest, meaning in STAFFING_WHOLE_NUMBERS:
+        value = values.get(section, {}).get(key)
+        if not isinstance(value, int) or isinstance(value, bool) or not lowest <= value <= highest:
+            problems.append(f"{section}.{key} muss eine ganze Zahl von {lowest} bis {highest} sein ({meaning})")
+    hours = values.get("personalbemessung", {}).get("vollzeit_wochenstunden")
+    if not _is_number(hours) or not 0 < hours <= 60:
+        problems.append("personalbemessung.vollzeit_wochenstunden muss eine Zahl über 0 und höchstens 60 sein")
+    aufwand = values.get("aufwand", {})
+    for key in ("standard_minuten", "vorgang_standard_minuten"):
+        if not _is_number(aufwand.get(key)) or not 0 < aufwand[key] <= MAX_TASK_MINUTES:
+            problems.append(f"aufwand.{key} muss eine Zahl über 0 und höchstens {MAX_TASK_MINUTES} (Minuten) sein")
+    for table in ("aufgaben", "vorgaenge"):
+        for name, minutes in aufwand.get(table, {}).items():
+            if not _is_number(minutes) or not 0 <= minutes <= MAX_TASK_MINUTES:
+                problems.append(f"aufwand.{table}.{name} muss eine Zahl von 0 bis {MAX_TASK_MINUTES} (Minuten) sein")
+    return problems
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == value
