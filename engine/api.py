@@ -100,6 +100,7 @@ from .runtime import CaseRuntime
 from .serialization import StateCodec
 from .sessions import SessionInfo, SessionPolicy
 from .simulation_report import ProcessDefault, SimulationInputs, SimulationReport
+from .simulation_staff import RosterStaff
 from .staff_overview import StaffOverview
 from .staffing import StaffingShares, staffing_shares
 from .steps import Steps
@@ -781,8 +782,11 @@ class Engine:
             exports.record(request, "prozessansicht", view.cases, "html")
             return view
 
-    def simulation_defaults(self, actor: Actor, site: str) -> tuple[SimulationInputs, list[ProcessDefault]]:
-        """The what-if form's starting values for ``site`` (forecast, configured staff and times): TL and FDL there.
+    def simulation_defaults(
+        self, actor: Actor, site: str
+    ) -> tuple[SimulationInputs, list[ProcessDefault], RosterStaff | None]:
+        """The what-if form's starting values for ``site`` (forecast, staff from the staffing tables or configured,
+        times) and the staffing tables as counted: TL and FDL there.
 
         :raises PermissionDeniedError: for everybody else.
         """
@@ -804,7 +808,8 @@ class Engine:
             prepared = simulation_report.prepare(session, self.specs, self.konfig, inputs, today)
         report = simulation_report.simulate(prepared, self.konfig, inputs, today)
         self._record(Action.SIMULATION, actor.username, details={
-            "site": inputs.site, "vzae": inputs.vzae, "absence_days": inputs.absence_days,
+            "site": inputs.site, "staff_source": inputs.staff_source, "vzae": inputs.vzae,
+            "absence_days": inputs.absence_days,
             "arrivals": {pid: n for pid, n in inputs.arrivals.items() if n}, "seed": inputs.seed,
             "vzae_needed": report.vzae_needed})  # fmt: skip
         return report

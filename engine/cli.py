@@ -298,7 +298,7 @@ def export(name: str, parameters: tuple[str, ...], datei: Path | None) -> None:
 @click.option(
     "--zugang", "arrivals", multiple=True, metavar="PROZESS=ANZAHL", help="Fälle je Arbeitstag statt der Prognose."
 )
-@click.option("--vzae", type=float, default=None, help="VZÄ im EGS (Vorgabe: Konfiguration).")
+@click.option("--vzae", type=float, default=None, help="VZÄ im EGS statt des Personalbestands.")
 @click.option("--abwesenheit", type=float, default=None, help="Abwesenheitstage (Personentage) in den vier Wochen.")
 @click.option("--laeufe", type=int, default=None, help="Läufe je Szenario (1 bis 10).")
 @click.option("--startwert", type=int, default=None, help="Startwert des Zufalls (gleicher Wert, gleiche Zahlen).")
@@ -308,7 +308,7 @@ def simulate(
 ) -> None:  # fmt: skip
     with _engine() as engine:
         site = standort or engine.settings.default_site
-        inputs, _ = engine.simulation_defaults(CLI, site)
+        inputs, _, _ = engine.simulation_defaults(CLI, site)
         entered = dict(inputs.arrivals)
         for arrival in arrivals:
             key, sep, value = arrival.partition("=")
@@ -325,6 +325,8 @@ def simulate(
             arrivals=entered,
             vzae=inputs.vzae if vzae is None else vzae,
             absence_days=inputs.absence_days if abwesenheit is None else abwesenheit,
+            # entered staff figures replace the staffing tables
+            staff_source="eingabe" if vzae is not None or abwesenheit is not None else inputs.staff_source,
             replications=inputs.replications if laeufe is None else laeufe,
             seed=inputs.seed if startwert is None else startwert,
         )

@@ -34,7 +34,8 @@ POOLED_LANE = "EGS"
 
 
 class StaffPlan(Protocol):
-    """Seam for the staff of the pooled lane: the VZÄ present on each simulated working day."""
+    """Seam for the staff of the pooled lane: the VZÄ present on each simulated working day (entered figures:
+    ``EnteredStaff``; the staffing tables of the site: ``simulation_staff.RosterStaff``)."""
 
     def present_vzae(self, day: int) -> float: ...
 
@@ -42,15 +43,17 @@ class StaffPlan(Protocol):
 @dataclass(frozen=True)
 class EnteredStaff:
     """Staff as entered on the form: ``vzae`` on the books, ``absence_days`` person-days absent in the period
-    (spread evenly over its ``days``), plus ``extra_vzae`` (a redeployed clerk)."""
+    (spread evenly over its ``days``), each present VZÄ counted ``factor`` times (the sum of the VZÄ shares where
+    the staffing tables supply the staff), plus ``extra_vzae`` (a redeployed clerk)."""
 
     vzae: float
     absence_days: float
     days: int
     extra_vzae: float = 0.0
+    factor: float = 1.0
 
     def present_vzae(self, day: int) -> float:
-        present = self.vzae - self.absence_days / max(self.days, 1) + self.extra_vzae
+        present = (self.vzae - self.absence_days / max(self.days, 1)) * self.factor + self.extra_vzae
         return min(max(present, 0.0), MAX_VZAE)
 
 
@@ -107,6 +110,7 @@ class RunSettings:
     initial_backlog: int = 0
     seed: int = 1
     wall_seconds: float = 5.0
+    weekdays: tuple[int, ...] = ()  # weekday of each simulated day (holidays skipped); empty: from first_weekday
 
 
 @dataclass
@@ -140,6 +144,8 @@ class _Item:
 
 def weekday_of(settings: RunSettings, day: int) -> int:
     """Weekday (0–4) of simulated working day ``day``."""
+    if day < len(settings.weekdays):
+        return settings.weekdays[day]
     return (settings.first_weekday + day) % 5
 
 

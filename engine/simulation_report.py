@@ -1,6 +1,9 @@
 """The what-if comparison for a site: inputs with their defaults, the two scenarios, and the VZÄ needed.
 
-"Wie jetzt" runs the entered staff; "plus eine umgesetzte LSB-Kraft" adds one full-time clerk (§ 7). Each
+The staff comes from the site's staffing tables ("bestand": staff, absences, redeployments, the FDL's decision on
+the VZÄ shares, per working day of Lower Saxony: ``simulation_staff``) or, where none is recorded or the lead
+prefers, from the entered VZÄ and absence days ("eingabe"). Public holidays are never simulated days.
+"Wie jetzt" runs that staff; "plus eine umgesetzte LSB-Kraft" adds one full-time clerk (§ 7). Each
 scenario is the mean of ``replications`` seeded runs (seed, seed+1, …: the same inputs give the same
 figures). The VZÄ needed is the smallest staff (in steps of 0.5) whose share of late EGS tasks stays
 within the configured tolerance, found by bisection over seeded runs (common random numbers).
@@ -23,16 +26,33 @@ from sqlalchemy.orm import Session
 from .errors import RuleViolationError
 from .konfiguration import Konfiguration
 from .models import HumanTask
-from .simulation import DAY, MAX_VZAE, POOLED_LANE, EnteredStaff, Paths, RunResult, RunSettings, Workload, run
+from .simulation import (
+    DAY,
+    MAX_VZAE,
+    POOLED_LANE,
+    EnteredStaff,
+    Paths,
+    RunResult,
+    RunSettings,
+    StaffPlan,
+    Workload,
+    run,
+)  # fmt: skip
 from .simulation_history import arrival_forecast, path_counts
 from .simulation_model import routing_of
+from .simulation_staff import RosterStaff, roster_staff
 from .versions import SpecCache, newest_versions
+from .working_days import next_working_days
 
 DAYS = 20  # four weeks of working days
 MAX_REPLICATIONS = 10
 MAX_ARRIVALS_PER_DAY = 10_000.0
 WALL_SECONDS = 10.0  # for the whole comparison, every run included
 EXTRA_CLERK_VZAE = 1.0
+STAFF_SOURCES = {
+    "bestand": "aus dem Personalbestand (Beschäftigte, Abwesenheiten, Umsetzungen, Feiertage, VZÄ-Anteile)",
+    "eingabe": "wie eingegeben (VZÄ und Abwesenheitstage)",
+}
 
 
 @dataclass(frozen=True)
@@ -50,10 +70,13 @@ class SimulationInputs:
     initial_backlog: int
     seed: int = 1
     replications: int = 2
+    staff_source: str = "eingabe"  # "bestand": the staffing tables; "eingabe": vzae and absence_days
 
     def check(self) -> None:
         """:raises RuleViolationError: for numbers outside what the simulation accepts (German message)."""
         problems = []
+        if self.staff_source not in STAFF_SOURCES:
+            problems.append("Personal aus dem Bestand oder wie eingegeben")
         if not 0 <= self.vzae <= MAX_VZAE:
             problems.append(f"VZÄ zwischen 0 und {MAX_VZAE:g}")
         if not 0 <= self.absence_days <= DAYS * MAX_VZAE:
@@ -104,6 +127,7 @@ class ScenarioResult:
     wait_mean_days: float | None
     wait_p90_days: float | None
     utilisation: float
+    present: tuple[float, ...] = ()  # VZÄ present on each simulated day
 
 
 @dataclass(frozen=True)
@@ -121,23 +145,20 @@ class SimulationReport:
     timed_out: bool
     elapsed_ms: int
     branch_shares: tuple[tuple[str, str, float, int], ...] = field(default=())  # (choice, way, share, cases)
+    staff_source: str = "eingabe"
+    staff: RosterStaff | None = None  # the staffing tables as counted (also shown when the entered staff ran)
 
 
-def working_days(start: date, count: int, holidays: frozenset[date] = frozenset()) -> list[date]:
-    """The next ``count`` working days from ``start`` on (Monday–Friday, minus ``holidays``)."""
-    days: list[date] = []
-    day = start
-    while len(days) < count:
-        if day.weekday() < 5 and day not in holidays:
-            days.append(day)
-        day += timedelta(days=1)
-    return days
+def simulated_days(today: date) -> list[date]:
+    """The ``DAYS`` working days of Lower Saxony after ``today``."""
+    return next_working_days(today + timedelta(days=1), DAYS)
 
 
 def defaults(session: Session, specs: SpecCache, konfig: Konfiguration, site: str, today: date) -> tuple[
-    SimulationInputs, list[ProcessDefault]
+    SimulationInputs, list[ProcessDefault], RosterStaff | None
 ]:  # fmt: skip
-    """The form's starting values: the forecast per process and the configuration's staff and times."""
+    """The form's starting values: the forecast per process, the staff from the staffing tables (where the site has
+    EGS staff recorded; else the configured VZÄ, entered) and the configured times."""
     forecast = arrival_forecast(session, site, today)
     processes = [
         ProcessDefault(v.process_id, v.name, tuple(forecast.get(v.process_id, [0.0] * 5)))
@@ -148,18 +169,20 @@ def defaults(session: Session, specs: SpecCache, konfig: Konfiguration, site: st
     backlog = session.scalar(
         sa.select(sa.func.count()).select_from(HumanTask).where(HumanTask.site == site, HumanTask.lane == POOLED_LANE)
     )
+    staff = roster_staff(session, konfig, site, simulated_days(today))
     inputs = SimulationInputs(
         site=site,
         arrivals={p.process_id: p.per_day for p in processes},
-        vzae=float(konfig.get("simulation.vzae_egs").get(site, 0.0)),
-        absence_days=0.0,
+        vzae=staff.on_books if staff else float(konfig.get("simulation.vzae_egs").get(site, 0.0)),
+        absence_days=staff.absence_vzae_days if staff else 0.0,
         hours_per_week=float(konfig.get("simulation.wochenstunden")),
         productive_share=float(konfig.get("simulation.produktive_zeit")),
         default_minutes=float(konfig.get("simulation.minuten_standard")),
         deadline_days=float(konfig.get("simulation.frist_arbeitstage")),
         initial_backlog=int(backlog or 0),
+        staff_source="bestand" if staff else "eingabe",
     )
-    return inputs, processes
+    return inputs, processes, staff
 
 
 @dataclass(frozen=True)
@@ -169,16 +192,23 @@ class Prepared:
     workloads: tuple[Workload, ...]
     notes: tuple[str, ...]
     branch_shares: tuple[tuple[str, str, float, int], ...]
+    staff: RosterStaff | None = None
 
 
 def prepare(
     session: Session, specs: SpecCache, konfig: Konfiguration, inputs: SimulationInputs, today: date
 ) -> Prepared:
-    """Walk the deployed models of the entered processes and read their history.
+    """Walk the deployed models of the entered processes, read their history and the site's staff.
 
-    :raises RuleViolationError: for bad inputs.
+    :raises RuleViolationError: for bad inputs, or staff from the tables where the site has none recorded.
     """
     inputs.check()
+    staff = roster_staff(session, konfig, inputs.site, simulated_days(today))
+    if inputs.staff_source == "bestand" and staff is None:
+        raise RuleViolationError(
+            f"Für den Standort {inputs.site} ist kein EGS-Personal erfasst (Seite Personallage). Bitte das Personal "
+            "„wie eingegeben“ rechnen."
+        )
     forecast = arrival_forecast(session, inputs.site, today)
     workloads: list[Workload] = []
     notes: list[str] = []
@@ -202,7 +232,7 @@ def prepare(
                 target = routing.nodes.get(flow.target)
                 shares.append((node.name, target.name if target else flow.target, paths.share(node.id, flow.target),
                                counts.cases))  # fmt: skip
-    return Prepared(tuple(workloads), tuple(dict.fromkeys(notes)), tuple(shares))
+    return Prepared(tuple(workloads), tuple(dict.fromkeys(notes)), tuple(shares), staff)
 
 
 # One comparison at a time per process: a second lead pressing the button meanwhile is told to wait, so that
@@ -226,23 +256,26 @@ def simulate(prepared: Prepared, konfig: Konfiguration, inputs: SimulationInputs
 def _simulate(prepared: Prepared, konfig: Konfiguration, inputs: SimulationInputs, today: date) -> SimulationReport:
     started = time.monotonic()
     workloads = list(prepared.workloads)
-    days = working_days(today + timedelta(days=1), DAYS)
+    days = simulated_days(today)
     settings = RunSettings(
-        days=DAYS, first_weekday=days[0].weekday(),
+        days=DAYS, first_weekday=days[0].weekday(), weekdays=tuple(day.weekday() for day in days),
         day_minutes=inputs.hours_per_week / 5 * 60 * inputs.productive_share,
         minutes=_minutes(konfig), default_minutes=inputs.default_minutes, deadline_days=inputs.deadline_days,
         initial_backlog=inputs.initial_backlog, seed=inputs.seed,
     )  # fmt: skip
     budget = started + WALL_SECONDS
-    now = _scenario("Wie jetzt", workloads, inputs, 0.0, settings, budget)
-    plus = _scenario("Plus eine umgesetzte LSB-Kraft", workloads, inputs, EXTRA_CLERK_VZAE, settings, budget)
+    staff = prepared.staff if inputs.staff_source == "bestand" else None
+    now = _scenario("Wie jetzt", workloads, _staff(inputs, staff, 0.0), inputs, settings, budget)
+    plus = _scenario("Plus eine umgesetzte LSB-Kraft", workloads, _staff(inputs, staff, EXTRA_CLERK_VZAE), inputs,
+                     settings, budget)  # fmt: skip
     tolerance = float(konfig.get("simulation.zulaessig_verspaetet"))
-    needed, limit, searched = _vzae_needed(workloads, inputs, settings, tolerance, budget, now[2])
+    needed, limit, searched = _vzae_needed(workloads, inputs, staff, settings, tolerance, budget, now[2])
     return SimulationReport(
         site=inputs.site, days=tuple(days), scenarios=(now[0], plus[0]), vzae_needed=needed, search_limit=limit,
         tolerance=tolerance, notes=prepared.notes, capped=now[1].capped or plus[1].capped,
         timed_out=now[1].timed_out or plus[1].timed_out or searched.timed_out,
         elapsed_ms=round((time.monotonic() - started) * 1000), branch_shares=prepared.branch_shares,
+        staff_source=inputs.staff_source, staff=prepared.staff,
     )  # fmt: skip
 
 
@@ -251,8 +284,18 @@ def _minutes(konfig: Konfiguration) -> dict[str, float]:
     return {f"{pid}.{task}": float(value) for pid, tasks in table.items() for task, value in tasks.items()}
 
 
-def _staff(inputs: SimulationInputs, extra: float, vzae: float | None = None) -> EnteredStaff:
-    return EnteredStaff(inputs.vzae if vzae is None else vzae, inputs.absence_days, DAYS, extra)
+def _staff(inputs: SimulationInputs, roster: RosterStaff | None, extra: float) -> StaffPlan:
+    """The staff of a scenario: the staffing tables' (``roster``) or the entered, with ``extra`` VZÄ on top."""
+    if roster is not None:
+        return roster.plus(extra)
+    return EnteredStaff(inputs.vzae, inputs.absence_days, DAYS, extra)
+
+
+def _books(inputs: SimulationInputs, roster: RosterStaff | None, vzae: float) -> EnteredStaff:
+    """``vzae`` on the books with the period's absences (and the shares' sum) of the staffing tables or the entry."""
+    if roster is not None:
+        return EnteredStaff(vzae, roster.absence_vzae_days, DAYS, factor=roster.share_sum)
+    return EnteredStaff(vzae, inputs.absence_days, DAYS)
 
 
 def _budgeted(settings: RunSettings, budget: float) -> RunSettings:
@@ -260,13 +303,13 @@ def _budgeted(settings: RunSettings, budget: float) -> RunSettings:
 
 
 def _scenario(
-    title: str, workloads: list[Workload], inputs: SimulationInputs, extra: float, settings: RunSettings, budget: float
-) -> tuple[ScenarioResult, RunResult, float]:
+    title: str, workloads: list[Workload], staff: StaffPlan, inputs: SimulationInputs, settings: RunSettings,
+    budget: float,
+) -> tuple[ScenarioResult, RunResult, float]:  # fmt: skip
     runs = [
-        run(workloads, _staff(inputs, extra), _budgeted(replace(settings, seed=inputs.seed + i), budget))
+        run(workloads, staff, _budgeted(replace(settings, seed=inputs.seed + i), budget))
         for i in range(inputs.replications)
     ]
-    staff = _staff(inputs, extra)
     waits = sorted(w / DAY for r in runs for w in r.first_contact_waits)
     tasks = statistics.fmean(r.tasks for r in runs)
     overdue = statistics.fmean(r.overdue for r in runs)
@@ -284,13 +327,14 @@ def _scenario(
         wait_mean_days=statistics.fmean(waits) if waits else None,
         wait_p90_days=waits[min(int(len(waits) * 0.9), len(waits) - 1)] if waits else None,
         utilisation=statistics.fmean(r.busy_minutes for r in runs) / capacity if capacity else 0.0,
+        present=tuple(round(staff.present_vzae(d), 2) for d in range(DAYS)),
     )
     return result, merged, statistics.fmean(r.work_minutes for r in runs)
 
 
 def _vzae_needed(
-    workloads: list[Workload], inputs: SimulationInputs, settings: RunSettings, tolerance: float, budget: float,
-    work_minutes: float,
+    workloads: list[Workload], inputs: SimulationInputs, roster: RosterStaff | None, settings: RunSettings,
+    tolerance: float, budget: float, work_minutes: float,
 ) -> tuple[float | None, float, RunResult]:  # fmt: skip
     """Bisection over VZÄ (halves) with one seeded run each: the smallest staff within the tolerance.
 
@@ -301,10 +345,10 @@ def _vzae_needed(
 
     def keeps(vzae: float) -> bool:
         nonlocal last
-        last = run(workloads, _staff(inputs, 0.0, vzae), _budgeted(settings, budget))
+        last = run(workloads, _books(inputs, roster, vzae), _budgeted(settings, budget))
         return not last.timed_out and (last.overdue / last.tasks if last.tasks else 0.0) <= tolerance
 
-    absent = inputs.absence_days / DAYS
+    absent = (roster.absence_vzae_days if roster else inputs.absence_days) / DAYS
     busy = work_minutes / (DAYS * settings.day_minutes) if settings.day_minutes else 0.0
     low = math.floor((0.75 * busy + absent) * 2) / 2 if busy > 2 else 0.0
     high = min(math.ceil((1.5 * busy + absent + 1) * 2) / 2, MAX_VZAE)

@@ -26,7 +26,7 @@ def simulation_text(report: SimulationReport) -> str:
         ("Auslastung", [f"{_number(s.utilisation * 100, 0)} %" for s in report.scenarios]),
     ]
     width = max(len(label) for label, _ in rows)
-    lines = [f"Standort {report.site}, {first} bis {last} (20 Arbeitstage)", ""]
+    lines = [f"Standort {report.site}, {first} bis {last} (20 Arbeitstage)", _staff_line(report), ""]
     lines.append(" " * width + "".join(f" | {s.title:>30}" for s in report.scenarios))
     lines.extend(f"{label:<{width}}" + "".join(f" | {value:>30}" for value in values) for label, values in rows)
     lines.append("")
@@ -42,3 +42,12 @@ def simulation_text(report: SimulationReport) -> str:
         lines.append("Hinweis: begrenzt (Fallzahl oder Rechenzeit); die Zahlen sind unvollständig.")
     lines.append(f"Rechenzeit: {report.elapsed_ms} ms")
     return "\n".join(lines)
+
+
+def _staff_line(report: SimulationReport) -> str:
+    staff = report.staff
+    if report.staff_source == "bestand" and staff is not None:
+        people = sum(1 for p in staff.people if p.function == "EGS")
+        return (f"Personal aus dem Personalbestand: {people} EGS-Beschäftigte, {_number(staff.on_books, 2)} VZÄ, "
+                f"{_number(staff.absence_vzae_days, 1)} VZÄ-Tage abwesend; {staff.mode_label}")  # fmt: skip
+    return "Personal wie eingegeben (VZÄ und Abwesenheitstage)"

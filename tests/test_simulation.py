@@ -146,7 +146,7 @@ def test_only_the_sites_leads_simulate_and_the_report_answers_the_vzae_question(
             deployed.simulation_defaults(deployed.actor(user), "56.4")
     with pytest.raises(PermissionDeniedError):
         deployed.simulation_defaults(deployed.actor("fdl"), "56.6")  # not her site
-    inputs, processes = deployed.simulation_defaults(deployed.actor("fdl"), "56.4")
+    inputs, processes, _ = deployed.simulation_defaults(deployed.actor("fdl"), "56.4")
     assert pb.PROCESS in {p.process_id for p in processes} and inputs.vzae == 4.0
     arrivals = {pb.PROCESS: 12.0}
     report = deployed.simulate(deployed.actor("tl"), _inputs(inputs, arrivals))
@@ -160,7 +160,7 @@ def test_only_the_sites_leads_simulate_and_the_report_answers_the_vzae_question(
 
 
 def test_bad_inputs_are_refused_in_german(deployed: Engine) -> None:
-    inputs, _ = deployed.simulation_defaults(deployed.actor("fdl"), "56.4")
+    inputs, _, _ = deployed.simulation_defaults(deployed.actor("fdl"), "56.4")
     with pytest.raises(RuleViolationError, match="VZÄ"):
         deployed.simulate(deployed.actor("fdl"), _inputs(inputs, {pb.PROCESS: 1.0}, vzae=1e9))
     with pytest.raises(RuleViolationError, match="Zugänge"):
@@ -168,7 +168,7 @@ def test_bad_inputs_are_refused_in_german(deployed: Engine) -> None:
 
 
 def test_huge_but_allowed_inputs_stay_within_the_budget(deployed: Engine) -> None:
-    inputs, _ = deployed.simulation_defaults(deployed.actor("fdl"), "56.4")
+    inputs, _, _ = deployed.simulation_defaults(deployed.actor("fdl"), "56.4")
     started = time.monotonic()
     report = deployed.simulate(deployed.actor("fdl"), _inputs(inputs, {pb.PROCESS: 10_000.0}, replications=10))
     assert time.monotonic() - started < 25  # the budget is 10 s, plus one chunk per run and a loaded machine
@@ -178,7 +178,7 @@ def test_huge_but_allowed_inputs_stay_within_the_budget(deployed: Engine) -> Non
 def test_one_simulation_at_a_time(deployed: Engine) -> None:
     from engine import simulation_report
 
-    inputs, _ = deployed.simulation_defaults(deployed.actor("fdl"), "56.4")
+    inputs, _, _ = deployed.simulation_defaults(deployed.actor("fdl"), "56.4")
     assert simulation_report._RUNNING.acquire(blocking=False)
     try:
         with pytest.raises(RuleViolationError, match="schon eine Simulation"):
@@ -193,8 +193,63 @@ def _inputs(base: SimulationInputs, arrivals: dict[str, float], **changes: objec
     return replace(base, arrivals=arrivals, **changes)  # type: ignore[arg-type]
 
 
-def test_working_days_skip_weekends() -> None:
-    from engine.simulation_report import working_days
+def test_simulated_days_are_working_days_of_lower_saxony() -> None:
+    from engine.simulation_report import simulated_days
 
-    assert working_days(date(2026, 12, 4), 3) == [date(2026, 12, 4), date(2026, 12, 7), date(2026, 12, 8)]
+    days = simulated_days(date(2026, 12, 23))
+    assert days[:3] == [date(2026, 12, 24), date(2026, 12, 28), date(2026, 12, 29)]  # no weekend, no Christmas
+    assert date(2027, 1, 1) not in days and len(days) == 20
     assert PROCESSES.exists()
+
+
+FRIDAY = date(2026, 12, 18)  # the period: 21.12.2026 – 19.01.2027, without 25.12. and 01.01.
+
+
+def test_staff_per_day_comes_from_the_staffing_tables(deployed: Engine) -> None:
+    """Staff, part-time, absences, holidays, a redeployment and the FDL's decision on the shares make the VZÄ
+    present on each simulated day; both scenarios run on it and the report names the people it counted."""
+    from datetime import datetime
+    from datetime import time as clock_time
+    from decimal import Decimal
+
+    from engine import clock
+    from engine.staff import StaffInput
+
+    fdl, tl = deployed.actor("fdl"), deployed.actor("tl")
+    with clock.frozen(datetime.combine(FRIDAY, clock_time(10), clock.BERLIN)):
+        anna = deployed.add_staff(tl, "56.4", StaffInput("Anna Voll", "EGS", Decimal(39), date(2020, 1, 1)))
+        deployed.add_staff(tl, "56.4", StaffInput("Berta Halb", "EGS", Decimal("19.5"), date(2020, 1, 1)))
+        lars = deployed.add_staff(tl, "56.4", StaffInput("Lars LSB", "LSB", Decimal(39), date(2020, 1, 1), None, "lsb"))
+        deployed.add_absence(tl, anna, date(2026, 12, 28), date(2026, 12, 30), "urlaub")
+        deployed.redeploy(fdl, "56.4", lars, date(2027, 1, 4), date(2027, 1, 8))
+        inputs, _, staff = deployed.simulation_defaults(fdl, "56.4")
+        assert staff is not None and staff.share_sum == pytest.approx(1.15)  # no decision yet: as in the concept
+        assert staff.per_day[0] == pytest.approx(1.5 * 1.15)
+        deployed.decide_share_mode(fdl, "56.4", "normiert")
+        inputs, _, staff = deployed.simulation_defaults(fdl, "56.4")
+        assert staff is not None
+        assert (inputs.staff_source, inputs.vzae, inputs.absence_days) == ("bestand", 1.5, 3.0)
+        assert staff.holidays == ((date(2026, 12, 25), "Erster Weihnachtstag"), (date(2027, 1, 1), "Neujahr"))
+        assert staff.days[:5] == (date(2026, 12, 21), date(2026, 12, 22), date(2026, 12, 23), date(2026, 12, 24),
+                                  date(2026, 12, 28))  # fmt: skip
+        expected = [0.5 if date(2026, 12, 28) <= d <= date(2026, 12, 30) else 2.5 if date(2027, 1, 4) <= d <= date(
+            2027, 1, 8) else 1.5 for d in staff.days]  # fmt: skip
+        assert list(staff.per_day) == pytest.approx(expected)
+        used = {p.name: (p.function, p.factor, p.present_days, p.absent_days, p.redeployed_days) for p in staff.people}
+        assert used == {"Anna Voll": ("EGS", 1.0, 17, 3, 0), "Berta Halb": ("EGS", 0.5, 20, 0, 0),
+                        "Lars LSB": ("LSB", 1.0, 5, 0, 5)}  # fmt: skip
+        report = deployed.simulate(tl, _inputs(inputs, {pb.PROCESS: 2.0}))
+    now, plus = report.scenarios
+    assert report.staff_source == "bestand" and report.days == staff.days
+    assert list(now.present) == pytest.approx(expected)
+    assert list(plus.present) == pytest.approx([v + 1.0 for v in expected])  # one full-time clerk, shares 1.00
+    assert report.vzae_needed is not None
+
+
+def test_staff_from_the_tables_needs_staff_recorded(deployed: Engine) -> None:
+    inputs, _, staff = deployed.simulation_defaults(deployed.actor("fdl"), "56.4")
+    assert staff is None and inputs.staff_source == "eingabe" and inputs.vzae == 4.0  # the configured fallback
+    with pytest.raises(RuleViolationError, match="kein EGS-Personal erfasst"):
+        deployed.simulate(deployed.actor("fdl"), _inputs(inputs, {pb.PROCESS: 1.0}, staff_source="bestand"))
+    with pytest.raises(RuleViolationError, match="Personal aus dem Bestand oder wie eingegeben"):
+        deployed.simulate(deployed.actor("fdl"), _inputs(inputs, {pb.PROCESS: 1.0}, staff_source="raten"))

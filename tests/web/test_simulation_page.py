@@ -68,3 +68,24 @@ def test_hostile_numbers_are_refused_with_a_german_message(
     response = post_form(client_for("fdl"), "/simulation", {**FORM, field: value})
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
+
+
+def test_the_page_says_which_staff_it_counted(client_for: Callable[[str], FlaskClient], deployed: Engine) -> None:
+    from engine.demo import create_demo_staff
+
+    client = client_for("fdl")
+    page = client.get("/simulation").get_data(as_text=True)
+    assert "kein EGS-Personal erfasst" in page and 'name="personal" value="eingabe"' in page  # no choice to refuse
+    create_demo_staff(deployed)
+    page = client.get("/simulation").get_data(as_text=True)
+    assert "Personalbestand in den 20 Arbeitstagen: 3 EGS-Beschäftigte mit 2,27 VZÄ" in page  # (39 + 30 + 19,5) / 39
+    assert '<option value="bestand" selected>' in page
+    html = post_form(client, "/simulation", {**FORM, "personal": "bestand"}).get_data(as_text=True)
+    assert "Personal, mit dem gerechnet wurde" in html and "Emma Ebert" in html and "Lars Leistung" not in html
+    assert "Personal: aus dem Personalbestand des Standorts (VZÄ-Anteile wie im Konzept" in html
+    html = post_form(client, "/simulation", {**FORM, "personal": "eingabe"}).get_data(as_text=True)
+    assert "Personal: wie eingegeben: 4,00 VZÄ, 10,0 Abwesenheitstage." in html and "Emma Ebert" not in html
+    response = post_form(client, "/simulation", {**FORM, "personal": "raten"})
+    assert response.status_code == 422 and "Personal aus dem Bestand oder wie eingegeben" in response.get_data(
+        as_text=True
+    )

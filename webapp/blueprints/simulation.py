@@ -10,7 +10,7 @@ from flask import Blueprint, render_template, request
 
 from engine import permissions
 from engine.errors import PermissionDeniedError, RuleViolationError
-from engine.simulation_report import ProcessDefault, SimulationInputs, SimulationReport
+from engine.simulation_report import STAFF_SOURCES, ProcessDefault, SimulationInputs, SimulationReport
 
 from ..errors import status_for
 from ..extensions import get_engine
@@ -39,9 +39,9 @@ def index() -> Any:
     actor = require_actor()
     sites = permissions.simulation_sites(actor)
     site = request.args.get("standort") or (sites[0] if sites else "")
-    inputs, processes = get_engine().simulation_defaults(actor, site)
+    inputs, processes, staff = get_engine().simulation_defaults(actor, site)
     return render_template("simulation/index.html", inputs=inputs, processes=processes, sites=sites, report=None,
-                           error=None, chart=None)  # fmt: skip
+                           error=None, chart=None, staff=staff, sources=STAFF_SOURCES)  # fmt: skip
 
 
 @bp.post("/simulation")
@@ -53,7 +53,7 @@ def run() -> Any:
     if site not in permissions.simulation_sites(actor):
         raise PermissionDeniedError("Die Simulation rechnet nur die Leitung des Standorts (TL, FDL).")
     engine = get_engine()
-    defaults, processes = engine.simulation_defaults(actor, site)
+    defaults, processes, staff = engine.simulation_defaults(actor, site)
     report: SimulationReport | None = None
     error: str | None = None
     inputs = defaults
@@ -65,7 +65,7 @@ def run() -> Any:
     sites = permissions.simulation_sites(actor)
     chart_points = chart(report) if report else None
     page = render_template("simulation/index.html", inputs=inputs, processes=processes, sites=sites, report=report,
-                           error=error, chart=chart_points)  # fmt: skip
+                           error=error, chart=chart_points, staff=staff, sources=STAFF_SOURCES)  # fmt: skip
     return (page, status_for(RuleViolationError(""))) if error else page
 
 
@@ -98,7 +98,10 @@ def _read_form(defaults: SimulationInputs, processes: list[ProcessDefault]) -> S
         else defaults.arrivals.get(p.process_id, 0.0)
         for p in processes
     }
-    return replace(defaults, arrivals=arrivals, **values)
+    source = request.form.get("personal", defaults.staff_source)
+    if source not in STAFF_SOURCES:
+        raise RuleViolationError("Bitte prüfen: Personal aus dem Bestand oder wie eingegeben.")
+    return replace(defaults, arrivals=arrivals, staff_source=source, **values)
 
 
 def chart(report: SimulationReport, width: int = 640, height: int = 260) -> dict[str, Any]:
