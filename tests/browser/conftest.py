@@ -10,7 +10,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from engine.api import Engine
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, BusinessClock
 from tests.support.databases import SqliteTemplates
 from tests.support.engines import make_engine
 from tests.support.users import user_factory
@@ -32,8 +32,15 @@ def make_live_user(live_engine: Engine):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def live_server(live_engine: Engine) -> Iterator[str]:
+def business_clock() -> BusinessClock:
+    """The business time the live server's requests run at; real time until a test sets ``instant``."""
+    return BusinessClock()
+
+
+@pytest.fixture
+def live_server(live_engine: Engine, business_clock: BusinessClock) -> Iterator[str]:
     app = create_app(engine=live_engine)
+    app.wsgi_app = business_clock.wrap(app.wsgi_app)  # type: ignore[method-assign]
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
