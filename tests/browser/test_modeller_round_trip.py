@@ -40,7 +40,8 @@ def spiff_elements(xml: str) -> Counter[tuple[str, str, tuple[tuple[str, str], .
     found: Counter[tuple[str, str, tuple[tuple[str, str], ...], str]] = Counter()
     for element in etree.fromstring(xml.encode()).iter(f"{{{SPIFF_NS}}}*"):
         owner = next(a.get("id") for a in element.iterancestors() if a.get("id"))
-        found[(owner, etree.QName(element).localname, tuple(sorted(element.attrib.items())), (element.text or "").strip())] += 1
+        attributes = tuple(sorted(element.attrib.items()))
+        found[(owner, etree.QName(element).localname, attributes, (element.text or "").strip())] += 1
     return found
 
 
