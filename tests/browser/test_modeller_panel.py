@@ -91,6 +91,16 @@ def test_a_flow_condition_shows_the_known_names_and_the_code_of_tasks_is_editabl
     assert "Startwerte: bezugsvorgang, gestartet_am, standort, vorgangsnummer" in hint and "heute" in hint
     condition.fill('anliegen == "erstantrag" and vorname != ""')
     expect(page.locator("#modeller-status")).to_have_text("Ungespeicherte Änderungen")
+    page.evaluate(SELECT, "Flow_Zusammenfuehrung_Anmeldung")  # a flow without condition gets a new one …
+    before = page.evaluate(UNDO_STEPS)
+    page.get_by_label("Bedingung").fill("True")
+    page.wait_for_function(f"() => window.egsModeller.get('commandStack')._stackIdx === {before + 1}")
+    flow = page.evaluate(XML).split('id="Flow_Zusammenfuehrung_Anmeldung"')[1].split("</bpmn:sequenceFlow>")[0]
+    assert '<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">True</bpmn:conditionExpression>' in flow
+    page.get_by_label("Bedingung").fill("")  # … and an emptied one goes
+    page.wait_for_function(f"() => window.egsModeller.get('commandStack')._stackIdx === {before + 2}")
+    flow = page.evaluate(XML).split('id="Flow_Zusammenfuehrung_Anmeldung"')[1].split("/>")[0]
+    assert "conditionExpression" not in flow
     page.evaluate(SELECT, "Flow_Anliegen_Sonstiger")  # the default flow needs no condition
     expect(page.locator("[data-entry-id='egs-bedingung']")).to_contain_text("Standardfluss")
     page.evaluate(SELECT, "Flow_Anmeldung_Antragsannahme")  # not out of a gateway: no condition entry
