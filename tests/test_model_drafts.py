@@ -220,6 +220,7 @@ def test_a_draft_may_call_a_decision_deployed_with_another_process(deployed: Eng
         assert "umstellung_ifk_neu.dmn" not in deployed.specs.latest(session, PB).resources
     draft = deployed.create_model_draft(modeller, PB)
     saved = deployed.save_model_draft(modeller, draft.id, 1, xml=calling(draft.xml, "umstellung_ifk_neu"))
+    assert deployed.start_trial(modeller, draft.id, "56.4").id, "a Probelauf of the draft finds the table, too"
     result = deployed.deploy_model_draft(modeller, draft.id, saved.lock_version, "Andere Entscheidungstabelle")
     with deployed.db.reading() as session:
         resources = deployed.specs.get(session, result.version_id).resources
