@@ -65,13 +65,12 @@ def lint_context(forms: Mapping[str, Any], resources: Mapping[str, str]) -> dict
 
 
 def panel_choices(decisions: list[Decision]) -> dict[str, Any]:
-    """The choices of the modeller's EGS panel (frontend/modeller-egs-more.js): sites and start groups of a
+    """The choices of the modeller's EGS panel (frontend/modeller-egs-*.js): sites and start groups of a
     process, the registered service operations with their parameters, and the deployed decisions."""
     return {
         "sites": [{"value": site, "label": site_label(site)} for site in SITES],
         "groups": [{"value": group, "label": f"{group} – {GROUP_NAMES[group]}"} for group in WORK_GROUPS],
-        "operations": [{"name": op.name, "params": list(op.params), "description": op.description}
-                       for op in sorted(registry().values(), key=lambda op: op.name)],
+        "operations": [{"name": name, "params": list(op.params)} for name, op in sorted(registry().items())],
         "decisions": [{"id": d.id, "name": d.name, "file": d.filename} for d in decisions],
     }  # fmt: skip
 
