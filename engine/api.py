@@ -32,6 +32,7 @@ from . import (
     case_search,
     clock,
     db_upgrade,
+    decisions,
     draft_forms,
     drafts,
     escalation,
@@ -407,6 +408,13 @@ class Engine:
             forms = {**lint_vocabulary.read_forms(self.settings.forms_dir), **draft.forms}
             return lint_vocabulary.lint_context(forms, live.resources)
 
+    def modeller_choices(self, actor: Actor) -> dict[str, Any]:
+        """What the modeller's EGS panel offers (``lint_vocabulary.panel_choices``): sites, groups, service
+        operations and the deployed decisions."""
+        with self._operation(actor, "modeller_choices") as session:
+            drafts.require_modeller(actor)
+            return lint_vocabulary.panel_choices(decisions.deployed(session))
+
     def create_model_draft(self, actor: Actor, process_id: str) -> Draft:
         """A new draft of the live version of ``process_id``; audited."""
         with self._operation(actor, "create_model_draft") as session:
@@ -453,7 +461,7 @@ class Engine:
                 return model_compare.draft_against_live(deployed, live, self.settings.max_model_bytes).audit_summary()
 
             return drafts.deploy_draft(session, actor, draft_id, expected_lock_version, comment, live, deploy_files,
-                                       diff)  # fmt: skip
+                                       diff, lambda: decisions.library(session))  # fmt: skip
 
     # --- the form editor of a draft (``draft_forms``) ----------------------------------------------------------
 

@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from . import audit, clock, permissions
+from . import audit, clock, decisions, permissions
 from .auth import Actor
 from .deployments import SAFE_FORM_KEY, DeployedProcess
 from .errors import ConflictError, FormValidationError, ModelError, NotFoundError, PermissionDeniedError
@@ -244,13 +244,27 @@ def delete(
     session.flush()
 
 
-def model_files(draft: Draft, live: LoadedVersion | None) -> list[ModelFile]:
+def model_files(
+    draft: Draft, live: LoadedVersion | None, library: Callable[[], Mapping[str, str]] | None = None
+) -> list[ModelFile]:
     """The files a deploy of ``draft`` consists of: its BPMN text in place of the live version's main file,
-    plus the live version's other files (decision tables, called processes)."""
+    plus the live version's other files (decision tables, called processes), plus the files of the deployed
+    decision ``library`` (``decisions.library``, read only when needed) that define a decision the draft calls
+    and no file here does."""
     files = [ModelFile(draft.filename, draft.xml.encode("utf-8"))]
     if live is not None:
         files += [ModelFile(name, text.encode("utf-8")) for name, text in sorted(live.resources.items())
                   if name != draft.filename]  # fmt: skip
+    if library is None or not decisions.called(draft.xml):
+        return files
+    texts = {f.name: f.content.decode("utf-8") for f in files if f.kind == "dmn"}
+    present = {d.id for name, text in texts.items() for d in decisions.decisions_in(name, text)}
+    missing = decisions.called(draft.xml) - present
+    for name, text in sorted(library().items()) if missing else ():
+        defined = {d.id for d in decisions.decisions_in(name, text)} if name not in texts else set()
+        if missing & defined:
+            files.append(ModelFile(name, text.encode("utf-8")))
+            missing -= defined
     return files
 
 
@@ -268,10 +282,12 @@ def deploy_draft(
     live: LoadedVersion | None,
     deploy_files: Callable[[list[ModelFile], str, Mapping[str, Any]], list[DeployedProcess]],
     diff: Callable[[Draft], Mapping[str, Any]] | None = None,
+    library: Callable[[], Mapping[str, str]] | None = None,
 ) -> DeployedProcess:
     """Deploy a draft with the process owner's comment through the normal deploy path (parse, lint, forms);
     a new version removes the draft (audited as deployed). Content equal to the live version creates none
-    and keeps the draft. ``diff`` gives the summary of the changes against the live version for the audit event.
+    and keeps the draft. ``diff`` gives the summary of the changes against the live version for the audit event;
+    ``library`` the deployed decision tables a draft may call (``model_files``).
 
     :raises FormValidationError: without a comment. :raises ModelError: (``ModelLintError`` with every
         problem) if the draft cannot run; nothing is stored then. :raises ConflictError: if the draft was saved
@@ -291,7 +307,7 @@ def deploy_draft(
             f"Bitte öffnen Sie Version {live.version} im Modeller und übernehmen Sie Ihre Änderungen dort "
             "(den Entwurf können Sie als .bpmn herunterladen)."
         )
-    results = deploy_files(model_files(draft, live), comment, draft.forms)
+    results = deploy_files(model_files(draft, live, library), comment, draft.forms)
     result = next((r for r in results if r.process_id == draft.process_id), None)
     if result is None:
         raise ModelError(f"Der Entwurf enthält den Prozess '{draft.process_id}' nicht als ausführbaren Prozess.",

@@ -1,6 +1,7 @@
 """The names the browser/CLI lint (frontend/bpmnlint-plugin-egs) needs from the engine, as JSON: groups, EGS
 roles, work areas (key → title; the modeller's area entry reads them too), reserved ids and the names every
-script may use. The plugin ships a copy (``vocabulary.json``);
+script may use (among them the start values and functions the modeller's panel names in its hints). The plugin
+ships a copy (``vocabulary.json``);
 ``python -m engine.lint_vocabulary > frontend/bpmnlint-plugin-egs/vocabulary.json`` regenerates it and
 tests/test_model_lint_js.py fails when the copy is stale."""
 
@@ -12,12 +13,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .decisions import Decision
 from .errors import ModelError
 from .forms import check_schema
 from .model_lint import INITIAL_DATA
 from .model_structure import RESERVED_IDS
 from .scripting import HELPERS, SAFE_BUILTINS
-from .vocabulary import EGS_ROLES, WORK_AREAS, WORK_GROUPS
+from .service_tasks import registry
+from .vocabulary import EGS_ROLES, GROUP_NAMES, SITES, WORK_AREAS, WORK_GROUPS, site_label
 
 
 def vocabulary() -> dict[str, Any]:
@@ -27,6 +30,8 @@ def vocabulary() -> dict[str, Any]:
         "areas": dict(WORK_AREAS),
         "reservedIds": sorted(RESERVED_IDS),
         "scriptNames": sorted(set(SAFE_BUILTINS) | set(HELPERS) | {"konfig"} | set(INITIAL_DATA)),
+        "startValues": sorted(INITIAL_DATA),
+        "functions": sorted(set(HELPERS) | {"konfig"}),
     }
 
 
@@ -59,6 +64,17 @@ def lint_context(forms: Mapping[str, Any], resources: Mapping[str, str]) -> dict
     outputs = {m.group(1) for name, text in resources.items() if name.endswith(".dmn") for m in _OUTPUT.finditer(text)}
     return {"forms": {name: form_info(schema, name) for name, schema in sorted(forms.items())},
             "extraNames": sorted(outputs)}  # fmt: skip
+
+
+def panel_choices(decisions: list[Decision]) -> dict[str, Any]:
+    """The choices of the modeller's EGS panel (frontend/modeller-egs-*.js): sites and start groups of a
+    process, the registered service operations with their parameters, and the deployed decisions."""
+    return {
+        "sites": [{"value": site, "label": site_label(site)} for site in SITES],
+        "groups": [{"value": group, "label": f"{group} – {GROUP_NAMES[group]}"} for group in WORK_GROUPS],
+        "operations": [{"name": name, "params": list(op.params)} for name, op in sorted(registry().items())],
+        "decisions": [{"id": d.id, "name": d.name, "file": d.filename} for d in decisions],
+    }  # fmt: skip
 
 
 def as_json() -> str:

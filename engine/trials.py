@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from . import audit, clock, drafts, permissions, service_tasks
+from . import audit, clock, decisions, drafts, permissions, service_tasks
 from .audit import Action
 from .auth import Actor
 from .deployments import content_hash
@@ -170,7 +170,7 @@ class Trials:
             raise RuleViolationError(
                 f"Ein Entwurf kann höchstens {MAX_TRIALS_PER_DRAFT} Probeläufe haben. Bitte verwerfen Sie alte."
             )
-        version = self._draft_version(draft, live)
+        version = self._draft_version(draft, live, lambda: decisions.library(session))
         model = version.model
         if model.sites is not None and site not in model.sites:
             raise RuleViolationError(f"„{version.name}“ wird am Standort {site} nicht angeboten "
@@ -246,9 +246,11 @@ class Trials:
             raise NotFoundError(GONE)
         return row
 
-    def _draft_version(self, draft: Draft, live: LoadedVersion | None) -> LoadedVersion:
+    def _draft_version(
+        self, draft: Draft, live: LoadedVersion | None, library: Callable[[], Mapping[str, str]]
+    ) -> LoadedVersion:
         """The draft as a runnable version (checked like a deploy, stored nowhere)."""
-        models, forms = self.check_files(drafts.model_files(draft, live), own_forms=draft.forms)
+        models, forms = self.check_files(drafts.model_files(draft, live, library), own_forms=draft.forms)
         model = models.get(draft.process_id)
         if model is None:
             raise ModelError(f"Der Entwurf enthält den Prozess '{draft.process_id}' nicht als ausführbaren Prozess.",

@@ -6,6 +6,7 @@ import { SelectEntry, isSelectEntryEdited } from '@bpmn-io/properties-panel';
 import { useService } from 'bpmn-js-properties-panel';
 import { is } from 'bpmn-js/lib/util/ModelUtil';
 import vocabulary from 'bpmnlint-plugin-egs/vocabulary.json';
+import { getProperty, setProperty } from './modeller-egs-moddle.js';
 
 const NAME = 'egsBereich';
 
@@ -15,42 +16,8 @@ function owner(element) {
   return is(bo, 'bpmn:Participant') ? bo.processRef || null : bo;
 }
 
-function propertyList(target) {
-  const ext = target.get('extensionElements');
-  return ext ? ext.get('values').find((value) => is(value, 'spiffworkflow:Properties')) : undefined;
-}
-
-export function readArea(target) {
-  const props = propertyList(target);
-  const found = props ? props.get('properties').find((p) => p.name === NAME) : undefined;
-  return found ? found.value || '' : '';
-}
-
-function writeArea(element, target, value, modeling, bpmnFactory) {
-  let props = propertyList(target);
-  const existing = props ? props.get('properties').find((p) => p.name === NAME) : undefined;
-  if (!value) {
-    if (existing) modeling.updateModdleProperties(element, props, { properties: props.get('properties').filter((p) => p !== existing) });
-    return;
-  }
-  if (existing) {
-    modeling.updateModdleProperties(element, existing, { value });
-    return;
-  }
-  let ext = target.get('extensionElements');
-  if (!ext) {
-    ext = bpmnFactory.create('bpmn:ExtensionElements', { values: [] });
-    ext.$parent = target;
-    modeling.updateModdleProperties(element, target, { extensionElements: ext });
-  }
-  if (!props) {
-    props = bpmnFactory.create('spiffworkflow:Properties', { properties: [] });
-    props.$parent = ext;
-    modeling.updateModdleProperties(element, ext, { values: [...ext.get('values'), props] });
-  }
-  const created = bpmnFactory.create('spiffworkflow:Property', { name: NAME, value });
-  created.$parent = props;
-  modeling.updateModdleProperties(element, props, { properties: [...props.get('properties'), created] });
+function readArea(target) {
+  return (target && getProperty(null, NAME, target)) || '';
 }
 
 function AreaEntry({ element, id, forTask }) {
@@ -63,7 +30,7 @@ function AreaEntry({ element, id, forTask }) {
       ? 'Nur wählen, wenn dieser Schritt zu einem anderen Bereich des VZÄ-Plans gehört als der Prozess.'
       : 'Pflicht: zu welchem Bereich des VZÄ-Plans der Prozess gehört (Personallage, RACI).',
     getValue: () => readArea(target),
-    setValue: (value) => writeArea(element, target, value, modeling, bpmnFactory),
+    setValue: (value) => setProperty(element, NAME, value, modeling, bpmnFactory, target),
     getOptions: () => {
       const options = [{ value: '', label: forTask ? '– wie der Prozess –' : '– bitte wählen –' },
         ...Object.entries(vocabulary.areas).map(([value, label]) => ({ value, label }))];
@@ -80,8 +47,8 @@ function AreaProvider(propertiesPanel) {
     const isProcess = is(bo, 'bpmn:Process') || (is(bo, 'bpmn:Participant') && bo.processRef);
     if (!isProcess && !is(element, 'bpmn:Task')) return groups;
     const entry = { id: 'egs-bereich', element, component: AreaEntry, forTask: !isProcess, isEdited: isSelectEntryEdited };
-    const egs = groups.find((group) => group.id === 'egs');
-    if (egs) egs.entries.splice(1, 0, entry); // after the EGS role
+    const egs = groups.find((group) => group.id === (isProcess ? 'egs-prozess' : 'egs'));
+    if (egs) egs.entries.splice(isProcess ? 0 : 1, 0, entry); // first on the process, after the EGS role on a task
     else groups.splice(Math.min(1, groups.length), 0, { id: 'egs', label: 'EGS', entries: [entry], shouldOpen: true });
     return groups;
   };

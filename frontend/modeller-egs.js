@@ -1,5 +1,7 @@
 // The "EGS" group of the properties panel on tasks: EGS role, form, four-eyes step and the clerk's
-// instructions, written as spiffworkflow extension elements (each change one undoable command).
+// instructions, written as spiffworkflow extension elements (each change one undoable command). Scripts, decision
+// and service operation of a task come from modeller-egs-code.js, the groups of processes and flows from
+// modeller-egs-process.js and modeller-egs-flow.js.
 import { h } from '@bpmn-io/properties-panel/preact';
 import {
   SelectEntry,
@@ -10,56 +12,13 @@ import {
 import { useService } from 'bpmn-js-properties-panel';
 import { is } from 'bpmn-js/lib/util/ModelUtil';
 import areaModule from './modeller-area.js';
+import { getProperty, getText, setProperty, setText } from './modeller-egs-moddle.js';
+export { getProperty, setProperty } from './modeller-egs-moddle.js';
+import { codeEntries } from './modeller-egs-code.js';
+import { flowGroup } from './modeller-egs-flow.js';
+import { processGroup } from './modeller-egs-process.js';
 
 const HUMAN = ['bpmn:UserTask', 'bpmn:ManualTask'];
-
-function extension(bo, type) {
-  const ext = bo.get('extensionElements');
-  return ext ? ext.get('values').find((value) => is(value, type)) : undefined;
-}
-
-export function getProperty(element, name) {
-  const props = extension(element.businessObject, 'spiffworkflow:Properties');
-  const found = props ? props.get('properties').find((p) => p.name === name) : undefined;
-  return found ? found.value : undefined;
-}
-
-function ensureExtensionElements(element, modeling, bpmnFactory) {
-  const bo = element.businessObject;
-  let ext = bo.get('extensionElements');
-  if (!ext) {
-    ext = bpmnFactory.create('bpmn:ExtensionElements', { values: [] });
-    ext.$parent = bo;
-    modeling.updateModdleProperties(element, bo, { extensionElements: ext });
-  }
-  return ext;
-}
-
-function addValue(element, modeling, bpmnFactory, type, attrs) {
-  const ext = ensureExtensionElements(element, modeling, bpmnFactory);
-  const created = bpmnFactory.create(type, attrs);
-  created.$parent = ext;
-  modeling.updateModdleProperties(element, ext, { values: [...ext.get('values'), created] });
-  return created;
-}
-
-function setProperty(element, name, value, modeling, bpmnFactory) {
-  let props = extension(element.businessObject, 'spiffworkflow:Properties');
-  const list = props ? props.get('properties') : [];
-  const existing = list.find((p) => p.name === name);
-  if (!value) {
-    if (existing) modeling.updateModdleProperties(element, props, { properties: list.filter((p) => p !== existing) });
-    return;
-  }
-  if (existing) {
-    modeling.updateModdleProperties(element, existing, { value });
-    return;
-  }
-  if (!props) props = addValue(element, modeling, bpmnFactory, 'spiffworkflow:Properties', { properties: [] });
-  const created = bpmnFactory.create('spiffworkflow:Property', { name, value });
-  created.$parent = props;
-  modeling.updateModdleProperties(element, props, { properties: [...props.get('properties'), created] });
-}
 
 function PropertySelect({ element, id, label, name, options, description }) {
   const modeling = useService('modeling');
@@ -118,20 +77,11 @@ function InstructionsEntry({ element, id }) {
   const modeling = useService('modeling');
   const bpmnFactory = useService('bpmnFactory');
   const debounce = useService('debounceInput');
+  const type = 'spiffworkflow:InstructionsForEndUser';
   return h(TextAreaEntry, {
     element, id, debounce, rows: 5, label: 'Hinweise für die Sachbearbeitung',
-    getValue: () => {
-      const found = extension(element.businessObject, 'spiffworkflow:InstructionsForEndUser');
-      return found ? found.value || '' : '';
-    },
-    setValue: (value) => {
-      const found = extension(element.businessObject, 'spiffworkflow:InstructionsForEndUser');
-      if (found) {
-        modeling.updateModdleProperties(element, found, { value });
-      } else if (value) {
-        addValue(element, modeling, bpmnFactory, 'spiffworkflow:InstructionsForEndUser', { value });
-      }
-    },
+    getValue: () => getText(element.businessObject, type),
+    setValue: (value) => setText(element, type, value, modeling, bpmnFactory),
   });
 }
 
@@ -144,15 +94,15 @@ function egsGroup(element) {
       { id: 'egs-hinweise', element, component: InstructionsEntry, isEdited: isTextAreaEntryEdited },
     );
   }
+  entries.push(...codeEntries(element));
   return { id: 'egs', label: 'EGS', entries, shouldOpen: true };
 }
 
 function EgsPropertiesProvider(propertiesPanel) {
   // getGroups must exist before registerProvider, or the panel ignores the provider.
   this.getGroups = (element) => (groups) => {
-    if (is(element, 'bpmn:Task')) {
-      groups.splice(Math.min(1, groups.length), 0, egsGroup(element));
-    }
+    const group = is(element, 'bpmn:Task') ? egsGroup(element) : processGroup(element) || flowGroup(element);
+    if (group) groups.splice(Math.min(1, groups.length), 0, group);
     return groups;
   };
   propertiesPanel.registerProvider(500, this);

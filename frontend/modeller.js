@@ -79,7 +79,7 @@ async function main(data) {
     ],
     linting: lintOptions,
     moddleExtensions: { spiffworkflow },
-    egs: { roles: data.roles, forms },
+    egs: { roles: data.roles, forms, ...data.panel },
   });
   const canvas = modeler.get('canvas');
   const registry = modeler.get('elementRegistry');

@@ -196,3 +196,48 @@ def test_a_form_of_the_draft_replaces_the_form_file_in_the_new_version(deployed:
         version = deployed.specs.get(session, result.version_id)
     assert version.forms["pb_antragsannahme.json"]["title"] == "Antrag annehmen (überarbeitet)"
     assert version.forms["pb_anmeldung.json"] == json.loads((FORMS / "pb_anmeldung.json").read_text("utf-8"))
+
+
+AKTE_CALL = "<spiffworkflow:calledDecisionId>umstellung_akte</spiffworkflow:calledDecisionId>"
+AKTE_PRE = "<spiffworkflow:preScript>stichtag = heute().isoformat()</spiffworkflow:preScript>"
+
+
+def calling(xml: str, decision: str) -> str:
+    """PB with "Aktenführung bestimmen" calling ``decision`` (its old output set by the pre-script instead)."""
+    call = f"<spiffworkflow:calledDecisionId>{decision}</spiffworkflow:calledDecisionId>"
+    pre = '<spiffworkflow:preScript>stichtag = heute().isoformat()\naktenfuehrung = "papier"</spiffworkflow:preScript>'
+    assert AKTE_CALL + AKTE_PRE in xml
+    return xml.replace(AKTE_CALL + AKTE_PRE, call + pre)
+
+
+def test_a_draft_may_call_a_decision_deployed_with_another_process(deployed: Engine) -> None:
+    """The modeller offers every deployed decision; the file comes along from the process that brought it."""
+    modeller = deployed.actor("modeller")
+    offered = {d["id"]: d["file"] for d in deployed.modeller_choices(modeller)["decisions"]}
+    assert offered["umstellung_ifk_neu"] == "umstellung_ifk_neu.dmn"  # deployed with the IFK processes
+    assert "umstellung_phase" not in offered, "a decision table no process uses was never deployed"
+    with deployed.db.reading() as session:
+        assert "umstellung_ifk_neu.dmn" not in deployed.specs.latest(session, PB).resources
+    draft = deployed.create_model_draft(modeller, PB)
+    saved = deployed.save_model_draft(modeller, draft.id, 1, xml=calling(draft.xml, "umstellung_ifk_neu"))
+    assert deployed.start_trial(modeller, draft.id, "56.4").id, "a Probelauf of the draft finds the table, too"
+    result = deployed.deploy_model_draft(modeller, draft.id, saved.lock_version, "Andere Entscheidungstabelle")
+    with deployed.db.reading() as session:
+        resources = deployed.specs.get(session, result.version_id).resources
+    assert "umstellung_ifk_neu.dmn" in resources and "umstellung_akte.dmn" not in resources
+
+
+def test_a_draft_calling_an_unknown_decision_is_not_deployed(deployed: Engine) -> None:
+    modeller = deployed.actor("modeller")
+    draft = deployed.create_model_draft(modeller, PB)
+    saved = deployed.save_model_draft(modeller, draft.id, 1, xml=calling(draft.xml, "gibt_es_nicht"))
+    with pytest.raises(ModelError):
+        deployed.deploy_model_draft(modeller, draft.id, saved.lock_version, "Tippfehler")
+    entry = next(e for e in deployed.model_catalogue(modeller) if e.process_id == PB)
+    assert entry.live.version == 1
+
+
+@pytest.mark.parametrize("username", ["egs", "tl", "audit"])
+def test_only_process_owners_get_the_choices_of_the_modeller(deployed: Engine, username: str) -> None:
+    with pytest.raises(PermissionDeniedError):
+        deployed.modeller_choices(deployed.actor(username))

@@ -95,7 +95,9 @@ def test_incidents_page_works_by_keyboard_and_has_no_serious_violations(axe_page
 
 
 def test_modelle_and_modeller_pages_have_no_serious_violations(axe_page, live_engine) -> None:  # type: ignore[no-untyped-def]
-    """The process owners' pages: "Modelle" with a draft listed, the modeller with a task selected, a diagram."""
+    """The process owners' pages: "Modelle" with a draft listed, the modeller with a task, the pool, a gateway's flow,
+    a business rule task and a script task selected (each with its EGS group), a diagram. (Diff, Probelauf, form
+    editor and Umzug: in their own browser tests.)"""
     import re
 
     log_in(axe_page, "modeller")
@@ -103,9 +105,19 @@ def test_modelle_and_modeller_pages_have_no_serious_violations(axe_page, live_en
     axe_page.wait_for_selector("#modeller-canvas[data-geladen='ja']")
     axe_page.locator('g.djs-element[data-element-id="Task_Antragsannahme"]').click()
     found = {"Modeller": violations(axe_page)}
+    select = "id => { const m = window.egsModeller; m.get('selection').select(m.get('elementRegistry').get(id)); }"
+    for title, element_id, entry in [
+        ("Modeller: Prozess (Standorte, Startgruppen)", "Participant_Jobcenter", "egs-standorte"),
+        ("Modeller: Fluss mit Bedingung", "Flow_Anliegen_Erstantrag", "egs-bedingung"),
+        ("Modeller: Entscheidungstabelle", "Task_Umstellung_Akte", "egs-entscheidung"),
+        ("Modeller: Skriptaufgabe", "Task_Besuch_Uebernehmen", "egs-skript"),
+    ]:
+        axe_page.evaluate(select, element_id)
+        axe_page.wait_for_selector(f"[data-entry-id='{entry}']")
+        found[title] = violations(axe_page)
     axe_page.goto("/modelle")
     found["Modelle"] = violations(axe_page)
     axe_page.goto(f"/modelle/{pb.PROCESS}/versionen/1")
     axe_page.wait_for_selector("#diagramm[data-geladen='ja']")
     found["Diagramm"] = violations(axe_page)
-    assert found == {"Modeller": [], "Modelle": [], "Diagramm": []}
+    assert found == {title: [] for title in found} and len(found) == 7

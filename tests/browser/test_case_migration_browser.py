@@ -39,7 +39,7 @@ def _older_case_and_new_version(engine) -> CaseDriver:  # type: ignore[no-untype
     return older
 
 
-def test_modeller_prueft_und_zieht_einen_aelteren_vorgang_um(page, live_engine) -> None:  # type: ignore[no-untyped-def]
+def test_a_process_owner_dry_runs_and_moves_an_older_case(page, live_engine) -> None:  # type: ignore[no-untyped-def]
     older = _older_case_and_new_version(live_engine)
     log_in(page, "modeller")
     page.get_by_role("link", name=re.compile(r"^Vorgänge umziehen\W+PB – Antragsannahme")).click()
@@ -65,7 +65,7 @@ def test_modeller_prueft_und_zieht_einen_aelteren_vorgang_um(page, live_engine) 
     assert page.console_problems == []  # type: ignore[attr-defined]
 
 
-def test_umzugsseiten_ohne_schwere_barrierefreiheitsfehler(axe_tab, live_engine) -> None:  # type: ignore[no-untyped-def]
+def test_the_migration_pages_have_no_serious_violations(axe_tab, live_engine) -> None:  # type: ignore[no-untyped-def]
     older = _older_case_and_new_version(live_engine)
     log_in(axe_tab, "modeller")
     found = {}

@@ -134,3 +134,38 @@ def test_autosave_never_overwrites_a_newer_save_and_a_hostile_upload_is_refused(
     assert "Die Datei wurde nicht übernommen" in errors.inner_text() and "DOCTYPE" in errors.inner_text()
     assert live_engine.model_draft(modeller, draft_id).lock_version == 2
     assert page.console_problems == []  # type: ignore[attr-defined]
+
+
+def test_the_modeller_bundle_loads_only_on_the_modeller_page(page, live_engine) -> None:  # type: ignore[no-untyped-def]
+    """bpmn-js Modeler, the properties panel, bpmnlint and the token simulation (about 1.9 MB) are fetched only
+    where a draft is edited; the inbox and the case page (a read-only viewer) never load them."""
+    case = CaseDriver(live_engine, pb.PROCESS)
+    scripts: list[str] = []
+    page.on("request", lambda request: scripts.append(request.url) if request.resource_type in ("script", "stylesheet")
+            else None)  # fmt: skip
+
+    def loaded() -> set[str]:
+        names = {url.rsplit("/", 1)[1].split("?")[0] for url in scripts}
+        scripts.clear()
+        return names
+
+    log_in(page, "egs")
+    loaded()
+    page.goto("/")
+    page.wait_for_load_state("networkidle")
+    assert "modeller.js" not in loaded()
+    page.goto(f"/vorgaenge/{case.instance_id}")
+    page.wait_for_selector("#diagramm[data-geladen='ja']")
+    on_case_page = loaded()
+    assert "diagram.js" in on_case_page and not {"modeller.js", "modeller.css"} & on_case_page
+    probe = "() => [typeof window.egsModeller, document.querySelectorAll('.bio-properties-panel').length]"
+    assert page.evaluate(probe) == ["undefined", 0]
+
+    page.context.clear_cookies()
+    log_in(page, "modeller")
+    loaded()
+    page.get_by_role("button", name=OPEN_PB).click()
+    page.wait_for_selector("#modeller-canvas[data-geladen='ja']")
+    assert {"modeller.js", "modeller.css"} <= loaded()
+    assert page.locator("#modeller-panel .bio-properties-panel").count() == 1
+    assert page.console_problems == []  # type: ignore[attr-defined]

@@ -79,6 +79,7 @@ def modeller(draft_id: int) -> Any:
         "diffUrl": url_for("models.compare_draft", draft_id=draft.id),
         "lintUrl": url_for("models.lint_context", draft_id=draft.id),
         "roles": list(EGS_ROLES),
+        "panel": get_engine().modeller_choices(require_actor()),
         "ownForms": list(draft.form_names),
         "formUrl": url_for("draft_forms.read", draft_id=draft.id, name="__NAME__"),
         "previewUrl": url_for("draft_forms.preview"),
