@@ -20,6 +20,8 @@ from .scripting import compile_snippet
 # (as lists, without aggregation). Other hit policies would silently behave like FIRST: refused.
 HIT_POLICIES = frozenset({"UNIQUE", "FIRST", "COLLECT"})
 # SpiffWorkflow replaces "?" outside quotes with the input value (``DMNEngine.evaluate``).
+_STRINGS = re.compile(r"\"[^\"]*\"|'[^']*'")
+_FEEL_NAMES = frozenset({"true", "false", "null"})
 _QUESTION_MARK = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
 
 
@@ -79,21 +81,33 @@ def _cell_problems(table: etree._Element, filename: str) -> list[ModelError]:
         problems.append(ModelError(f"{what} „{text.strip()[:80]}“ ist kein gültiger Ausdruck: {detail}",
                                    filename=filename, line=owner.sourceline, element_id=owner.get("id", "")))  # fmt: skip
 
+    def feel_names(text: str, owner: etree._Element, what: str) -> bool:
+        """FEEL's true/false/null compile as (unknown) names and would stop the case when it decides."""
+        found = sorted(_FEEL_NAMES & set(re.findall(r"\b(true|false|null)\b", _STRINGS.sub('""', text))))
+        if found:
+            problems.append(ModelError(
+                f"{what} „{text.strip()[:80]}“ verwendet {', '.join(found)} (FEEL-Schreibweise); "
+                "bitte True, False oder None schreiben.",
+                filename=filename, line=owner.sourceline, element_id=owner.get("id", ""),
+            ))  # fmt: skip
+        return bool(found)
+
     for expression in table.xpath("*[local-name()='input']/*[local-name()='inputExpression']"):
         text = "".join(expression.xpath("*[local-name()='text']/text()"))
-        if text.strip():
+        if text.strip() and not feel_names(text, expression, "Der Eingabeausdruck"):
             compile_or_note(text, expression, "Der Eingabeausdruck", text)
     for rule_number, rule in enumerate(_local(table, "rule"), start=1):
         for entry in _local(rule, "inputEntry"):
             text = "".join(entry.xpath("*[local-name()='text']/text()")).strip()
-            if text and text != "-":
-                what = f"Regel {rule_number}: Die Bedingung"
+            what = f"Regel {rule_number}: Die Bedingung"
+            if text and text != "-" and not feel_names(text, entry, what):
                 if _QUESTION_MARK.search(text):
                     compile_or_note(text, entry, what, _QUESTION_MARK.sub("dmninputexpr", text))
                 else:  # as SpiffWorkflow does: "== text", or "input text" for "< 5", "in (…)"
                     compile_or_note(text, entry, what, text, f"v {text}")
         for entry in _local(rule, "outputEntry"):
             text = "".join(entry.xpath("*[local-name()='text']/text()")).strip()
-            if text:
-                compile_or_note(text, entry, f"Regel {rule_number}: Das Ergebnis", text)
+            what = f"Regel {rule_number}: Das Ergebnis"
+            if text and not feel_names(text, entry, what):
+                compile_or_note(text, entry, what, text)
     return problems
