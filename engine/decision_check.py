@@ -49,14 +49,14 @@ def check_dmn(xml: str, filename: str, max_bytes: int) -> etree._ElementTree:
     if len(tables) != 1:
         raise ModelError("Die Entscheidung muss genau eine Entscheidungstabelle enthalten.", filename=filename,
                          element_id=decisions[0].get("id", ""))  # fmt: skip
+    problems = _cell_problems(tables[0], filename)  # first: German messages naming the rule
+    if problems:
+        raise ModelLintError(problems)
     parser = SpiffBpmnParser(validator=VALIDATOR)
     with _spiff_errors(filename, tree):
         parser.add_dmn_xml(copy.deepcopy(tree.getroot()), filename=filename)
         for dmn_parser in parser.dmn_parsers.values():
             dmn_parser.parse()
-    problems = _cell_problems(tables[0], filename)
-    if problems:
-        raise ModelLintError(problems)
     return tree
 
 
