@@ -473,7 +473,13 @@ class Engine:
             return drafts.get(session, actor, draft_id, kind=drafts.DMN)
 
     def save_decision_draft(
-        self, actor: Actor, draft_id: int, expected_lock_version: int, *, xml: str | None = None, name: str | None = None
+        self,
+        actor: Actor,
+        draft_id: int,
+        expected_lock_version: int,
+        *,
+        xml: str | None = None,
+        name: str | None = None,
     ) -> Draft:
         """Store a decision table draft's text or name; unsafe or broken DMN: ModelError, stale: ConflictError."""
         with self._operation(actor, "save_decision_draft") as session:

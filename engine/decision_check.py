@@ -26,7 +26,7 @@ _QUESTION_MARK = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
 
 
 def _local(element: etree._Element, name: str) -> list[etree._Element]:
-    return list(element.xpath(f"*[local-name()=$name]", name=name))
+    return list(element.xpath("*[local-name()=$name]", name=name))
 
 
 def decision_ids(tree: etree._ElementTree) -> set[str]:
@@ -78,8 +78,8 @@ def _cell_problems(table: etree._Element, filename: str) -> list[ModelError]:
                 return
             except ScriptError as error:
                 detail = error.detail
-        problems.append(ModelError(f"{what} „{text.strip()[:80]}“ ist kein gültiger Ausdruck: {detail}",
-                                   filename=filename, line=owner.sourceline, element_id=owner.get("id", "")))  # fmt: skip
+        message = f"{what} „{text.strip()[:80]}“ ist kein gültiger Ausdruck: {detail}"
+        problems.append(ModelError(message, filename=filename, line=owner.sourceline, element_id=owner.get("id", "")))
 
     def feel_names(text: str, owner: etree._Element, what: str) -> bool:
         """FEEL's true/false/null compile as (unknown) names and would stop the case when it decides."""

@@ -26,7 +26,7 @@ from .deployments import SAFE_FORM_KEY, DeployedProcess
 from .errors import ConflictError, FormValidationError, ModelError, NotFoundError, PermissionDeniedError
 from .forms import check_schema
 from .model_loader import ModelFile
-from .models import ModelDraft
+from .models import ModelDraft, ProcessVersion
 from .safe_xml import NS, parse_model_xml
 from .versions import LoadedVersion
 
@@ -274,6 +274,24 @@ def _record(session: Session, action: audit.Action, actor: Actor, row: ModelDraf
                  details={"draft": row.id, "lock_version": row.lock_version, **details})  # fmt: skip
 
 
+def _replaced_since(session: Session, draft: Draft, live: LoadedVersion) -> bool:
+    """Whether a version went live since the draft's base that changed what the draft holds (its BPMN file or the
+    forms). A newer version that only brought a new decision table (``decisions``) does not count: the deploy takes
+    the live version's other files anyway."""
+    if live.version == draft.base_version:
+        return False
+    base = session.execute(
+        sa.select(ProcessVersion.resources, ProcessVersion.forms).where(
+            ProcessVersion.process_id == draft.process_id, ProcessVersion.version == draft.base_version
+        )
+    ).first()
+    return (
+        base is None
+        or base.resources.get(draft.filename) != live.resources.get(draft.filename)
+        or (dict(base.forms) != dict(live.forms))
+    )
+
+
 def deploy_comment(comment: str) -> str:
     """The stripped comment of a deploy. :raises FormValidationError: if it is empty or too long."""
     comment = comment.strip()
@@ -306,7 +324,7 @@ def deploy_draft(
         raise PermissionDeniedError("Prozessmodelle stellt nur die Prozessverantwortung bereit.")
     draft = locked(session, actor, draft_id, expected)
     comment = deploy_comment(comment)
-    if live is not None and draft.base_version is not None and live.version != draft.base_version:
+    if live is not None and draft.base_version is not None and _replaced_since(session, draft, live):
         raise ConflictError(
             f"Der Entwurf beruht auf Version {draft.base_version}, live ist inzwischen Version {live.version}. "
             f"Bitte öffnen Sie Version {live.version} im Modeller und übernehmen Sie Ihre Änderungen dort "

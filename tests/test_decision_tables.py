@@ -55,9 +55,15 @@ def test_the_tables_are_listed_with_their_live_version_and_the_processes_that_us
     assert set(tables) == {f"umstellung_{n}.dmn" for n in ("akte", "ifk_neu", "neuanlage", "phase", "zahlungssystem")}
     akte = tables[AKTE]
     assert (akte.name, akte.decision_ids, akte.live.version, akte.older) == (
-        "Aktenführung Papier oder e-Akte Doxis (Konzept § 1)", ("umstellung_akte",), 1, ())
+        "Aktenführung Papier oder e-Akte Doxis (Konzept § 1)",
+        ("umstellung_akte",),
+        1,
+        (),
+    )
     assert {(u.process_id, u.version, u.decisions) for u in akte.used_by} == {
-        (pb.PROCESS, 1, ("umstellung_akte",)), (PROCESS, 1, ("umstellung_akte",))}
+        (pb.PROCESS, 1, ("umstellung_akte",)),
+        (PROCESS, 1, ("umstellung_akte",)),
+    }
     assert tables["umstellung_phase.dmn"].used_by == (), "a table no process calls is still versioned"
     with pytest.raises(PermissionDeniedError):
         deployed.decision_tables(deployed.actor("egs"))
@@ -77,7 +83,9 @@ def test_a_draft_saves_with_a_new_lock_version_and_a_stale_save_is_refused(deplo
         deployed.save_decision_draft(modeller, draft.id, 1, xml=draft.xml)
     assert (caught.value.expected, caught.value.actual) == (1, 2)
     assert deployed.decision_draft(modeller, draft.id).xml == changed, "the newer save is kept"
-    events = [(e.action, e.process_id, e.details.get("decision_file")) for e in audit_events(deployed, actor="modeller")]
+    events = [
+        (e.action, e.process_id, e.details.get("decision_file")) for e in audit_events(deployed, actor="modeller")
+    ]
     assert events == [("model_draft_created", None, AKTE), ("model_draft_saved", None, AKTE), ("conflict", None, None)]
     assert [d.id for d in table(deployed).drafts] == [draft.id]
     assert all(e.drafts == () for e in deployed.model_catalogue(modeller)), "not listed as a process draft"
@@ -98,7 +106,9 @@ def hostile(label: str, live: str) -> str:
     if label == "Tippfehler in einer Zelle":
         return live.replace('<text>"eakte"</text>', '<text>"eakte</text>')
     if label == "FEEL-Datum":
-        return live.replace(DOXIS_SET, 'stichtag &gt;= date("2025-07-01")').replace("<text>True</text>", "<text>true</text>")
+        return live.replace(DOXIS_SET, 'stichtag &gt;= date("2025-07-01")').replace(
+            "<text>True</text>", "<text>true</text>"
+        )
     if label == "Trefferregel ANY":
         return live.replace('hitPolicy="FIRST"', 'hitPolicy="ANY"')
     if label == "zwei Entscheidungen":
@@ -152,7 +162,11 @@ def test_the_next_case_decides_by_the_new_date_and_a_running_case_keeps_its_tabl
 
     entry = table(deployed)
     assert (entry.live.version, entry.live.comment, [v.version for v in entry.older], entry.drafts) == (
-        2, "Doxis ab 02.06.2025", [1], ())
+        2,
+        "Doxis ab 02.06.2025",
+        [1],
+        (),
+    )
     process = next(e for e in deployed.model_catalogue(modeller) if e.process_id == PROCESS)
     assert process.live.comment == "Entscheidungstabelle umstellung_akte.dmn, Version 2: Doxis ab 02.06.2025"
     [deployed_event] = audit_events(deployed, "decision_deployed", "modeller")
@@ -219,3 +233,27 @@ def test_a_deploy_of_the_files_on_disk_is_a_new_version_of_each_changed_table(de
     deployed.deploy_paths([Path("processes")], modeller)
     tables = {t.filename: t.live.version for t in deployed.decision_tables(modeller)}
     assert tables[AKTE] == 3 and tables["umstellung_phase.dmn"] == 1
+
+
+def test_a_process_draft_started_before_a_table_deploy_still_deploys_and_keeps_the_new_table(deployed: Engine) -> None:
+    modeller = deployed.actor("modeller")
+    process_draft = deployed.create_model_draft(modeller, PROCESS)  # on version 1
+    renamed = process_draft.xml.replace('name="In die Papierakte einheften"', 'name="In die Papierakte heften"')
+    saved = deployed.save_model_draft(modeller, process_draft.id, 1, xml=renamed)
+    draft = deployed.create_decision_draft(modeller, AKTE)
+    table_saved = deployed.save_decision_draft(modeller, draft.id, 1, xml=doxis_from(draft.xml, "2025-06-02"))
+    deployed.deploy_decision_draft(modeller, draft.id, table_saved.lock_version, "Doxis ab 02.06.2025")  # version 2
+    result = deployed.deploy_model_draft(modeller, process_draft.id, saved.lock_version, "Kürzerer Name")
+    assert (result.version, result.created) == (3, True), "only the table changed since its base: no conflict"
+    version = deployed.version_diagram(modeller, PROCESS, 3)
+    assert 'name="In die Papierakte heften"' in version.xml
+    with clock.frozen(clock.parse_iso(HEUTE)):
+        assert recorded(deployed).open_task_names() == [SCAN], "version 3 keeps the new table"
+
+    stale = deployed.create_model_draft(modeller, PROCESS)  # on version 3
+    other = deployed.create_model_draft(modeller, PROCESS)
+    deployed.save_model_draft(modeller, other.id, 1, xml=other.xml.replace("Papierakte heften", "Akte heften"))
+    deployed.deploy_model_draft(modeller, other.id, 2, "Noch kürzer")  # version 4 changes the BPMN
+    deployed.save_model_draft(modeller, stale.id, 1, xml=stale.xml.replace("Papierakte heften", "Ordner heften"))
+    with pytest.raises(ConflictError):
+        deployed.deploy_model_draft(modeller, stale.id, 2, "Würde Version 4 zurücknehmen")

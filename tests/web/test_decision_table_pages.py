@@ -19,7 +19,9 @@ DOXIS_SET = 'konfig("umstellung.doxis_start") not in ("", None)'
 def open_table(client: FlaskClient, filename: str = AKTE) -> tuple[str, str]:
     """Open a decision table in the DMN editor from "Modelle"; return the editor URL and its page."""
     html = client.get("/modelle").get_data(as_text=True)
-    response = client.post(f"/modelle/entscheidungstabellen/{filename}/entwuerfe", data={"csrf_token": csrf_token(html)})
+    response = client.post(
+        f"/modelle/entscheidungstabellen/{filename}/entwuerfe", data={"csrf_token": csrf_token(html)}
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     url = str(response.headers["Location"])
     page = client.get(url)
@@ -27,7 +29,9 @@ def open_table(client: FlaskClient, filename: str = AKTE) -> tuple[str, str]:
     return url, page.get_data(as_text=True)
 
 
-def test_modelle_lists_the_tables_and_the_editor_loads_only_its_own_bundle(client_for: Callable[[str], FlaskClient]) -> None:  # fmt: skip
+def test_modelle_lists_the_tables_and_the_editor_loads_only_its_own_bundle(
+    client_for: Callable[[str], FlaskClient],
+) -> None:
     owner = client_for("modeller")
     html = owner.get("/modelle").get_data(as_text=True)
     assert "Entscheidungstabellen (DMN)" in html and "(umstellung_akte.dmn)" in html
@@ -47,7 +51,9 @@ def test_modelle_lists_the_tables_and_the_editor_loads_only_its_own_bundle(clien
     assert owner.get("/modelle/dmn-entwuerfe/9999").status_code == 404
 
 
-def test_save_conflict_refusal_and_deploy_through_json(deployed: Engine, client_for: Callable[[str], FlaskClient]) -> None:  # fmt: skip
+def test_save_conflict_refusal_and_deploy_through_json(
+    deployed: Engine, client_for: Callable[[str], FlaskClient]
+) -> None:
     owner = client_for("modeller")
     url, page = open_table(owner)
     token = meta_token(page)
@@ -57,7 +63,9 @@ def test_save_conflict_refusal_and_deploy_through_json(deployed: Engine, client_
     assert (saved.status_code, saved.get_json()["lock_version"]) == (200, 2)
     stale = post_json(owner, url, {"xml": xml, "lock_version": 1}, token)
     assert stale.status_code == 409 and "zwischenzeitlich" in stale.get_json()["message"]
-    hostile = '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY e SYSTEM "file:///etc/hostname">]><definitions>&e;</definitions>'
+    hostile = (
+        '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY e SYSTEM "file:///etc/hostname">]><definitions>&e;</definitions>'
+    )
     refused = post_json(owner, url, {"xml": hostile, "lock_version": 2}, token)
     assert refused.status_code == 422
     assert "DOCTYPE- und ENTITY-Deklarationen sind nicht erlaubt." in refused.get_json()["problems"][0]["message"]
@@ -67,7 +75,9 @@ def test_save_conflict_refusal_and_deploy_through_json(deployed: Engine, client_
     assert post_json(owner, url, {"xml": 5, "lock_version": 2}, token).status_code == 400
     empty = post_json(owner, f"{url}/bereitstellen", {"comment": " ", "lock_version": 2}, token)
     assert empty.status_code == 422 and empty.get_json()["field_errors"]["kommentar"]
-    deployed_now = post_json(owner, f"{url}/bereitstellen", {"comment": "Doxis ab 02.06.2025", "lock_version": 2}, token)
+    deployed_now = post_json(
+        owner, f"{url}/bereitstellen", {"comment": "Doxis ab 02.06.2025", "lock_version": 2}, token
+    )
     assert deployed_now.status_code == 200, deployed_now.get_data(as_text=True)
     body = deployed_now.get_json()
     assert (body["created"], body["version"], body["url"]) == (True, 2, "/modelle")
