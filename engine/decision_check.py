@@ -21,6 +21,7 @@ from .scripting import compile_snippet
 HIT_POLICIES = frozenset({"UNIQUE", "FIRST", "COLLECT"})
 # SpiffWorkflow replaces "?" outside quotes with the input value (``DMNEngine.evaluate``).
 _STRINGS = re.compile(r"\"[^\"]*\"|'[^']*'")
+_FEEL_CALLS = re.compile(r"\b(?:date|time|duration|date and time)\s*\(\s*[\"']|^\s*not\s*\(")
 _FEEL_NAMES = frozenset({"true", "false", "null"})
 _QUESTION_MARK = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
 
@@ -84,6 +85,13 @@ def _cell_problems(table: etree._Element, filename: str) -> list[ModelError]:
     def feel_names(text: str, owner: etree._Element, what: str) -> bool:
         """FEEL's true/false/null compile as (unknown) names and would stop the case when it decides."""
         found = sorted(_FEEL_NAMES & set(re.findall(r"\b(true|false|null)\b", _STRINGS.sub('""', text))))
+        if _FEEL_CALLS.search(text):
+            problems.append(ModelError(
+                f"{what} „{text.strip()[:80]}“ ist FEEL-Schreibweise (date(\"…\"), duration(…), not(…)); bitte als "
+                'Python-Ausdruck schreiben, ein Datum als Text "JJJJ-MM-TT" (z. B. < "2025-04-01").',
+                filename=filename, line=owner.sourceline, element_id=owner.get("id", ""),
+            ))  # fmt: skip
+            return True
         if found:
             problems.append(ModelError(
                 f"{what} „{text.strip()[:80]}“ verwendet {', '.join(found)} (FEEL-Schreibweise); "

@@ -139,6 +139,16 @@ def test_the_cells_are_named_in_the_refusal(deployed: Engine) -> None:
         deployed.save_decision_draft(modeller, draft.id, 1, xml=hostile("FEEL-Datum", draft.xml))
     messages = [p.detail for p in refused.value.problems]
     assert any("Regel 2: Die Bedingung „true“ verwendet true (FEEL-Schreibweise)" in m for m in messages), messages
+    assert any(
+        m.startswith('Der Eingabeausdruck „stichtag >= date("2025-07-01")“ ist FEEL-Schreibweise') for m in messages
+    )
+    match_none = draft.xml.replace('<text>"eakte"</text>', '<text>"e-akte"</text>').replace(
+        '<inputEntry id="InputEntry_umstellung_akte_4_1"><text>-</text>',
+        '<inputEntry id="InputEntry_umstellung_akte_4_1"><text>not("x")</text>',
+    )
+    with pytest.raises(ModelLintError) as refused:
+        deployed.save_decision_draft(modeller, draft.id, 1, xml=match_none)
+    assert [p.detail[:40] for p in refused.value.problems] == ['Regel 4: Die Bedingung „not("x")“ ist FE']
 
 
 def test_the_next_case_decides_by_the_new_date_and_a_running_case_keeps_its_table(deployed: Engine) -> None:
