@@ -19,6 +19,7 @@ PROCESS = "akten_zuarbeit"
 OPEN_AKTE = re.compile(r"^Im DMN-Editor öffnen\W+Aktenführung Papier oder e-Akte Doxis")
 RECORD = {"akte_vorgangsnummer": "07402//0094744", "akte": "leistungsakte", "schriftstueck": "Mietvertrag",
           "eingang_am": "2025-06-02"}  # fmt: skip
+XXE = b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY e SYSTEM "file:///etc/passwd">]><definitions>&e;</definitions>'
 PAPER, SCAN = "In die Papierakte einheften", "Scannen und in die E-Akte übernehmen"
 
 
@@ -35,6 +36,15 @@ def test_a_process_owner_sets_the_doxis_start_in_the_table_and_the_next_case_dec
     page.wait_for_selector("#dmn-editor[data-geladen='ja']")
     assert page.locator("#dmn-status").inner_text() == "Alle Änderungen sind gespeichert."
     assert page.locator("#dmn-editor .bjs-powered-by").is_visible(), "the bpmn.io logo stays visible"
+
+    page.locator("#dmn-datei").set_input_files(
+        files=[{"name": "boese.dmn", "mimeType": "application/xml", "buffer": XXE}]
+    )
+    errors = page.locator("#dmn-fehler")
+    errors.wait_for(state="visible")
+    assert "Die Datei wurde nicht übernommen" in errors.inner_text() and "DOCTYPE" in errors.inner_text()
+    draft_id = int(page.url.rsplit("/", 1)[1])
+    assert live_engine.decision_draft(live_engine.actor("modeller"), draft_id).lock_version == 1, "nothing is lost"
 
     start = (clock.now().date() - timedelta(days=1)).isoformat()  # Doxis started yesterday
     page.locator("#dmn-editor th.input-cell").first.dblclick()
