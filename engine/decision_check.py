@@ -4,6 +4,7 @@ that a typing error in a cell is refused here instead of stopping a case later."
 
 from __future__ import annotations
 
+import ast
 import copy
 import re
 
@@ -28,6 +29,14 @@ _QUESTION_MARK = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
 
 def _local(element: etree._Element, name: str) -> list[etree._Element]:
     return list(element.xpath("*[local-name()=$name]", name=name))
+
+
+def _bare_tuple(text: str) -> bool:
+    try:
+        body = ast.parse(text, mode="eval").body
+    except SyntaxError:
+        return False
+    return isinstance(body, ast.Tuple) and not text.lstrip().startswith("(")
 
 
 def decision_ids(tree: etree._ElementTree) -> set[str]:
@@ -111,6 +120,11 @@ def _cell_problems(table: etree._Element, filename: str) -> list[ModelError]:
             if text and text != "-" and not feel_names(text, entry, what):
                 if _QUESTION_MARK.search(text):
                     compile_or_note(text, entry, what, _QUESTION_MARK.sub("dmninputexpr", text))
+                elif _bare_tuple(text):  # dmn-js' "match one" writes "a","b": Python compares with the tuple
+                    problems.append(ModelError(
+                        f"{what} „{text[:80]}“ nennt mehrere Werte ohne Klammern; bitte in (\"a\", \"b\") schreiben.",
+                        filename=filename, line=entry.sourceline, element_id=entry.get("id", ""),
+                    ))  # fmt: skip
                 else:  # as SpiffWorkflow does: "== text", or "input text" for "< 5", "in (…)"
                     compile_or_note(text, entry, what, text, f"v {text}")
         for entry in _local(rule, "outputEntry"):

@@ -97,7 +97,7 @@ await esbuild.build({
 // dmn-js writes the bpmn.io logo, its lightbox and a drag image with inline style attributes (CSP: blocked, a
 // console error each). They are stripped here and stated in frontend/dmn-editor.css; the logo stays as it is
 // (bpmn.io licence). A text no longer found fails the build (check the CSS on updates).
-const DMN_INLINE_STYLES = {
+const DMN_REWRITES = {
   'dmn-js-shared/lib/util/PoweredByUtil.js': [
     [' style="vertical-align:middle"', ''],
     [`'style="position: absolute; bottom: 15px; right: 15px; z-index: 100;">'`, "'>'"],
@@ -114,14 +114,22 @@ const DMN_INLINE_STYLES = {
       "></span>\`)`, `domify('<span class="egs-drag-image"></span>')`],
   ],
 };
-const dmnForOurCsp = {
-  name: 'dmn-for-our-csp',
+// Our cells are Python (SpiffWorkflow), not FEEL: the boolean cell editor ("Ja"/"Nein") writes True/False.
+DMN_REWRITES['dmn-js-decision-table/lib/features/simple-boolean-edit/components/BooleanEdit.js'] = [
+  ["const TRUE = 'true',\n  FALSE = 'false',", "const TRUE = 'True',\n  FALSE = 'False',"],
+];
+DMN_REWRITES['dmn-js-decision-table/lib/features/simple-boolean-edit/Utils.js'] = [
+  ["'true'", "'True'"],
+  ["'false'", "'False'"],
+];
+const dmnRewrites = {
+  name: 'dmn-rewrites',
   setup(build) {
-    build.onLoad({ filter: /(PoweredByUtil|DragAndDrop)\.js$/ }, async (args) => {
-      const file = Object.keys(DMN_INLINE_STYLES).find((name) => args.path.replaceAll('\\', '/').endsWith(`node_modules/${name}`));
+    build.onLoad({ filter: /(PoweredByUtil|DragAndDrop|BooleanEdit|simple-boolean-edit[\\/]Utils)\.js$/ }, async (args) => {
+      const file = Object.keys(DMN_REWRITES).find((name) => args.path.replaceAll('\\', '/').endsWith(`node_modules/${name}`));
       if (!file) return undefined;
       let contents = await readFile(args.path, 'utf8');
-      for (const [from, to] of DMN_INLINE_STYLES[file]) {
+      for (const [from, to] of DMN_REWRITES[file]) {
         if (!contents.includes(from)) throw new Error(`${file}: ${from} not found`);
         contents = contents.replaceAll(from, to);
       }
@@ -137,7 +145,7 @@ await esbuild.build({
   entryPoints: { 'dmn-editor': 'frontend/dmn-editor.js' },
   format: 'iife',
   outdir: 'webapp/static/dist',
-  plugins: [dmnForOurCsp],
+  plugins: [dmnRewrites],
 });
 
 await esbuild.build({

@@ -54,8 +54,9 @@ async function main(data) {
     common: {
       // Our engine evaluates cells as Python (SpiffWorkflow), not FEEL: plain text editors, no FEEL editor.
       expressionLanguages: { options: [{ value: 'python', label: 'Python' }], defaults: { editor: 'python' } },
-      additionalModules: [{ translate: ['value', germanTranslate] }],
     },
+    // German texts (dmn-js hands only a view's own additionalModules to the view, not common ones)
+    decisionTable: { additionalModules: [{ translate: ['value', germanTranslate] }] },
   });
 
   async function importXml(xml) {

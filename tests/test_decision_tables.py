@@ -9,6 +9,7 @@ import pytest
 
 from engine import clock
 from engine.api import Engine
+from engine.decision_check import check_dmn, decision_ids
 from engine.errors import ConflictError, FormValidationError, ModelError, NotFoundError, PermissionDeniedError
 from engine.model_lint import ModelLintError
 from tests.support import pb
@@ -149,6 +150,17 @@ def test_the_cells_are_named_in_the_refusal(deployed: Engine) -> None:
     with pytest.raises(ModelLintError) as refused:
         deployed.save_decision_draft(modeller, draft.id, 1, xml=match_none)
     assert [p.detail[:40] for p in refused.value.problems] == ['Regel 4: Die Bedingung „not("x")“ ist FE']
+    two_values = draft.xml.replace('<text>"eakte"</text>', '<text>"eakte"</text>').replace(
+        '<inputEntry id="InputEntry_umstellung_akte_4_1"><text>-</text>',
+        '<inputEntry id="InputEntry_umstellung_akte_4_1"><text>"a","b"</text>',
+    )
+    with pytest.raises(ModelLintError) as refused:
+        deployed.save_decision_draft(modeller, draft.id, 1, xml=two_values)
+    assert [p.detail for p in refused.value.problems] == [
+        'Regel 4: Die Bedingung „"a","b"“ nennt mehrere Werte ohne Klammern; bitte in ("a", "b") schreiben.'
+    ]
+    in_values = two_values.replace('<text>"a","b"</text>', '<text>in ("a", "b")</text>')
+    assert deployed.save_decision_draft(modeller, draft.id, 1, xml=in_values).lock_version == 2
 
 
 def test_the_next_case_decides_by_the_new_date_and_a_running_case_keeps_its_table(deployed: Engine) -> None:
@@ -267,3 +279,8 @@ def test_a_process_draft_started_before_a_table_deploy_still_deploys_and_keeps_t
     deployed.save_model_draft(modeller, stale.id, 1, xml=stale.xml.replace("Papierakte heften", "Ordner heften"))
     with pytest.raises(ConflictError):
         deployed.deploy_model_draft(modeller, stale.id, 2, "Würde Version 4 zurücknehmen")
+
+
+@pytest.mark.parametrize("path", sorted(Path("processes").glob("*.dmn")), ids=lambda p: p.name)
+def test_every_shipped_table_passes_the_editor_check(path: Path) -> None:
+    assert decision_ids(check_dmn(path.read_text(encoding="utf-8"), path.name, 5_242_880)) == {path.stem}
