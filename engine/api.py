@@ -32,6 +32,7 @@ from . import (
     case_search,
     clock,
     db_upgrade,
+    decision_library,
     decisions,
     draft_forms,
     drafts,
@@ -70,6 +71,7 @@ from .case_search import CaseHit
 from .casework import Casework
 from .config import EngineSettings
 from .db import Database
+from .decisions import DecisionDeployed, DecisionTableEntry
 from .deployments import DeployedProcess, checked_models, collect_model_files, deploy
 from .drafts import Draft
 from .errors import (
@@ -413,7 +415,7 @@ class Engine:
         operations and the deployed decisions."""
         with self._operation(actor, "modeller_choices") as session:
             drafts.require_modeller(actor)
-            return lint_vocabulary.panel_choices(decisions.deployed(session))
+            return lint_vocabulary.panel_choices(decision_library.deployed(session))
 
     def create_model_draft(self, actor: Actor, process_id: str) -> Draft:
         """A new draft of the live version of ``process_id``; audited."""
@@ -461,7 +463,57 @@ class Engine:
                 return model_compare.draft_against_live(deployed, live, self.settings.max_model_bytes).audit_summary()
 
             return drafts.deploy_draft(session, actor, draft_id, expected_lock_version, comment, live, deploy_files,
-                                       diff, lambda: decisions.library(session))  # fmt: skip
+                                       diff, lambda: decision_library.library(session))  # fmt: skip
+
+    # --- decision tables (DMN) in the browser: versions, drafts, deploy (``decisions``) ------------------------
+
+    def decision_tables(self, actor: Actor) -> list[DecisionTableEntry]:
+        """Every deployed decision table file with its versions, users and drafts."""
+        with self._operation(actor, "decision_tables") as session:
+            return decisions.catalogue(session, self.specs, actor, self.settings.max_model_bytes)
+
+    def create_decision_draft(self, actor: Actor, filename: str) -> Draft:
+        """A new draft of the live version of a decision table file; audited."""
+        with self._operation(actor, "create_decision_draft") as session:
+            return decisions.create_draft(session, actor, filename)
+
+    def decision_draft(self, actor: Actor, draft_id: int) -> Draft:
+        with self._operation(actor, "decision_draft") as session:
+            return drafts.get(session, actor, draft_id, kind=drafts.DMN)
+
+    def save_decision_draft(
+        self,
+        actor: Actor,
+        draft_id: int,
+        expected_lock_version: int,
+        *,
+        xml: str | None = None,
+        name: str | None = None,
+    ) -> Draft:
+        """Store a decision table draft's text or name; unsafe or broken DMN: ModelError, stale: ConflictError."""
+        with self._operation(actor, "save_decision_draft") as session:
+            return drafts.save(session, actor, draft_id, expected_lock_version, xml=xml, name=name, kind=drafts.DMN,
+                               max_model_bytes=self.settings.max_model_bytes,
+                               max_form_bytes=self.settings.max_form_bytes)  # fmt: skip
+
+    def delete_decision_draft(self, actor: Actor, draft_id: int, expected_lock_version: int) -> None:
+        with self._operation(actor, "delete_decision_draft") as session:
+            drafts.delete(session, actor, draft_id, expected_lock_version, kind=drafts.DMN)
+
+    def deploy_decision_draft(
+        self, actor: Actor, draft_id: int, expected_lock_version: int, comment: str
+    ) -> DecisionDeployed:
+        """Deploy a decision table draft: its new version and new versions of the processes that use it
+        (``decisions.deploy_draft``). :raises ModelError:"""
+        with self._operation(actor, "deploy_decision_draft") as session:
+
+            def deploy_process(files: list[ModelFile], note: str, forms: Mapping[str, Any], process_id: str) -> Any:
+                return deploy(session, files, self.settings.forms_dir, actor.username, comment=note,
+                              own_forms=forms, only=process_id, max_model_bytes=self.settings.max_model_bytes,
+                              max_form_bytes=self.settings.max_form_bytes)  # fmt: skip
+
+            return decisions.deploy_draft(session, actor, draft_id, expected_lock_version, comment, self.specs,
+                                          deploy_process, self.settings.max_model_bytes)  # fmt: skip
 
     # --- the form editor of a draft (``draft_forms``) ----------------------------------------------------------
 

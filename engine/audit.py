@@ -44,6 +44,7 @@ class Action(StrEnum):
     MODEL_DRAFT_SAVED = "model_draft_saved", "Modellentwurf gespeichert"
     MODEL_DRAFT_DELETED = "model_draft_deleted", "Modellentwurf gelöscht"
     MODEL_DRAFT_DEPLOYED = "model_draft_deployed", "Modellentwurf als neue Version bereitgestellt"
+    DECISION_DEPLOYED = "decision_deployed", "Entscheidungstabelle (DMN) als neue Version bereitgestellt"
     TRIAL_STARTED = "trial_started", "Probelauf eines Modellentwurfs gestartet"
     TRIAL_STEP = "trial_step", "Schritt im Probelauf erledigt"
     TRIAL_DISCARDED = "trial_discarded", "Probelauf verworfen"

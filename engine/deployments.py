@@ -18,7 +18,8 @@ from .errors import ModelError
 from .forms import load_form
 from .model_lint import ModelLintError, lint_process, loop_warnings
 from .model_loader import ModelFile, ProcessModel, load_processes
-from .models import ProcessVersion
+from .models import DecisionVersion, ProcessVersion
+from .safe_xml import parse_model_xml
 
 SAFE_FORM_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,150}\.json")
 
@@ -142,6 +143,11 @@ def deploy(
     models, forms_by_process = checked_models(files, forms_dir, max_model_bytes=max_model_bytes,
                                               max_form_bytes=max_form_bytes, own_forms=own_forms)  # fmt: skip
     results: list[DeployedProcess] = []
+    if only is None:  # a deploy of a set of files (egs deploy) also versions its decision tables
+        for model_file in files:
+            if model_file.kind == "dmn":
+                record_decision_version(session, model_file.name, model_file.content.decode("utf-8"), actor,
+                                        comment, max_model_bytes)  # fmt: skip
     for process_id, model in sorted(models.items()):
         if only is not None and process_id != only:
             continue
@@ -187,3 +193,41 @@ def deploy(
         )
         results.append(DeployedProcess(process_id, row.name, row.version, row.id, True, tuple(loop_warnings(model))))
     return results
+
+
+def newest_decision_version(session: Session, filename: str) -> DecisionVersion | None:
+    """The live (newest) version of a decision table file, if it was ever deployed."""
+    return session.scalars(
+        sa.select(DecisionVersion)
+        .where(DecisionVersion.filename == filename)
+        .order_by(DecisionVersion.version.desc())
+        .limit(1)
+    ).first()
+
+
+def record_decision_version(
+    session: Session, filename: str, xml: str, actor: str, comment: str | None, max_model_bytes: int
+) -> tuple[DecisionVersion, bool]:
+    """Store ``xml`` (checked by the caller) as the next version of a decision table file unless it equals the live
+    one (audited); the version and whether it is new. The processes that use it are the caller's business."""
+    digest = hashlib.sha256(xml.encode("utf-8")).hexdigest()
+    latest = newest_decision_version(session, filename)
+    if latest is not None and latest.content_hash == digest:
+        return latest, False
+    root = parse_model_xml(xml.encode("utf-8"), filename, "dmn", max_model_bytes).getroot()
+    row = DecisionVersion(
+        filename=filename,
+        version=(latest.version if latest else 0) + 1,
+        name=" ".join((root.get("name") or filename).split())[:300],
+        content_hash=digest,
+        xml=xml,
+        deployed_by=actor,
+        deployed_at=clock.now(),
+        comment=comment or None,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(session, audit.Action.DECISION_DEPLOYED, actor,
+                 details={"decision_file": filename, "version": row.version, "sha256": digest,
+                          **({"comment": comment} if comment else {})})  # fmt: skip
+    return row, True

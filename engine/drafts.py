@@ -1,7 +1,8 @@
 """Model drafts: a process owner's working copy of a process model, kept on the server until it is deployed.
 
 A draft is never live. It holds the BPMN text of the process's main file and, optionally, form files of its
-own (file name → JSON Schema) that replace the form files of the same name when it is deployed. Every text
+own (file name → JSON Schema) that replace the form files of the same name when it is deployed – or, as a draft
+of kind "dmn", the text of a decision table file (``decisions``). Every text
 is checked by the safe XML loader before it is stored; every change is audited; a save names the
 ``lock_version`` it started from, and a stale one is refused (``ConflictError``) instead of overwriting a
 newer save (two browser tabs, two process owners).
@@ -18,19 +19,22 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from . import audit, clock, decisions, permissions
+from . import audit, clock, decision_library, permissions
 from .auth import Actor
+from .decision_check import check_dmn
 from .deployments import SAFE_FORM_KEY, DeployedProcess
 from .errors import ConflictError, FormValidationError, ModelError, NotFoundError, PermissionDeniedError
 from .forms import check_schema
 from .model_loader import ModelFile
-from .models import ModelDraft
+from .models import ModelDraft, ProcessVersion
 from .safe_xml import NS, parse_model_xml
 from .versions import LoadedVersion
 
 NAME_MAX = 200
 COMMENT_MAX = 2000
 REFUSED = "Modellentwürfe sind der Prozessverantwortung vorbehalten."
+BPMN, DMN = "bpmn", "dmn"
+GONE = "Der Modellentwurf existiert nicht (mehr)."
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class DraftInfo:
     updated_at: datetime
     lock_version: int
     form_names: tuple[str, ...] = ()
+    kind: str = BPMN  # BPMN: a draft of a process; DMN: of a decision table file
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,7 @@ def require_modeller(actor: Actor) -> None:
 def _info(row: ModelDraft) -> DraftInfo:
     return DraftInfo(
         row.id, row.process_id, row.name, row.comment, row.base_version, row.filename, row.created_by,
-        row.created_at, row.updated_by, row.updated_at, row.lock_version, tuple(sorted(row.forms or {})),
+        row.created_at, row.updated_by, row.updated_at, row.lock_version, tuple(sorted(row.forms or {})), row.kind,
     )  # fmt: skip
 
 
@@ -78,21 +83,21 @@ def _draft(row: ModelDraft) -> Draft:
                  xml=row.bpmn_xml, forms=dict(row.forms or {}))  # fmt: skip
 
 
-def list_drafts(session: Session, actor: Actor, process_id: str | None = None) -> list[DraftInfo]:
-    """Drafts (of one process, or of all), oldest first."""
+def list_drafts(session: Session, actor: Actor, process_id: str | None = None, kind: str = BPMN) -> list[DraftInfo]:
+    """Drafts (of one process, or of all) of ``kind``, oldest first."""
     require_modeller(actor)
-    query = sa.select(ModelDraft).order_by(ModelDraft.process_id, ModelDraft.id)
+    query = sa.select(ModelDraft).where(ModelDraft.kind == kind).order_by(ModelDraft.process_id, ModelDraft.id)
     if process_id is not None:
         query = query.where(ModelDraft.process_id == process_id)
     return [_info(row) for row in session.scalars(query)]
 
 
-def get(session: Session, actor: Actor, draft_id: int) -> Draft:
-    """One draft with its texts. :raises NotFoundError: :raises PermissionDeniedError:"""
+def get(session: Session, actor: Actor, draft_id: int, kind: str = BPMN) -> Draft:
+    """One draft of ``kind`` with its texts. :raises NotFoundError: :raises PermissionDeniedError:"""
     require_modeller(actor)
     row = session.get(ModelDraft, draft_id)
-    if row is None:
-        raise NotFoundError("Der Modellentwurf existiert nicht (mehr).")
+    if row is None or row.kind != kind:
+        raise NotFoundError(GONE)
     return _draft(row)
 
 
@@ -145,10 +150,10 @@ def create_from_version(session: Session, actor: Actor, version: LoadedVersion) 
     return _draft(row)
 
 
-def _locked(session: Session, draft_id: int, expected: int) -> ModelDraft:
+def _locked(session: Session, draft_id: int, expected: int, kind: str = BPMN) -> ModelDraft:
     row = session.scalars(sa.select(ModelDraft).where(ModelDraft.id == draft_id).with_for_update()).first()
-    if row is None:
-        raise NotFoundError("Der Modellentwurf existiert nicht (mehr).")
+    if row is None or row.kind != kind:
+        raise NotFoundError(GONE)
     if row.lock_version != expected:
         raise ConflictError(
             "Der Entwurf wurde zwischenzeitlich an anderer Stelle gespeichert. Ihre Änderung wurde nicht "
@@ -159,13 +164,13 @@ def _locked(session: Session, draft_id: int, expected: int) -> ModelDraft:
     return row
 
 
-def locked(session: Session, actor: Actor, draft_id: int, expected: int) -> Draft:
+def locked(session: Session, actor: Actor, draft_id: int, expected: int, kind: str = BPMN) -> Draft:
     """The draft, locked for the rest of the transaction, if it is still at ``expected``.
 
     :raises ConflictError: if it was saved since. :raises NotFoundError: :raises PermissionDeniedError:
     """
     require_modeller(actor)
-    return _draft(_locked(session, draft_id, expected))
+    return _draft(_locked(session, draft_id, expected, kind))
 
 
 def save(
@@ -180,6 +185,7 @@ def save(
     forms: Mapping[str, Any] | None = None,
     max_model_bytes: int,
     max_form_bytes: int,
+    kind: str = BPMN,
 ) -> Draft:
     """Store new texts of a draft (what is None stays); everything is checked first, nothing stored on error.
 
@@ -187,9 +193,13 @@ def save(
         or broken BPMN or forms. :raises FormValidationError: for a missing or overlong name or comment.
     """
     require_modeller(actor)
-    row = _locked(session, draft_id, expected)
-    if xml is not None:
+    row = _locked(session, draft_id, expected, kind)
+    if xml is not None and kind == DMN:
+        check_dmn(xml, row.filename, max_model_bytes)
+    elif xml is not None:
         check_bpmn(xml, row.filename, row.process_id, max_model_bytes)
+    if forms is not None and kind == DMN:
+        raise ModelError("Eine Entscheidungstabelle hat keine Formulare.", filename=row.filename)
     checked = check_forms(forms, max_form_bytes) if forms is not None else None
     errors: dict[str, list[str]] = {}
     if name is not None and not name.strip():
@@ -229,11 +239,12 @@ def delete(
     *,
     deployed_as: int | None = None,
     diff: Mapping[str, Any] | None = None,
+    kind: str = BPMN,
 ) -> None:
     """Remove a draft (audited: deleted, or deployed as version ``deployed_as`` with the ``diff`` summary against
     the version it replaced). :raises ConflictError:"""
     require_modeller(actor)
-    row = _locked(session, draft_id, expected)
+    row = _locked(session, draft_id, expected, kind)
     if deployed_as is None:
         _record(session, audit.Action.MODEL_DRAFT_DELETED, actor, row, {})
     else:
@@ -249,19 +260,19 @@ def model_files(
 ) -> list[ModelFile]:
     """The files a deploy of ``draft`` consists of: its BPMN text in place of the live version's main file,
     plus the live version's other files (decision tables, called processes), plus the files of the deployed
-    decision ``library`` (``decisions.library``, read only when needed) that define a decision the draft calls
+    decision ``library`` (``decision_library.library``, read only when needed) that define a decision the draft calls
     and no file here does."""
     files = [ModelFile(draft.filename, draft.xml.encode("utf-8"))]
     if live is not None:
         files += [ModelFile(name, text.encode("utf-8")) for name, text in sorted(live.resources.items())
                   if name != draft.filename]  # fmt: skip
-    if library is None or not decisions.called(draft.xml):
+    if library is None or not decision_library.called(draft.xml):
         return files
     texts = {f.name: f.content.decode("utf-8") for f in files if f.kind == "dmn"}
-    present = {d.id for name, text in texts.items() for d in decisions.decisions_in(name, text)}
-    missing = decisions.called(draft.xml) - present
+    present = {d.id for name, text in texts.items() for d in decision_library.decisions_in(name, text)}
+    missing = decision_library.called(draft.xml) - present
     for name, text in sorted(library().items()) if missing else ():
-        defined = {d.id for d in decisions.decisions_in(name, text)} if name not in texts else set()
+        defined = {d.id for d in decision_library.decisions_in(name, text)} if name not in texts else set()
         if missing & defined:
             files.append(ModelFile(name, text.encode("utf-8")))
             missing -= defined
@@ -269,8 +280,40 @@ def model_files(
 
 
 def _record(session: Session, action: audit.Action, actor: Actor, row: ModelDraft, details: dict[str, Any]) -> None:
+    if row.kind == DMN:  # a decision table belongs to no one process: the event names its file
+        audit.record(session, action, actor.username, details={"draft": row.id, "lock_version": row.lock_version,
+                                                               "decision_file": row.filename, **details})  # fmt: skip
+        return
     audit.record(session, action, actor.username, process_id=row.process_id,
                  details={"draft": row.id, "lock_version": row.lock_version, **details})  # fmt: skip
+
+
+def _replaced_since(session: Session, draft: Draft, live: LoadedVersion) -> bool:
+    """Whether a version went live since the draft's base that changed what the draft holds (its BPMN file or the
+    forms). A newer version that only brought a new decision table (``decisions``) does not count: the deploy takes
+    the live version's other files anyway."""
+    if live.version == draft.base_version:
+        return False
+    base = session.execute(
+        sa.select(ProcessVersion.resources, ProcessVersion.forms).where(
+            ProcessVersion.process_id == draft.process_id, ProcessVersion.version == draft.base_version
+        )
+    ).first()
+    return (
+        base is None
+        or base.resources.get(draft.filename) != live.resources.get(draft.filename)
+        or (dict(base.forms) != dict(live.forms))
+    )
+
+
+def deploy_comment(comment: str) -> str:
+    """The stripped comment of a deploy. :raises FormValidationError: if it is empty or too long."""
+    comment = comment.strip()
+    if not comment:
+        raise FormValidationError({"kommentar": ["Bitte beschreiben Sie kurz, was sich ändert."]})
+    if len(comment) > COMMENT_MAX:
+        raise FormValidationError({"kommentar": [f"Höchstens {COMMENT_MAX} Zeichen."]})
+    return comment
 
 
 def deploy_draft(
@@ -296,12 +339,8 @@ def deploy_draft(
     if not permissions.may_deploy(actor):
         raise PermissionDeniedError("Prozessmodelle stellt nur die Prozessverantwortung bereit.")
     draft = locked(session, actor, draft_id, expected)
-    comment = comment.strip()
-    if not comment:
-        raise FormValidationError({"kommentar": ["Bitte beschreiben Sie kurz, was sich ändert."]})
-    if len(comment) > COMMENT_MAX:
-        raise FormValidationError({"kommentar": [f"Höchstens {COMMENT_MAX} Zeichen."]})
-    if live is not None and draft.base_version is not None and live.version != draft.base_version:
+    comment = deploy_comment(comment)
+    if live is not None and draft.base_version is not None and _replaced_since(session, draft, live):
         raise ConflictError(
             f"Der Entwurf beruht auf Version {draft.base_version}, live ist inzwischen Version {live.version}. "
             f"Bitte öffnen Sie Version {live.version} im Modeller und übernehmen Sie Ihre Änderungen dort "

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .decisions import Decision
+from .decision_library import Decision
 from .errors import ModelError
 from .forms import check_schema
 from .model_lint import INITIAL_DATA

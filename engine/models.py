@@ -371,6 +371,27 @@ class ModelDraft(Base):
     updated_by: Mapped[str] = mapped_column(sa.String(64))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     lock_version: Mapped[int] = mapped_column(default=1)
+    # "bpmn": a draft of a process (``process_id``); "dmn": a draft of a decision table file, whose file name
+    # is then both ``filename`` and ``process_id`` (``decisions``).
+    kind: Mapped[str] = mapped_column(sa.String(8), default="bpmn", server_default="bpmn")
+
+
+class DecisionVersion(Base):
+    """An immutable deployed version of a decision table file (DMN). The processes that use it carry a copy in
+    their version's files; a deploy of a new version gives each of them a new process version (``decisions``)."""
+
+    __tablename__ = "decision_version"
+    __table_args__ = (sa.UniqueConstraint("filename", "version", name="uq_decision_version_filename_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(sa.String(300))
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    xml: Mapped[str] = mapped_column(sa.Text)
+    deployed_by: Mapped[str] = mapped_column(sa.String(64))
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    comment: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class LegalHold(Base):

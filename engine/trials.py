@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from . import audit, clock, decisions, drafts, permissions, service_tasks
+from . import audit, clock, decision_library, drafts, permissions, service_tasks
 from .audit import Action
 from .auth import Actor
 from .deployments import content_hash
@@ -170,7 +170,7 @@ class Trials:
             raise RuleViolationError(
                 f"Ein Entwurf kann höchstens {MAX_TRIALS_PER_DRAFT} Probeläufe haben. Bitte verwerfen Sie alte."
             )
-        version = self._draft_version(draft, live, lambda: decisions.library(session))
+        version = self._draft_version(draft, live, lambda: decision_library.library(session))
         model = version.model
         if model.sites is not None and site not in model.sites:
             raise RuleViolationError(f"„{version.name}“ wird am Standort {site} nicht angeboten "

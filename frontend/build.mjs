@@ -94,9 +94,63 @@ await esbuild.build({
   plugins: [panelWithoutInlineStyles, bpmnlintConfig, simulationForOurCsp],
 });
 
+// dmn-js writes the bpmn.io logo, its lightbox and a drag image with inline style attributes (CSP: blocked, a
+// console error each). They are stripped here and stated in frontend/dmn-editor.css; the logo stays as it is
+// (bpmn.io licence). A text no longer found fails the build (check the CSS on updates).
+const DMN_REWRITES = {
+  'dmn-js-shared/lib/util/PoweredByUtil.js': [
+    [' style="vertical-align:middle"', ''],
+    [`'style="position: absolute; bottom: 15px; right: 15px; z-index: 100;">'`, "'>'"],
+    [`'<div class="bjs-powered-by-lightbox" style="' + LIGHTBOX_STYLES + '">'`, `'<div class="bjs-powered-by-lightbox">'`],
+    [`'<div class="backdrop" style="' + BACKDROP_STYLES + '"></div>'`, `'<div class="backdrop"></div>'`],
+    [`'<div class="notice" style="' + NOTICE_STYLES + '">'`, `'<div class="notice">'`],
+    [`rel="noopener" style="margin: 15px 20px 15px 10px; align-self: center;' + '">'`, `rel="noopener">'`],
+  ],
+  'dmn-js-decision-table/lib/features/drag-and-drop/DragAndDrop.js': [
+    [`domify(\`<span style="
+          visibility: hidden;
+          position: fixed;
+          top: -10000px
+      "></span>\`)`, `domify('<span class="egs-drag-image"></span>')`],
+  ],
+};
+// Our cells are Python (SpiffWorkflow), not FEEL: the boolean cell editor ("Ja"/"Nein") writes True/False.
+DMN_REWRITES['dmn-js-decision-table/lib/features/simple-boolean-edit/components/BooleanEdit.js'] = [
+  ["const TRUE = 'true',\n  FALSE = 'false',", "const TRUE = 'True',\n  FALSE = 'False',"],
+];
+DMN_REWRITES['dmn-js-decision-table/lib/features/simple-boolean-edit/Utils.js'] = [
+  ["'true'", "'True'"],
+  ["'false'", "'False'"],
+];
+const dmnRewrites = {
+  name: 'dmn-rewrites',
+  setup(build) {
+    build.onLoad({ filter: /(PoweredByUtil|DragAndDrop|BooleanEdit|simple-boolean-edit[\\/]Utils)\.js$/ }, async (args) => {
+      const file = Object.keys(DMN_REWRITES).find((name) => args.path.replaceAll('\\', '/').endsWith(`node_modules/${name}`));
+      if (!file) return undefined;
+      let contents = await readFile(args.path, 'utf8');
+      for (const [from, to] of DMN_REWRITES[file]) {
+        if (!contents.includes(from)) throw new Error(`${file}: ${from} not found`);
+        contents = contents.replaceAll(from, to);
+      }
+      if (/style="/.test(contents)) throw new Error(`${file}: new inline style`);
+      return { contents, loader: 'js', resolveDir: path.dirname(args.path) };
+    });
+  },
+};
+
+// The DMN editor (dmn-js) is a bundle of its own, loaded only on its page.
 await esbuild.build({
   ...common,
-  entryPoints: { diagram: 'frontend/diagram.css', modeller: 'frontend/modeller.css' },
+  entryPoints: { 'dmn-editor': 'frontend/dmn-editor.js' },
+  format: 'iife',
+  outdir: 'webapp/static/dist',
+  plugins: [dmnRewrites],
+});
+
+await esbuild.build({
+  ...common,
+  entryPoints: { diagram: 'frontend/diagram.css', modeller: 'frontend/modeller.css', 'dmn-editor': 'frontend/dmn-editor.css' },
   outdir: 'webapp/static/dist',
   loader: { '.woff': 'file', '.woff2': 'file', '.ttf': 'file', '.eot': 'file', '.svg': 'file' },
 });

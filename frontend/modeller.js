@@ -9,33 +9,13 @@ import { setupDeploy } from './modeller-deploy.js';
 import { lintModules, lintOptions, loadLintContext, showLintList } from './modeller-lint.js';
 import { TokenSimulationModule, bindSimulation } from './modeller-simulation.js';
 import { bindFormEditor } from './modeller-forms.js';
+import { postJson } from './modeller-http.js';
 
 const AUTOSAVE_MS = 1500;
 const $ = (id) => document.getElementById(id);
 
 function clock() {
   return new Date().toLocaleTimeString('de-DE', { hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Berlin' });
-}
-
-async function postJson(url, body, csrf) {
-  let response;
-  try {
-    response = await fetch(url, {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRFToken': csrf },
-      body: JSON.stringify(body),
-    });
-  } catch (error) {
-    return { ok: false, status: 0, json: { message: 'Keine Verbindung zum Server.' } };
-  }
-  let json = {};
-  try {
-    json = await response.json();
-  } catch (error) {
-    json = {};
-  }
-  return { ok: response.ok, status: response.status, json };
 }
 
 async function formNames(url) {

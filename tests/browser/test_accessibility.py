@@ -121,3 +121,22 @@ def test_modelle_and_modeller_pages_have_no_serious_violations(axe_page, live_en
     axe_page.wait_for_selector("#diagramm[data-geladen='ja']")
     found["Diagramm"] = violations(axe_page)
     assert found == {title: [] for title in found} and len(found) == 7
+
+
+def test_dmn_editor_page_has_no_serious_violations(axe_page, live_engine) -> None:  # type: ignore[no-untyped-def]
+    """The DMN editor with a decision table loaded, after a refused save (error list shown), and "Modelle" with the
+    table's draft listed."""
+    import re
+
+    log_in(axe_page, "modeller")
+    axe_page.get_by_role("button", name=re.compile(r"^Im DMN-Editor öffnen\W+Aktenführung")).click()
+    axe_page.wait_for_selector("#dmn-editor[data-geladen='ja']")
+    found = {"DMN-Editor": violations(axe_page)}
+    axe_page.locator("#dmn-datei").set_input_files(
+        files=[{"name": "kaputt.dmn", "mimeType": "application/xml", "buffer": b"<definitions"}]
+    )
+    axe_page.locator("#dmn-fehler").wait_for(state="visible")
+    found["DMN-Editor mit Fehlern"] = violations(axe_page)
+    axe_page.goto("/modelle")
+    found["Modelle"] = violations(axe_page)
+    assert found == {"DMN-Editor": [], "DMN-Editor mit Fehlern": [], "Modelle": []}

@@ -1,5 +1,6 @@
-"""Process owners' pages: "Modelle" (processes, versions, drafts), the diagram of a version, and the modeller
-of a draft with its JSON endpoints (save, deploy, form list). The engine checks permissions and audits."""
+"""Process owners' pages: "Modelle" (processes and decision tables, versions, drafts), the diagram of a version,
+the modeller of a draft and the DMN editor of a decision table draft with their JSON endpoints (save, deploy, form
+list). The engine checks permissions and audits."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ bp = Blueprint("models", __name__, url_prefix="/modelle")
 @login_required
 def index() -> Any:
     """Every process with its live and older versions, its drafts and the links to work on it."""
-    return render_template("models/index.html", entries=get_engine().model_catalogue(require_actor()))
+    actor = require_actor()
+    return render_template("models/index.html", entries=get_engine().model_catalogue(actor),
+                           tables=get_engine().decision_tables(actor))  # fmt: skip
 
 
 @bp.get("/<process_id>/versionen/<int:version>")
@@ -161,3 +164,88 @@ def lint_context(draft_id: int) -> Any:
 def form_names() -> Any:
     """The form files a task may name, for the modeller's form select."""
     return jsonify({"formulare": get_engine().form_names(require_actor())})
+
+
+# --- decision tables (DMN): the editor of a draft, its save, download, deploy and delete --------------------------
+
+
+@bp.post("/entscheidungstabellen/<filename>/entwuerfe")
+@login_required
+def create_decision_draft(filename: str) -> Any:
+    """Start a draft from the live version of a decision table file and open it in the DMN editor."""
+    draft = get_engine().create_decision_draft(require_actor(), filename)
+    return redirect(url_for("models.dmn_editor", draft_id=draft.id))
+
+
+@bp.get("/dmn-entwuerfe/<int:draft_id>")
+@login_required
+def dmn_editor(draft_id: int) -> Any:
+    """The DMN editor page of a decision table draft (the dmn-js bundle loads only here)."""
+    actor = require_actor()
+    draft = get_engine().decision_draft(actor, draft_id)
+    entry = next((e for e in get_engine().decision_tables(actor) if e.filename == draft.filename), None)
+    config = {
+        "xml": draft.xml,
+        "lockVersion": draft.lock_version,
+        "filename": draft.filename,
+        "saveUrl": url_for("models.save_decision_draft", draft_id=draft.id),
+        "deployUrl": url_for("models.deploy_decision_draft", draft_id=draft.id),
+    }
+    return render_template("models/dmn_editor.html", draft=draft, config=config, entry=entry)
+
+
+@bp.post("/dmn-entwuerfe/<int:draft_id>")
+@login_required
+def save_decision_draft(draft_id: int) -> Any:
+    """Autosave, "Speichern" and upload: JSON ``{xml, name?, lock_version}`` → ``{lock_version}``; 409 if stale, 422
+    if the DMN is unsafe or broken (with its problems) or the name empty."""
+    body = _json_body()
+    xml, name = body.get("xml"), body.get("name")
+    if not isinstance(xml, str) or not isinstance(name, str | None):
+        abort(400)
+    draft = get_engine().save_decision_draft(require_actor(), draft_id, body["lock_version"], xml=xml, name=name)
+    return jsonify({"lock_version": draft.lock_version, "gespeichert": draft.updated_at.isoformat()})
+
+
+@bp.post("/dmn-entwuerfe/<int:draft_id>/bereitstellen")
+@login_required
+def deploy_decision_draft(draft_id: int) -> Any:
+    """Deploy the saved decision table draft with a comment: JSON ``{comment, lock_version}``."""
+    body = _json_body()
+    comment = body.get("comment")
+    if not isinstance(comment, str):
+        abort(400)
+    result = get_engine().deploy_decision_draft(require_actor(), draft_id, body["lock_version"], comment)
+    if result.created:
+        processes = ", ".join(f"{p.name} (Version {p.version})" for p in result.processes)
+        message = (f"{result.filename}: Version {result.version} ist jetzt live. "
+                   + (f"Neue Vorgänge entscheiden danach: {processes}." if processes else
+                      "Kein bereitgestellter Prozess verwendet diese Tabelle."))  # fmt: skip
+        flash(message, "success")
+    else:
+        message = f"Der Entwurf entspricht der Version {result.version}; es wurde keine neue Version erstellt."
+    return jsonify({"created": result.created, "version": result.version, "message": message,
+                    "url": url_for("models.index") if result.created else None})  # fmt: skip
+
+
+@bp.get("/dmn-entwuerfe/<int:draft_id>/datei")
+@login_required
+def download_decision_draft(draft_id: int) -> Any:
+    """The decision table draft as a .dmn download."""
+    draft = get_engine().decision_draft(require_actor(), draft_id)
+    response = Response(draft.xml, mimetype="application/xml")
+    response.headers["Content-Disposition"] = f'attachment; filename="{secure_filename(draft.filename)}"'
+    return response
+
+
+@bp.post("/dmn-entwuerfe/<int:draft_id>/loeschen")
+@login_required
+def delete_decision_draft(draft_id: int) -> Any:
+    """Delete a decision table draft (form post with its lock_version)."""
+    try:
+        expected = int(request.form.get("lock_version", ""))
+    except ValueError:
+        abort(400)
+    get_engine().delete_decision_draft(require_actor(), draft_id, expected)
+    flash("Der Entwurf wurde gelöscht.", "info")
+    return redirect(url_for("models.index"))
