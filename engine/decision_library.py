@@ -55,8 +55,8 @@ def library(session: Session) -> dict[str, str]:
     ).all()
     files = {name: text for resources in rows for name, text in resources.items() if name.lower().endswith(".dmn")}
     live = sa.select(sa.func.max(DecisionVersion.id)).group_by(DecisionVersion.filename)
-    files.update(session.execute(sa.select(DecisionVersion.filename, DecisionVersion.xml)
-                                 .where(DecisionVersion.id.in_(live))).tuples().all())  # fmt: skip
+    files.update((name, xml) for name, xml in session.execute(sa.select(DecisionVersion.filename, DecisionVersion.xml)
+                                 .where(DecisionVersion.id.in_(live))).all())  # fmt: skip
     return files
 
 
