@@ -8,6 +8,7 @@ because the operation's transaction is rolled back.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -24,6 +25,7 @@ from . import (
     audit,
     audit_anchors,
     audit_exports,  # noqa: F401  (registers the exports audit-csv and audit-xes)
+    audit_keys,
     audit_verify,
     auth,
     case_log,
@@ -143,7 +145,7 @@ class Engine:
 
     def __init__(self, settings: EngineSettings) -> None:
         self.settings = settings
-        self.db = Database(settings.database_url, settings.audit_key)
+        self.db = Database(settings.database_url, settings.audit_key, settings.audit_keys[:-1])
         self.konfig = load_konfiguration(settings.config_file)
         self.specs = SpecCache(settings.max_model_bytes)
         self.steps = Steps(settings.jail_limits, self.konfig, settings.script_timeout, settings.max_model_bytes)
@@ -866,7 +868,7 @@ class Engine:
         with self._operation(actor, "verify_audit", instance_id=scope.instance_id) as session:
             if not permissions.may_read_audit_trail(actor):
                 raise PermissionDeniedError("Den Audit-Trail prüft nur die Revision.")
-            anchors, problems = audit_anchors.load_anchors(self.settings.audit_anchor_dir, audit.key_of(session))
+            anchors, problems = audit_anchors.load_anchors(self.settings.audit_anchor_dir, audit.keys_of(session))
             problems = [*problems, *audit_verify.verify(session, scope, anchors)] if scope.everything else \
                 audit_verify.verify(session, scope, anchors)  # fmt: skip
             details: dict[str, Any] = {"problems": len(problems)}
@@ -886,6 +888,22 @@ class Engine:
             audit.record(session, Action.AUDIT_ANCHORED, actor.username,
                          details={"datei": written.path.name, "bis_ereignis": written.up_to})  # fmt: skip
             return written
+
+    def rotate_audit_key(self, actor: Actor) -> tuple[str, str]:
+        """Append a new key to the key file and sign from now on with it (``audit_keys``); the old keys stay for
+        verification. Returns (old id, new id); recorded, signed with the new key. Other processes sign with the
+        new key once restarted. :raises ConfigurationError: no writable key file holds the current key."""
+        if not permissions.may_rotate_audit_key(actor):
+            raise PermissionDeniedError("Den Schlüssel des Audit-Trails wechselt nur der Betrieb auf dem Server.")
+        old, new = audit_keys.rotate(self.settings.audit_key_file, self.settings.audit_key)
+        ring = tuple(audit_keys.parse(self.settings.audit_key_file.read_text(encoding="utf-8")))
+        self.settings = dataclasses.replace(self.settings, audit_key=ring[-1], audit_keys=ring)
+        self.db.use_audit_keys(ring[-1], ring[:-1])
+        with self._operation(actor, "rotate_audit_key") as session:
+            audit.record(session, Action.AUDIT_KEY_ROTATED, actor.username,
+                         details={"alter_schluessel": old, "neuer_schluessel": new})  # fmt: skip
+        log.info("audit key rotated: %s -> %s", old, new)
+        return old, new
 
     # --- retention and legal hold (``retention``) ---------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .audit import key_id
+from .audit_keys import key_id
 from .audit_verify import Anchored, ChainProblem
 from .clock import BERLIN
 from .models import AuditEvent
@@ -108,8 +109,9 @@ def _append_protocol(directory: Path, anchor: Path, body: dict[str, Any], checks
     return path
 
 
-def load_anchors(directory: Path, key: bytes) -> tuple[dict[str, Anchored], list[ChainProblem]]:
-    """The newest anchored head per chain, and findings about the anchors themselves (broken seal)."""
+def load_anchors(directory: Path, keys: Mapping[str, bytes]) -> tuple[dict[str, Anchored], list[ChainProblem]]:
+    """The newest anchored head per chain, and findings about the anchors themselves (broken seal, or sealed
+    with a key that is not among ``keys``, by id)."""
     heads: dict[str, Anchored] = {}
     problems: list[ChainProblem] = []
     for path in _anchor_files(directory):
@@ -118,6 +120,13 @@ def load_anchors(directory: Path, key: bytes) -> tuple[dict[str, Anchored], list
             seal = data.pop("siegel")
         except (ValueError, KeyError):
             problems.append(ChainProblem(f"anker:{path.name}", 0, "Ankerdatei ist unlesbar"))
+            continue
+        key = keys.get(str(data.get("schluessel")))
+        if key is None:
+            missing = (
+                f"Ankerdatei ist mit Schlüssel {data.get('schluessel')} gesiegelt, der in der Schlüsseldatei fehlt"
+            )
+            problems.append(ChainProblem(f"anker:{path.name}", 0, missing))
             continue
         if not hmac.compare_digest(_seal(key, data), str(seal)):
             problems.append(ChainProblem(f"anker:{path.name}", 0, "Ankerdatei wurde verändert (Siegel passt nicht)"))

@@ -18,13 +18,21 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .audit import GENESIS, Action, key_of, keyed_digest, legacy_digest, redacted
+from .audit import GENESIS, Action, key_of, keyed_digest, keys_of, legacy_digest, redacted
+from .audit_keys import key_id
 from .models import AuditEvent, ProcessInstance
 
 CHANGED = "Inhalt wurde verändert oder ohne den Schlüssel neu berechnet"
 GAP = "Vorgänger fehlt oder wurde verändert (Ereignis davor gelöscht oder verändert)"
 HEAD = "Letztes Ereignis des Vorgangs fehlt (der Vorgang nennt ein anderes Ende der Kette)"
 NO_RECORD = "Inhalt entfernt, aber kein Löschprotokoll in der Kette"
+
+
+def missing_key(kid: str) -> str:
+    return (f"Schlüssel {kid} fehlt in der Schlüsseldatei (EGS_AUDIT_KEY_FILE): die Ereignisse, die er signiert hat,"
+            " lassen sich nicht prüfen – den alten Schlüssel wieder eintragen")  # fmt: skip
+
+
 GUARDS = {
     "postgresql": ("audit_event_no_change", "audit_event_no_truncate"),
     "sqlite": ("audit_event_no_update", "audit_event_no_delete"),
@@ -66,7 +74,8 @@ def verify(
 ) -> list[ChainProblem]:
     """Recompute the chains in ``scope`` and compare them with the case heads and ``anchors``."""
     scope = scope or Scope()
-    key = key_of(session)
+    keys = keys_of(session)
+    original = _original_key_id(session)
     epoch = session.scalar(sa.select(sa.func.min(AuditEvent.id)).where(AuditEvent.action == Action.AUDIT_KEY_EPOCH))
     problems: list[ChainProblem] = []
     last: dict[str, tuple[int, str]] = {}
@@ -84,7 +93,11 @@ def verify(
         expected_prev = last.get(chain, (0, GENESIS))[1]
         if event.prev_hash != expected_prev:
             _once(problems, found, chain, event.id, GAP)
-        if not hmac.compare_digest(keyed_digest(event, key), event.hash):
+        kid = event.key_id or original
+        key = keys.get(kid)
+        if key is None:
+            _once(problems, found, f"schluessel:{kid}", event.id, missing_key(kid))
+        elif not hmac.compare_digest(keyed_digest(event, key), event.hash):
             unkeyed_ok = epoch is not None and event.id < epoch and legacy_digest(event) == event.hash
             if not unkeyed_ok and not (epoch is not None and event.id < epoch and redacted(event.details)):
                 _once(problems, found, chain, event.id, CHANGED)
@@ -100,6 +113,18 @@ def verify(
     problems.extend(_head_problems(session, scope, last, found))
     problems.extend(_anchor_problems(session, scope, last, anchors or {}))
     return sorted(problems, key=lambda p: (p.event_id == 0, p.event_id, p.chain))
+
+
+def _original_key_id(session: Session) -> str:
+    """The key that signed the events without a key id: the old key of the first rotation, or (never rotated)
+    the current one."""
+    first = session.scalar(
+        sa.select(AuditEvent.details).where(AuditEvent.action == Action.AUDIT_KEY_ROTATED).order_by(AuditEvent.id)
+        .limit(1)
+    )  # fmt: skip
+    if first and first.get("alter_schluessel"):
+        return str(first["alter_schluessel"])
+    return key_id(key_of(session))
 
 
 def _once(problems: list[ChainProblem], found: set[str], chain: str, event_id: int, problem: str) -> None:
