@@ -869,8 +869,9 @@ class Engine:
             if not permissions.may_read_audit_trail(actor):
                 raise PermissionDeniedError("Den Audit-Trail prüft nur die Revision.")
             anchors, problems = audit_anchors.load_anchors(self.settings.audit_anchor_dir, audit.keys_of(session))
-            problems = [*problems, *audit_verify.verify(session, scope, anchors)] if scope.everything else \
-                audit_verify.verify(session, scope, anchors)  # fmt: skip
+            due = audit_verify.AnchorDue(timedelta(minutes=self.settings.audit_anchor_minutes), clock.now())
+            problems = [*problems, *audit_verify.verify(session, scope, anchors, due)] if scope.everything else \
+                audit_verify.verify(session, scope, anchors, due)  # fmt: skip
             details: dict[str, Any] = {"problems": len(problems)}
             if not scope.everything:
                 details["scope"] = {"instance_id": scope.instance_id, "site": scope.site}

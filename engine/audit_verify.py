@@ -14,6 +14,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -26,6 +27,7 @@ CHANGED = "Inhalt wurde verändert oder ohne den Schlüssel neu berechnet"
 GAP = "Vorgänger fehlt oder wurde verändert (Ereignis davor gelöscht oder verändert)"
 HEAD = "Letztes Ereignis des Vorgangs fehlt (der Vorgang nennt ein anderes Ende der Kette)"
 NO_RECORD = "Inhalt entfernt, aber kein Löschprotokoll in der Kette"
+NOT_ANCHORED_CHAIN = "verankerung"  # the finding that anchoring did not run
 
 
 def missing_key(kid: str) -> str:
@@ -69,11 +71,26 @@ class Scope:
         return self.instance_id is None and self.site is None
 
 
+@dataclass(frozen=True)
+class AnchorDue:
+    """Events older than ``interval`` before ``now`` must be in an anchor: else anchoring did not run, and a tail
+    cut off behind the last anchor (or with no anchor at all) would go unnoticed."""
+
+    interval: timedelta
+    now: datetime
+
+
 def verify(
-    session: Session, scope: Scope | None = None, anchors: Mapping[str, Anchored] | None = None
+    session: Session,
+    scope: Scope | None = None,
+    anchors: Mapping[str, Anchored] | None = None,
+    due: AnchorDue | None = None,
 ) -> list[ChainProblem]:
-    """Recompute the chains in ``scope`` and compare them with the case heads and ``anchors``."""
+    """Recompute the chains in ``scope`` and compare them with the case heads and ``anchors``; with ``due``, every
+    event older than its interval must be covered by an anchor of its chain."""
     scope = scope or Scope()
+    anchored = anchors or {}
+    unanchored: dict[str, int] = {}  # chain → its first event that is old enough and in no anchor
     keys = keys_of(session)
     original = _original_key_id(session)
     epoch = session.scalar(sa.select(sa.func.min(AuditEvent.id)).where(AuditEvent.action == Action.AUDIT_KEY_EPOCH))
@@ -101,6 +118,10 @@ def verify(
             unkeyed_ok = epoch is not None and event.id < epoch and legacy_digest(event) == event.hash
             if not unkeyed_ok and not (epoch is not None and event.id < epoch and redacted(event.details)):
                 _once(problems, found, chain, event.id, CHANGED)
+        if due is not None and chain not in unanchored and event.occurred_at < due.now - due.interval:
+            head = anchored.get(chain)
+            if head is None or event.id > head.event_id:
+                unanchored[chain] = event.id
         if redacted(event.details):
             first_redacted.setdefault(chain, event.id)
         if event.action == Action.RETENTION_DELETED:
@@ -111,8 +132,24 @@ def verify(
             _once(problems, found, chain, event_id, NO_RECORD)
     problems.extend(_guard_problems(session))
     problems.extend(_head_problems(session, scope, last, found))
-    problems.extend(_anchor_problems(session, scope, last, anchors or {}))
+    problems.extend(_anchor_problems(session, scope, last, anchored))
+    if due is not None and unanchored:
+        problems.append(_not_anchored(unanchored, due, bool(anchored)))
     return sorted(problems, key=lambda p: (p.event_id == 0, p.event_id, p.chain))
+
+
+def _not_anchored(unanchored: Mapping[str, int], due: AnchorDue, any_anchor: bool) -> ChainProblem:
+    """One finding for every chain with old events outside the anchors, named at the oldest such event."""
+    first = min(unanchored.values())
+    minutes = int(due.interval.total_seconds() // 60)
+    what = "Es gibt noch keinen Anker" if not any_anchor else "Der letzte Anker ist zu alt"
+    return ChainProblem(
+        NOT_ANCHORED_CHAIN,
+        first,
+        f"{what}: {len(unanchored)} Kette(n) haben Ereignisse, die älter als {minutes} Minuten und in keinem Anker"
+        f" sind (erstes: Ereignis {first}). Ein abgeschnittenes Ende fiele so nicht auf – 'egs audit anchor'"
+        " ausführen und prüfen, ob der Timer-Worker läuft.",
+    )
 
 
 def _original_key_id(session: Session) -> str:
