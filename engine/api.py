@@ -26,6 +26,7 @@ from . import (
     audit_anchors,
     audit_exports,  # noqa: F401  (registers the exports audit-csv and audit-xes)
     audit_keys,
+    audit_purpose,
     audit_verify,
     auth,
     case_log,
@@ -755,10 +756,16 @@ class Engine:
         with self._operation(actor, f"payment_cancel:{step}") as session:
             return payment_cancellation.STEPS[step](session, actor, entry_id, reason)
 
-    def export(self, actor: Actor, name: str, parameters: Mapping[str, str]) -> exports.ExportFile:
-        """Run a named export (``exports.REGISTRY``); audited with its parameters."""
+    def export(
+        self, actor: Actor, name: str, parameters: Mapping[str, str], token: str | None = None
+    ) -> exports.ExportFile:
+        """Run a named export (``exports.REGISTRY``); audited with its parameters and, for an auditor who stated
+        one in the web session ``token``, the purpose of the sitting (``audit_purpose``)."""
         with self._operation(actor, f"export:{name}") as session:
-            return exports.run(exports.ExportRequest(session, self.specs, actor, dict(parameters), self.konfig), name)
+            purpose = audit_purpose.current(session, token) if permissions.may_use_workbench(actor) else None
+            request = exports.ExportRequest(session, self.specs, actor, dict(parameters), self.konfig,
+                                            purpose.details() if purpose else None)  # fmt: skip
+            return exports.run(request, name)
 
     def export_chunks(self, result: exports.ExportFile) -> Iterator[str]:
         """The file of an export piece by piece; a streamed one reads in its own read transaction."""

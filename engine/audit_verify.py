@@ -153,15 +153,15 @@ def _not_anchored(unanchored: Mapping[str, int], due: AnchorDue, any_anchor: boo
 
 
 def _original_key_id(session: Session) -> str:
-    """The key that signed the events without a key id: the old key of the first rotation, or (never rotated)
-    the current one."""
+    """The key that signed the events without a key id: the old key of the first rotation, or (no rotation
+    recorded, e.g. a key appended to the file by hand) the first key of the key file."""
     first = session.scalar(
         sa.select(AuditEvent.details).where(AuditEvent.action == Action.AUDIT_KEY_ROTATED).order_by(AuditEvent.id)
         .limit(1)
     )  # fmt: skip
     if first and first.get("alter_schluessel"):
         return str(first["alter_schluessel"])
-    return key_id(key_of(session))
+    return next(iter(keys_of(session)), key_id(key_of(session)))
 
 
 def _once(problems: list[ChainProblem], found: set[str], chain: str, event_id: int, problem: str) -> None:

@@ -89,6 +89,21 @@ def test_events_written_before_key_ids_verify_with_the_first_key(keyed: Engine) 
     assert findings(keyed) == [], "without an id: the old key of the first rotation"
 
 
+def test_a_key_appended_by_hand_keeps_events_without_an_id_verifiable(keyed: Engine, db_url: str) -> None:
+    case = CaseDriver(keyed, pb.PROCESS)
+    with bypassing_guards(keyed) as session:
+        session.execute(sa.update(AuditEvent).values(key_id=None))
+    path = keyed.settings.audit_key_file
+    path.write_text(path.read_text() + "von-hand-angehaengt\n")  # a bare key line, no rotation recorded
+    second = restarted(keyed, db_url)
+    try:
+        CaseDriver.existing(second, case.instance_id).complete(pb.ANMELDEN, pb.anmeldung())
+        assert case_events(second, case.instance_id)[-1].key_id == audit_keys.key_id(b"von-hand-angehaengt")
+        assert findings(second) == [], "without an id: the first key of the file"
+    finally:
+        second.close()
+
+
 def test_a_forgery_after_rotation_is_found(keyed: Engine) -> None:
     case = CaseDriver(keyed, pb.PROCESS)
     keyed.rotate_audit_key(SYSTEM)

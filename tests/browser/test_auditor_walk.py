@@ -20,6 +20,7 @@ from engine.models import AuditEvent, ProcessInstance
 from tests.browser.test_accessibility import axe_page, violations  # noqa: F401  (fixture)
 from tests.support.browser import log_in
 from tests.support.event_log import xes_schema
+from tests.support.records import audit_events
 from tests.support.tampering import bypassing_guards, case_events, global_events
 from tests.test_retention import LATER, ended_case
 
@@ -97,6 +98,11 @@ def test_the_auditor_walks_from_purpose_to_retention(axe_page, browser, live_ser
     assert schema.validate(document), schema.error_log
     names = [s.get("value") for t in document.iter("trace") for s in t.iter("string") if s.get("key") == "concept:name"]
     assert PROBSTFELD in names, names[:5]
+    exported = [e for e in audit_events(live_engine, "export") if e.details["export"].startswith("audit-")]
+    assert [(e.details["export"], e.details["zweck"], e.details["aktenzeichen"]) for e in exported] == [
+        ("audit-csv", "auskunft", "DS-2026-77"),
+        ("audit-xes", "auskunft", "DS-2026-77"),
+    ], "each download recorded with the purpose of the sitting"
 
     # Someone with database rights changes an event of the case and cuts the newest global events off
     # after they were anchored.
