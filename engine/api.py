@@ -885,6 +885,12 @@ class Engine:
             audit.record(session, Action.AUDIT_VERIFIED, actor.username, details=details)
             return problems
 
+    def latest_anchor(self, actor: Actor) -> audit_anchors.LatestAnchor | None:
+        """The newest anchor outside the database, for the page *Prüfung* (audit function and system)."""
+        if not permissions.may_read_audit_trail(actor):
+            raise PermissionDeniedError("Den Audit-Trail prüft nur die Revision.")
+        return audit_anchors.latest(self.settings.audit_anchor_dir)
+
     def anchor_audit(self, actor: Actor) -> AnchorWritten:
         """Publish the heads of the audit chains outside the database (``audit_anchors``); audited."""
         with self._operation(actor, "anchor_audit") as session:

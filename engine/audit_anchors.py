@@ -137,6 +137,27 @@ def load_anchors(directory: Path, keys: Mapping[str, bytes]) -> tuple[dict[str, 
     return heads, problems
 
 
+@dataclass(frozen=True)
+class LatestAnchor:
+    """The newest anchor file as the page *Prüfung* names it (its seal is checked by the verification)."""
+
+    name: str
+    written: datetime
+    up_to: int
+
+
+def latest(directory: Path) -> LatestAnchor | None:
+    """The newest anchor in ``directory``, None if there is none (or it cannot be read: verification says why)."""
+    files = _anchor_files(directory)
+    if not files:
+        return None
+    try:
+        data = json.loads(files[-1].read_text(encoding="utf-8"))
+        return LatestAnchor(files[-1].name, datetime.fromisoformat(data["erstellt"]), int(data["bis_ereignis"]))
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def anchor_due(directory: Path, interval: timedelta, now: datetime) -> bool:
     """True if no anchor was written within ``interval`` before ``now``."""
     files = _anchor_files(directory)

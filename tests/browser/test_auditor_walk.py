@@ -104,6 +104,10 @@ def test_the_auditor_walks_from_purpose_to_retention(axe_page, browser, live_ser
         ("audit-xes", "auskunft", "DS-2026-77"),
     ], "each download recorded with the purpose of the sitting"
 
+    page.get_by_role("link", name="Prüfung").click()
+    assert "kein Anker" in page.locator("#letzter-anker").inner_text(), "anchoring never ran: said at once"
+    checked(page, found, "Prüfung (ohne Anker)")
+
     # Someone with database rights changes an event of the case and cuts the newest global events off
     # after they were anchored.
     written = live_engine.anchor_audit(SYSTEM)

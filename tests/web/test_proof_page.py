@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 
 from engine import clock
 from engine.api import Engine
+from engine.auth import system_actor
 from engine.models import AuditEvent
 from tests.support.engines import ANCHOR_MINUTES
 from tests.support.tampering import bypassing_guards, case_events
@@ -47,6 +48,17 @@ def test_a_trail_never_anchored_is_named_on_the_page(
         html = auditor.get("/pruefung?umfang=gesamt").get_data(as_text=True)
     assert "nicht unversehrt" in html and "Verankerung (Anker außerhalb der Datenbank)" in html
     assert "Es gibt noch keinen Anker" in html
+
+
+def test_the_page_says_when_no_anchor_was_written_and_names_the_newest(
+    deployed: Engine, client_for: Callable[[str], FlaskClient]
+) -> None:
+    auditor = client_for("audit")
+    assert "noch <strong>kein Anker</strong> geschrieben" in auditor.get("/pruefung").get_data(as_text=True)
+    written = deployed.anchor_audit(system_actor("test"))
+    html = auditor.get("/pruefung").get_data(as_text=True)
+    assert "kein Anker" not in html
+    assert "Letzter Anker: " in html and f"bis Ereignis {written.up_to}, Datei {written.path.name}" in html
 
 
 @pytest.mark.parametrize("username", ["egs", "tl", "modeller"])

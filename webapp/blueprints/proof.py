@@ -70,6 +70,7 @@ def index() -> Any:
         args=request.args,
         sites=SITES,
         holds=engine.legal_holds(actor),
+        latest_anchor=engine.latest_anchor(actor),
         chain_label=chain_label,
     )
 
