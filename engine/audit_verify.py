@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from .audit import GENESIS, Action, key_of, keyed_digest, keys_of, legacy_digest, redacted
 from .audit_keys import key_id
+from .clock import BERLIN
 from .models import AuditEvent, ProcessInstance
 
 CHANGED = "Inhalt wurde verändert oder ohne den Schlüssel neu berechnet"
@@ -28,6 +29,14 @@ GAP = "Vorgänger fehlt oder wurde verändert (Ereignis davor gelöscht oder ver
 HEAD = "Letztes Ereignis des Vorgangs fehlt (der Vorgang nennt ein anderes Ende der Kette)"
 NO_RECORD = "Inhalt entfernt, aber kein Löschprotokoll in der Kette"
 NOT_ANCHORED_CHAIN = "verankerung"  # the finding that anchoring did not run
+
+
+RETIRED_GRACE = timedelta(days=1)  # how long processes not yet restarted may sign with the replaced key
+
+
+def retired_key(kid: str, at: datetime) -> str:
+    return (f"mit Schlüssel {kid} signiert, der am {at.astimezone(BERLIN):%d.%m.%Y %H:%M} abgelöst wurde"
+            " (Fälschung mit einem alten Schlüssel?)")  # fmt: skip
 
 
 def missing_key(kid: str) -> str:
@@ -93,6 +102,7 @@ def verify(
     unanchored: dict[str, int] = {}  # chain → its first event that is old enough and in no anchor
     keys = keys_of(session)
     original = _original_key_id(session)
+    retired = _retired_keys(session)
     epoch = session.scalar(sa.select(sa.func.min(AuditEvent.id)).where(AuditEvent.action == Action.AUDIT_KEY_EPOCH))
     problems: list[ChainProblem] = []
     last: dict[str, tuple[int, str]] = {}
@@ -118,6 +128,8 @@ def verify(
             unkeyed_ok = epoch is not None and event.id < epoch and legacy_digest(event) == event.hash
             if not unkeyed_ok and not (epoch is not None and event.id < epoch and redacted(event.details)):
                 _once(problems, found, chain, event.id, CHANGED)
+        elif (at := retired.get(kid)) is not None and event.occurred_at > at + RETIRED_GRACE:
+            _once(problems, found, chain, event.id, retired_key(kid, at))
         if due is not None and chain not in unanchored and event.occurred_at < due.now - due.interval:
             head = anchored.get(chain)
             if head is None or event.id > head.event_id:
@@ -150,6 +162,19 @@ def _not_anchored(unanchored: Mapping[str, int], due: AnchorDue, any_anchor: boo
         f" sind (erstes: Ereignis {first}). Ein abgeschnittenes Ende fiele so nicht auf – 'egs audit anchor'"
         " ausführen und prüfen, ob der Timer-Worker läuft.",
     )
+
+
+def _retired_keys(session: Session) -> dict[str, datetime]:
+    """Key id → when a rotation replaced it: events it signs later than ``RETIRED_GRACE`` after that are forged
+    (a leaked old key must not keep signing)."""
+    rows = session.execute(
+        sa.select(AuditEvent.occurred_at, AuditEvent.details).where(AuditEvent.action == Action.AUDIT_KEY_ROTATED)
+        .order_by(AuditEvent.id)
+    ).all()  # fmt: skip
+    retired: dict[str, datetime] = {}
+    for at, details in rows:
+        retired.setdefault(str(details.get("alter_schluessel")), at)
+    return retired
 
 
 def _original_key_id(session: Session) -> str:

@@ -4,12 +4,13 @@ forgery after the rotation is found, and a lost old key is a finding that names 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from engine import audit_keys, audit_verify
+from engine import audit_keys, audit_verify, clock
 from engine.api import Engine
 from engine.auth import system_actor
 from engine.config import load_settings
@@ -118,6 +119,22 @@ def test_a_forgery_after_rotation_is_found(keyed: Engine) -> None:
     with bypassing_guards(keyed) as session:  # only the label of the key changed: the other key does not fit
         session.execute(sa.update(AuditEvent).where(AuditEvent.id == start.id).values(key_id=complete.key_id))
     assert (f"case:{case.instance_id}", start.id, audit_verify.CHANGED) in findings(keyed)
+
+
+def test_the_replaced_key_signs_only_until_every_process_is_restarted(keyed: Engine, deployed: Engine) -> None:
+    case = CaseDriver(keyed, pb.PROCESS)
+    old, _ = keyed.rotate_audit_key(SYSTEM)
+    not_restarted = CaseDriver.existing(deployed, case.instance_id)  # still signs with the first key
+    not_restarted.complete(pb.ANMELDEN, pb.anmeldung())
+    assert case_events(keyed, case.instance_id)[-1].key_id == old
+    assert findings(keyed) == [], "the old key a little after the rotation: a process not yet restarted"
+    with clock.frozen(clock.now() + audit_verify.RETIRED_GRACE + timedelta(minutes=1)):
+        not_restarted.complete(pb.ANNEHMEN, pb.ANTRAGSANNAHME)
+        late = case_events(keyed, case.instance_id)[-1]
+        found = findings(keyed)
+    assert late.key_id == old
+    assert any(chain == f"case:{case.instance_id}" and event_id == late.id and f"Schlüssel {old}" in text
+               and "abgelöst" in text for chain, event_id, text in found), found  # fmt: skip
 
 
 def test_a_missing_old_key_is_reported_by_its_id(keyed: Engine, db_url: str) -> None:
