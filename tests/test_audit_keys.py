@@ -191,3 +191,12 @@ def test_a_key_file_line_whose_id_does_not_fit_is_refused(tmp_path: Path) -> Non
     path.write_text(audit_keys.text_of(["erster", "zweiter"]), encoding="utf-8")
     settings = load_settings({"env": "test", "audit_key_file": path})
     assert settings.audit_keys == ("erster", "zweiter") and settings.audit_key == "zweiter"
+
+
+def test_the_guard_keeps_the_key_id_even_with_a_removal_record(keyed: Engine) -> None:
+    case = CaseDriver(keyed, pb.PROCESS)
+    start = case_events(keyed, case.instance_id)[0]
+    removal = {"details": {"entfernt": "jetzt", "sha256": "0" * 64}}
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+        with keyed.db.transaction() as session:
+            session.execute(sa.update(AuditEvent).where(AuditEvent.id == start.id).values(key_id="x", **removal))
