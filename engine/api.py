@@ -8,6 +8,7 @@ because the operation's transaction is rolled back.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -24,6 +25,8 @@ from . import (
     audit,
     audit_anchors,
     audit_exports,  # noqa: F401  (registers the exports audit-csv and audit-xes)
+    audit_keys,
+    audit_purpose,
     audit_verify,
     auth,
     case_log,
@@ -147,7 +150,7 @@ class Engine:
 
     def __init__(self, settings: EngineSettings) -> None:
         self.settings = settings
-        self.db = Database(settings.database_url, settings.audit_key)
+        self.db = Database(settings.database_url, settings.audit_key, settings.audit_keys[:-1])
         self.konfig = load_konfiguration(settings.config_file)
         self.specs = SpecCache(settings.max_model_bytes)
         self.steps = Steps(settings.jail_limits, self.konfig, settings.script_timeout, settings.max_model_bytes)
@@ -814,10 +817,16 @@ class Engine:
         with self._operation(actor, f"payment_cancel:{step}") as session:
             return payment_cancellation.STEPS[step](session, actor, entry_id, reason)
 
-    def export(self, actor: Actor, name: str, parameters: Mapping[str, str]) -> exports.ExportFile:
-        """Run a named export (``exports.REGISTRY``); audited with its parameters."""
+    def export(
+        self, actor: Actor, name: str, parameters: Mapping[str, str], token: str | None = None
+    ) -> exports.ExportFile:
+        """Run a named export (``exports.REGISTRY``); audited with its parameters and, for an auditor who stated
+        one in the web session ``token``, the purpose of the sitting (``audit_purpose``)."""
         with self._operation(actor, f"export:{name}") as session:
-            return exports.run(exports.ExportRequest(session, self.specs, actor, dict(parameters), self.konfig), name)
+            purpose = audit_purpose.current(session, token) if permissions.may_use_workbench(actor) else None
+            request = exports.ExportRequest(session, self.specs, actor, dict(parameters), self.konfig,
+                                            purpose.details() if purpose else None)  # fmt: skip
+            return exports.run(request, name)
 
     def export_chunks(self, result: exports.ExportFile) -> Iterator[str]:
         """The file of an export piece by piece; a streamed one reads in its own read transaction."""
@@ -931,14 +940,21 @@ class Engine:
         with self._operation(actor, "verify_audit", instance_id=scope.instance_id) as session:
             if not permissions.may_read_audit_trail(actor):
                 raise PermissionDeniedError("Den Audit-Trail prüft nur die Revision.")
-            anchors, problems = audit_anchors.load_anchors(self.settings.audit_anchor_dir, audit.key_of(session))
-            problems = [*problems, *audit_verify.verify(session, scope, anchors)] if scope.everything else \
-                audit_verify.verify(session, scope, anchors)  # fmt: skip
+            anchors, problems = audit_anchors.load_anchors(self.settings.audit_anchor_dir, audit.keys_of(session))
+            due = audit_verify.AnchorDue(timedelta(minutes=self.settings.audit_anchor_minutes), clock.now())
+            problems = [*problems, *audit_verify.verify(session, scope, anchors, due)] if scope.everything else \
+                audit_verify.verify(session, scope, anchors, due)  # fmt: skip
             details: dict[str, Any] = {"problems": len(problems)}
             if not scope.everything:
                 details["scope"] = {"instance_id": scope.instance_id, "site": scope.site}
             audit.record(session, Action.AUDIT_VERIFIED, actor.username, details=details)
             return problems
+
+    def latest_anchor(self, actor: Actor) -> audit_anchors.LatestAnchor | None:
+        """The newest anchor outside the database, for the page *Prüfung* (audit function and system)."""
+        if not permissions.may_read_audit_trail(actor):
+            raise PermissionDeniedError("Den Audit-Trail prüft nur die Revision.")
+        return audit_anchors.latest(self.settings.audit_anchor_dir)
 
     def anchor_audit(self, actor: Actor) -> AnchorWritten:
         """Publish the heads of the audit chains outside the database (``audit_anchors``); audited."""
@@ -951,6 +967,22 @@ class Engine:
             audit.record(session, Action.AUDIT_ANCHORED, actor.username,
                          details={"datei": written.path.name, "bis_ereignis": written.up_to})  # fmt: skip
             return written
+
+    def rotate_audit_key(self, actor: Actor) -> tuple[str, str]:
+        """Append a new key to the key file and sign from now on with it (``audit_keys``); the old keys stay for
+        verification. Returns (old id, new id); recorded, signed with the new key. Other processes sign with the
+        new key once restarted. :raises ConfigurationError: no writable key file holds the current key."""
+        if not permissions.may_rotate_audit_key(actor):
+            raise PermissionDeniedError("Den Schlüssel des Audit-Trails wechselt nur der Betrieb auf dem Server.")
+        old, new = audit_keys.rotate(self.settings.audit_key_file, self.settings.audit_key)
+        ring = tuple(audit_keys.parse(self.settings.audit_key_file.read_text(encoding="utf-8")))
+        self.settings = dataclasses.replace(self.settings, audit_key=ring[-1], audit_keys=ring)
+        self.db.use_audit_keys(ring[-1], ring[:-1])
+        with self._operation(actor, "rotate_audit_key") as session:
+            audit.record(session, Action.AUDIT_KEY_ROTATED, actor.username,
+                         details={"alter_schluessel": old, "neuer_schluessel": new})  # fmt: skip
+        log.info("audit key rotated: %s -> %s", old, new)
+        return old, new
 
     # --- retention and legal hold (``retention``) ---------------------------------------------------------------
 

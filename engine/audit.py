@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from . import case_rows, clock
-from .db import AUDIT_KEY
+from .audit_keys import key_id
+from .db import AUDIT_KEY, AUDIT_KEY_ID, AUDIT_KEYS
 from .models import AuditEvent, ProcessInstance
 
 GENESIS = "0" * 64
@@ -82,6 +83,7 @@ class Action(StrEnum):
     AUDIT_VERIFIED = "audit_verified", "Audit-Trail geprüft"
     AUDIT_ANCHORED = "audit_anchored", "Audit-Trail verankert (Prüfprotokoll)"
     AUDIT_KEY_EPOCH = "audit_key_epoch", "Audit-Trail: ab hier mit Schlüssel gesichert"
+    AUDIT_KEY_ROTATED = "audit_key_rotated", "Audit-Trail: neuer Schlüssel (Schlüsselwechsel)"
     # retention and legal hold
     RETENTION_DELETED = "retention_deleted", "Personenbezogene Daten nach Ablauf der Aufbewahrungsfrist gelöscht"
     LEGAL_HOLD_SET = "legal_hold_set", "Löschsperre gesetzt"
@@ -153,9 +155,9 @@ def key_of(session: Session) -> bytes:
     return bytes(session.info[AUDIT_KEY])
 
 
-def key_id(key: bytes) -> str:
-    """A short name of a key that does not give it away (for anchors and the epoch marker)."""
-    return hmac.new(key, b"egs-audit-key-id", hashlib.sha256).hexdigest()[:16]
+def keys_of(session: Session) -> dict[str, bytes]:
+    """Every audit key the session's database knows, by id (``audit_keys``): verification needs the old ones."""
+    return dict(session.info[AUDIT_KEYS])
 
 
 def legacy_digest(event: AuditEvent) -> str:
@@ -231,6 +233,7 @@ def record(
         prev_hash=prev or GENESIS,
     )
     event.hash = keyed_digest(event, key_of(session))
+    event.key_id = session.info[AUDIT_KEY_ID]
     columns = {name: getattr(event, name) for name in _EVENT_COLUMNS}
     session.execute(_INSERT_EVENT, columns)  # Core: no unit-of-work flush for an append-only row
     if held is not None:
@@ -244,7 +247,7 @@ _HEADS = "egs_audit_heads"
 EVENTS: sa.Table = AuditEvent.__table__  # type: ignore[assignment]
 _INSERT_EVENT = sa.insert(EVENTS)
 _EVENT_COLUMNS = ("occurred_at", "actor", "action", "instance_id", "task_uuid", "process_id", "details", "chain",
-                  "prev_hash", "hash")  # fmt: skip
+                  "prev_hash", "hash", "key_id")  # fmt: skip
 
 
 def _locked_head(session: Session, instance_id: int | None) -> tuple[str | None] | None:

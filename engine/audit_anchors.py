@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .audit import key_id
+from .audit_keys import key_id
 from .audit_verify import Anchored, ChainProblem
 from .clock import BERLIN
 from .models import AuditEvent
@@ -108,8 +109,9 @@ def _append_protocol(directory: Path, anchor: Path, body: dict[str, Any], checks
     return path
 
 
-def load_anchors(directory: Path, key: bytes) -> tuple[dict[str, Anchored], list[ChainProblem]]:
-    """The newest anchored head per chain, and findings about the anchors themselves (broken seal)."""
+def load_anchors(directory: Path, keys: Mapping[str, bytes]) -> tuple[dict[str, Anchored], list[ChainProblem]]:
+    """The newest anchored head per chain, and findings about the anchors themselves (broken seal, or sealed
+    with a key that is not among ``keys``, by id)."""
     heads: dict[str, Anchored] = {}
     problems: list[ChainProblem] = []
     for path in _anchor_files(directory):
@@ -119,6 +121,13 @@ def load_anchors(directory: Path, key: bytes) -> tuple[dict[str, Anchored], list
         except (ValueError, KeyError):
             problems.append(ChainProblem(f"anker:{path.name}", 0, "Ankerdatei ist unlesbar"))
             continue
+        key = keys.get(str(data.get("schluessel")))
+        if key is None:
+            missing = (
+                f"Ankerdatei ist mit Schlüssel {data.get('schluessel')} gesiegelt, der in der Schlüsseldatei fehlt"
+            )
+            problems.append(ChainProblem(f"anker:{path.name}", 0, missing))
+            continue
         if not hmac.compare_digest(_seal(key, data), str(seal)):
             problems.append(ChainProblem(f"anker:{path.name}", 0, "Ankerdatei wurde verändert (Siegel passt nicht)"))
             continue
@@ -126,6 +135,27 @@ def load_anchors(directory: Path, key: bytes) -> tuple[dict[str, Anchored], list
         for chain, head in data["ketten"].items():
             heads[chain] = Anchored(int(head["ereignis"]), str(head["hash"]), at)
     return heads, problems
+
+
+@dataclass(frozen=True)
+class LatestAnchor:
+    """The newest anchor file as the page *Prüfung* names it (its seal is checked by the verification)."""
+
+    name: str
+    written: datetime
+    up_to: int
+
+
+def latest(directory: Path) -> LatestAnchor | None:
+    """The newest anchor in ``directory``, None if there is none (or it cannot be read: verification says why)."""
+    files = _anchor_files(directory)
+    if not files:
+        return None
+    try:
+        data = json.loads(files[-1].read_text(encoding="utf-8"))
+        return LatestAnchor(files[-1].name, datetime.fromisoformat(data["erstellt"]), int(data["bis_ereignis"]))
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def anchor_due(directory: Path, interval: timedelta, now: datetime) -> bool:

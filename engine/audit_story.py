@@ -27,6 +27,7 @@ from .forms import FieldSpec
 from .models import HumanTask, ProcessInstance
 from .read_models import CaseHeader, header_of, history_details, labels_of
 from .runtime import CaseRuntime
+from .vocabulary import DELETED
 
 ADVANCING = {Action.START.value, Action.COMPLETE.value, Action.TIMER_FIRED.value, Action.MESSAGE.value}
 
@@ -74,7 +75,10 @@ def story(session: Session, runtime: CaseRuntime, actor: Actor, instance_id: int
     row = session.get(ProcessInstance, instance_id)
     if row is None:
         raise NotFoundError("Den Vorgang gibt es nicht.")
-    version, workflow = runtime.load(session, row)
+    if row.status == DELETED:  # personal data removed after retention: no state to draw a path from
+        version, workflow = runtime.specs.get(session, row.version_id), None
+    else:
+        version, workflow = runtime.load(session, row)
     labels = labels_of(version.forms)
     hidden = permissions.hidden_fields({name: spec.schema for name, spec in labels.items()}, actor, row.site)
     events = audit.events_for_instance(session, row.id)
@@ -92,7 +96,7 @@ def story(session: Session, runtime: CaseRuntime, actor: Actor, instance_id: int
         header=header_of(row, version),
         entries=entries,
         steps=step_times(entries, [(name, created) for name, created in open_rows], clock.now()),
-        path=case_path(workflow, version.model),
+        path=case_path(workflow, version.model) if workflow is not None else None,
         labels=labels,
         problems=audit.verify_case(session, row.id),
     )

@@ -14,17 +14,36 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .audit import GENESIS, Action, key_of, keyed_digest, legacy_digest, redacted
+from .audit import GENESIS, Action, key_of, keyed_digest, keys_of, legacy_digest, redacted
+from .audit_keys import key_id
+from .clock import BERLIN
 from .models import AuditEvent, ProcessInstance
 
 CHANGED = "Inhalt wurde verändert oder ohne den Schlüssel neu berechnet"
 GAP = "Vorgänger fehlt oder wurde verändert (Ereignis davor gelöscht oder verändert)"
 HEAD = "Letztes Ereignis des Vorgangs fehlt (der Vorgang nennt ein anderes Ende der Kette)"
 NO_RECORD = "Inhalt entfernt, aber kein Löschprotokoll in der Kette"
+NOT_ANCHORED_CHAIN = "verankerung"  # the finding that anchoring did not run
+
+
+RETIRED_GRACE = timedelta(days=1)  # how long processes not yet restarted may sign with the replaced key
+
+
+def retired_key(kid: str, at: datetime) -> str:
+    return (f"mit Schlüssel {kid} signiert, der am {at.astimezone(BERLIN):%d.%m.%Y %H:%M} abgelöst wurde"
+            " (Fälschung mit einem alten Schlüssel?)")  # fmt: skip
+
+
+def missing_key(kid: str) -> str:
+    return (f"Schlüssel {kid} fehlt in der Schlüsseldatei (EGS_AUDIT_KEY_FILE): die Ereignisse, die er signiert hat,"
+            " lassen sich nicht prüfen – den alten Schlüssel wieder eintragen")  # fmt: skip
+
+
 GUARDS = {
     "postgresql": ("audit_event_no_change", "audit_event_no_truncate"),
     "sqlite": ("audit_event_no_update", "audit_event_no_delete"),
@@ -61,12 +80,29 @@ class Scope:
         return self.instance_id is None and self.site is None
 
 
+@dataclass(frozen=True)
+class AnchorDue:
+    """Events older than ``interval`` before ``now`` must be in an anchor: else anchoring did not run, and a tail
+    cut off behind the last anchor (or with no anchor at all) would go unnoticed."""
+
+    interval: timedelta
+    now: datetime
+
+
 def verify(
-    session: Session, scope: Scope | None = None, anchors: Mapping[str, Anchored] | None = None
+    session: Session,
+    scope: Scope | None = None,
+    anchors: Mapping[str, Anchored] | None = None,
+    due: AnchorDue | None = None,
 ) -> list[ChainProblem]:
-    """Recompute the chains in ``scope`` and compare them with the case heads and ``anchors``."""
+    """Recompute the chains in ``scope`` and compare them with the case heads and ``anchors``; with ``due``, every
+    event older than its interval must be covered by an anchor of its chain."""
     scope = scope or Scope()
-    key = key_of(session)
+    anchored = anchors or {}
+    unanchored: dict[str, int] = {}  # chain → its first event that is old enough and in no anchor
+    keys = keys_of(session)
+    original = _original_key_id(session)
+    retired = _retired_keys(session)
     epoch = session.scalar(sa.select(sa.func.min(AuditEvent.id)).where(AuditEvent.action == Action.AUDIT_KEY_EPOCH))
     problems: list[ChainProblem] = []
     last: dict[str, tuple[int, str]] = {}
@@ -84,10 +120,20 @@ def verify(
         expected_prev = last.get(chain, (0, GENESIS))[1]
         if event.prev_hash != expected_prev:
             _once(problems, found, chain, event.id, GAP)
-        if not hmac.compare_digest(keyed_digest(event, key), event.hash):
+        kid = event.key_id or original
+        key = keys.get(kid)
+        if key is None:
+            _once(problems, found, f"schluessel:{kid}", event.id, missing_key(kid))
+        elif not hmac.compare_digest(keyed_digest(event, key), event.hash):
             unkeyed_ok = epoch is not None and event.id < epoch and legacy_digest(event) == event.hash
             if not unkeyed_ok and not (epoch is not None and event.id < epoch and redacted(event.details)):
                 _once(problems, found, chain, event.id, CHANGED)
+        elif (at := retired.get(kid)) is not None and event.occurred_at > at + RETIRED_GRACE:
+            _once(problems, found, chain, event.id, retired_key(kid, at))
+        if due is not None and chain not in unanchored and event.occurred_at < due.now - due.interval:
+            head = anchored.get(chain)
+            if head is None or event.id > head.event_id:
+                unanchored[chain] = event.id
         if redacted(event.details):
             first_redacted.setdefault(chain, event.id)
         if event.action == Action.RETENTION_DELETED:
@@ -98,8 +144,49 @@ def verify(
             _once(problems, found, chain, event_id, NO_RECORD)
     problems.extend(_guard_problems(session))
     problems.extend(_head_problems(session, scope, last, found))
-    problems.extend(_anchor_problems(session, scope, last, anchors or {}))
+    problems.extend(_anchor_problems(session, scope, last, anchored))
+    if due is not None and unanchored:
+        problems.append(_not_anchored(unanchored, due, bool(anchored)))
     return sorted(problems, key=lambda p: (p.event_id == 0, p.event_id, p.chain))
+
+
+def _not_anchored(unanchored: Mapping[str, int], due: AnchorDue, any_anchor: bool) -> ChainProblem:
+    """One finding for every chain with old events outside the anchors, named at the oldest such event."""
+    first = min(unanchored.values())
+    minutes = int(due.interval.total_seconds() // 60)
+    what = "Es gibt noch keinen Anker" if not any_anchor else "Der letzte Anker ist zu alt"
+    return ChainProblem(
+        NOT_ANCHORED_CHAIN,
+        first,
+        f"{what}: {len(unanchored)} Kette(n) haben Ereignisse, die älter als {minutes} Minuten und in keinem Anker"
+        f" sind (erstes: Ereignis {first}). Ein abgeschnittenes Ende fiele so nicht auf – 'egs audit anchor'"
+        " ausführen und prüfen, ob der Timer-Worker läuft.",
+    )
+
+
+def _retired_keys(session: Session) -> dict[str, datetime]:
+    """Key id → when a rotation replaced it: events it signs later than ``RETIRED_GRACE`` after that are forged
+    (a leaked old key must not keep signing)."""
+    rows = session.execute(
+        sa.select(AuditEvent.occurred_at, AuditEvent.details).where(AuditEvent.action == Action.AUDIT_KEY_ROTATED)
+        .order_by(AuditEvent.id)
+    ).all()  # fmt: skip
+    retired: dict[str, datetime] = {}
+    for at, details in rows:
+        retired.setdefault(str(details.get("alter_schluessel")), at)
+    return retired
+
+
+def _original_key_id(session: Session) -> str:
+    """The key that signed the events without a key id: the old key of the first rotation, or (no rotation
+    recorded, e.g. a key appended to the file by hand) the first key of the key file."""
+    first = session.scalar(
+        sa.select(AuditEvent.details).where(AuditEvent.action == Action.AUDIT_KEY_ROTATED).order_by(AuditEvent.id)
+        .limit(1)
+    )  # fmt: skip
+    if first and first.get("alter_schluessel"):
+        return str(first["alter_schluessel"])
+    return next(iter(keys_of(session)), key_id(key_of(session)))
 
 
 def _once(problems: list[ChainProblem], found: set[str], chain: str, event_id: int, problem: str) -> None:

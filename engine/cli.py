@@ -174,7 +174,7 @@ def verify_audit(instance_id: int | None, site: str | None) -> None:
         click.echo("Audit-Trail ist unverändert.")
 
 
-@cli.group(help="Audit-Trail: Anker außerhalb der Datenbank schreiben.")
+@cli.group(help="Audit-Trail: Anker außerhalb der Datenbank schreiben, Schlüssel wechseln.")
 def audit() -> None:
     pass
 
@@ -185,6 +185,20 @@ def audit_anchor() -> None:
         written = engine.anchor_audit(CLI)
         click.echo(f"Anker {written.path} geschrieben: bis Ereignis {written.up_to}, {written.chains} Kette(n).")
         click.echo(f"Prüfprotokoll: {written.protocol}")
+
+
+@audit.command(
+    "rotate-key",
+    help="Neuen Schlüssel der Audit-Ketten an EGS_AUDIT_KEY_FILE anhängen; die alten bleiben zum Prüfen.",
+)
+def audit_rotate_key() -> None:
+    with _engine() as engine:
+        old, new = engine.rotate_audit_key(CLI)
+        click.echo(
+            f"Neuer Schlüssel {new} signiert ab jetzt (bisher {old}); beide stehen in {engine.settings.audit_key_file}."
+        )
+        click.echo("Web und Timer-Worker neu starten, damit sie mit dem neuen Schlüssel signieren.")
+        click.echo("Keinen Schlüssel aus der Datei entfernen: jedes Ereignis wird mit seinem Schlüssel geprüft.")
 
 
 @cli.command(help="Personenbezogene Daten beendeter Vorgänge nach Ablauf der Aufbewahrungsfrist löschen.")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from . import audit_keys
 from .errors import ConfigurationError
 from .jail import JailLimits
 
@@ -123,6 +124,7 @@ class EngineSettings:
     session_max_hours: float = 9.0
     audit_key: str = ""
     audit_key_file: Path = Path("var/audit_key")
+    audit_keys: tuple[str, ...] = ()  # every key ever used, oldest first (``audit_keys``); the last is ``audit_key``
     audit_anchor_dir: Path = Path("var/audit-anker")
     audit_anchor_minutes: float = 60.0
 
@@ -190,36 +192,40 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> EngineSettings:
         if values["env"] == "production":
             raise ConfigurationError("EGS_SECRET_KEY muss in Produktion gesetzt sein")
         values["secret_key"] = _development_secret()
-    values["audit_key"] = _audit_key(values)
+    values["audit_keys"] = _audit_keys(values)
+    values["audit_key"] = values["audit_keys"][-1]
     return EngineSettings(**values)
 
 
 TEST_AUDIT_KEY = "egs-test-audit-key"  # only EGS_ENV=test without a key of its own; never production
 
 
-def _audit_key(values: Mapping[str, Any]) -> str:
-    """The HMAC key of the audit chains: EGS_AUDIT_KEY, else the key file. It never goes into the database, so
-    whoever can write rows there cannot re-compute a chain. Development generates a file; production needs one."""
+def _audit_keys(values: Mapping[str, Any]) -> tuple[str, ...]:
+    """The HMAC keys of the audit chains, oldest first: EGS_AUDIT_KEY alone, else the key file (``audit_keys``:
+    every key ever used, the last one signs). They never go into the database, so whoever can write rows there
+    cannot re-compute a chain. Development generates a file; production needs one."""
+    if values.get("audit_keys"):
+        return tuple(values["audit_keys"])
     if values["audit_key"]:
-        return str(values["audit_key"])
+        return (str(values["audit_key"]),)
     path = Path(values["audit_key_file"])
     if path.exists():
-        key = path.read_text(encoding="utf-8").strip()
-        if key:
-            return key
+        keys = audit_keys.parse(path.read_text(encoding="utf-8"), f"EGS_AUDIT_KEY_FILE {path}")
+        if keys:
+            return tuple(keys)
     if values["env"] == "production":
         raise ConfigurationError("EGS_AUDIT_KEY oder EGS_AUDIT_KEY_FILE muss in Produktion gesetzt sein")
     if values["env"] == "test":
-        return TEST_AUDIT_KEY
+        return (TEST_AUDIT_KEY,)
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
     try:
         with path.open("x", encoding="utf-8") as handle:
-            handle.write(key)
+            handle.write(audit_keys.text_of([key]))
         path.chmod(0o600)
     except FileExistsError:  # another process created it meanwhile
-        key = path.read_text(encoding="utf-8").strip()
-    return key
+        return tuple(audit_keys.parse(path.read_text(encoding="utf-8")))
+    return (key,)
 
 
 def _absolute_sqlite_url(url: str) -> str:

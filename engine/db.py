@@ -13,7 +13,7 @@ with ``SQLITE_BUSY_SNAPSHOT`` or ``SQLITE_BUSY``), the work runs once more with 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -21,8 +21,12 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
+from .audit_keys import key_id
+
 _WRITE = "egs_write"
-AUDIT_KEY = "egs_audit_key"  # Session.info: the key of the audit chains
+AUDIT_KEY = "egs_audit_key"  # Session.info: the key of the audit chains that signs new events
+AUDIT_KEY_ID = "egs_audit_key_id"  # Session.info: its id (``audit_keys.key_id``), stored with every event
+AUDIT_KEYS = "egs_audit_keys"  # Session.info: id → key of every key ever used (verification)
 SQLITE_BUSY = 5  # another connection writes; a transaction that has read already is told at once, without waiting
 SQLITE_BUSY_SNAPSHOT = 517  # extended result code: a deferred transaction's snapshot is older than the database
 log = logging.getLogger("egs.engine")
@@ -64,17 +68,26 @@ def _configure_sqlite(engine: sa.Engine) -> None:
 class Database:
     """Owns the SQLAlchemy engine and hands out read and write transactions."""
 
-    def __init__(self, url: str, audit_key: str = "egs-test-audit-key", **engine_kwargs: Any) -> None:
-        """``audit_key``: the HMAC key of the audit chains (``engine.audit``), handed to every session; the
-        engine passes the configured one, the default serves tools and tests only."""
+    def __init__(
+        self, url: str, audit_key: str = "egs-test-audit-key", older_keys: Sequence[str] = (), **engine_kwargs: Any
+    ) -> None:
+        """``audit_key``: the HMAC key of the audit chains (``engine.audit``) that signs new events, handed to
+        every session with the ``older_keys`` (verification); the engine passes the configured ones, the
+        default serves tools and tests only."""
         self.url = url
         self.engine = create_db_engine(url, **engine_kwargs)
         self.is_sqlite = is_sqlite(url)
-        info = {AUDIT_KEY: audit_key.encode()}
-        self._read_sessions = sessionmaker(bind=self.engine, expire_on_commit=False, info=info)
+        self._info: dict[str, Any] = {}
+        self.use_audit_keys(audit_key, older_keys)
+        self._read_sessions = sessionmaker(bind=self.engine, expire_on_commit=False, info=self._info)
         self._write_sessions = sessionmaker(
-            bind=self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False, info=info
+            bind=self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False, info=self._info
         )
+
+    def use_audit_keys(self, audit_key: str, older_keys: Sequence[str] = ()) -> None:
+        """Sign new events with ``audit_key`` from the next session on (after ``egs audit rotate-key``)."""
+        keys = {key_id(key.encode()): key.encode() for key in [*older_keys, audit_key]}
+        self._info.update({AUDIT_KEY: audit_key.encode(), AUDIT_KEY_ID: key_id(audit_key.encode()), AUDIT_KEYS: keys})
 
     @contextmanager
     def transaction(self, *, optimistic: bool = False) -> Iterator[Session]:

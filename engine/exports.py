@@ -50,6 +50,7 @@ class ExportRequest:
     actor: Actor
     parameters: Mapping[str, str]
     konfig: Konfiguration | None = None  # the business configuration, for exports that compute with it
+    purpose: Mapping[str, str] | None = None  # the auditor's purpose of the sitting (``audit_purpose``), if stated
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,9 @@ def record(request: ExportRequest, name: str, rows: int, output: str) -> None:
         request.session,
         Action.EXPORT,
         request.actor.username,
-        details={"export": name, "parameters": dict(request.parameters), "rows": rows, "format": output},
-    )
+        details={"export": name, "parameters": dict(request.parameters), "rows": rows, "format": output,
+                 **(request.purpose or {})},
+    )  # fmt: skip
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

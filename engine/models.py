@@ -266,6 +266,8 @@ class AuditEvent(Base):
     chain: Mapped[str] = mapped_column(sa.String(40))
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64))
+    # The key that signed ``hash`` (``audit_keys.key_id``); None: written before key rotation existed.
+    key_id: Mapped[str | None] = mapped_column(sa.String(16))
 
 
 class CashRegister(Base):

@@ -287,6 +287,12 @@ def may_hold_data(actor: Actor) -> bool:
     return actor.system or actor.has_group("AUDIT")
 
 
+def may_rotate_audit_key(actor: Actor) -> bool:
+    """Put a new key of the audit chains into use: the operator on the server (``egs audit rotate-key``), who
+    holds the key file; nobody in the web."""
+    return actor.system
+
+
 def may_run_retention(actor: Actor) -> bool:
     """Delete personal data past its retention period: the system only (``egs retention``, the timer worker)."""
     return actor.system

@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import json
 import stat
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from engine import audit, audit_verify
+from engine import audit, audit_verify, clock
 from engine.api import Engine
 from engine.audit_verify import Scope
 from engine.auth import system_actor
 from engine.errors import PermissionDeniedError
 from engine.models import AuditEvent, ProcessInstance
 from tests.support import pb
+from tests.support.engines import ANCHOR_MINUTES
 from tests.support.tampering import bypassing_guards, case_events, global_events, rehash_chain_from
+from tests.test_cli import run
 
 SYSTEM = system_actor("test")
 
@@ -195,6 +198,44 @@ def test_anchoring_and_verifying_are_for_audit_only(deployed: Engine) -> None:
     with pytest.raises(PermissionDeniedError):
         deployed.verify_audit(deployed.actor("tl"), Scope(site="56.4"))
     assert deployed.verify_audit(deployed.actor("audit"), Scope(site="56.4")) == []
+
+
+def test_a_trail_never_anchored_is_a_finding_once_its_events_are_due(deployed: Engine, db_url: str) -> None:
+    walked_case(deployed)
+    assert findings(deployed) == [], "younger than the anchor interval: not yet due"
+    with deployed.db.reading() as session:
+        oldest = session.scalar(sa.select(sa.func.min(AuditEvent.id)))
+    later = clock.now() + timedelta(minutes=ANCHOR_MINUTES + 1)
+    with clock.frozen(later):
+        found = findings(deployed)
+        site = findings(deployed, Scope(site="56.4"))
+        result = run(db_url, "verify-audit", env={"EGS_AUDIT_ANCHOR_DIR": str(deployed.settings.audit_anchor_dir)})
+    assert [(chain, event_id) for chain, event_id, _ in found] == [(audit_verify.NOT_ANCHORED_CHAIN, oldest)]
+    assert found[0][2].startswith("Es gibt noch keinen Anker") and "egs audit anchor" in found[0][2]
+    assert [chain for chain, _, _ in site] == [audit_verify.NOT_ANCHORED_CHAIN], "the site's case chains too"
+    assert result.exit_code == 1 and "Kette verankerung" in result.output and "keinen Anker" in result.output
+
+
+def test_anchoring_that_stopped_is_a_finding_and_a_fresh_anchor_clears_it(deployed: Engine) -> None:
+    walked_case(deployed)
+    deployed.anchor_audit(SYSTEM)
+    anchored_at = global_events(deployed)[-1]  # the anchor's own event: in the next anchor only
+    assert findings(deployed) == []
+    with clock.frozen(clock.now() + timedelta(minutes=ANCHOR_MINUTES + 1)):
+        stale = findings(deployed)
+        assert [(chain, event_id) for chain, event_id, _ in stale] == [
+            (audit_verify.NOT_ANCHORED_CHAIN, anchored_at.id)
+        ]
+        assert stale[0][2].startswith("Der letzte Anker ist zu alt")
+        deployed.anchor_audit(SYSTEM)
+        assert findings(deployed) == []
+
+
+def test_a_fresh_install_without_events_needs_no_anchor(engine: Engine) -> None:
+    with engine.db.reading() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == 0
+    with clock.frozen(clock.now() + timedelta(days=30)):
+        assert engine.verify_audit(SYSTEM) == []
 
 
 def test_production_needs_an_audit_key_outside_the_database(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -18,12 +18,13 @@ from engine.cli import cli
 from engine.db import Database
 from engine.db_upgrade import upgrade
 from engine.models import AuditEvent
-from tests.support.engines import DATA, FORMS, PROCESSES
+from tests.support.engines import ANCHOR_MINUTES, DATA, FORMS, PROCESSES
 
 
 def run(db_url: str, *args: str, env: dict[str, str] | None = None) -> Result:
     environment = {"EGS_DATABASE_URL": db_url, "EGS_ENV": "test", "EGS_SECRET_KEY": "x", "EGS_FORMS_DIR": str(FORMS),
-                   "EGS_AUDIT_ANCHOR_DIR": tempfile.mkdtemp(prefix="egs-anker-")}  # fmt: skip
+                   "EGS_AUDIT_ANCHOR_DIR": tempfile.mkdtemp(prefix="egs-anker-"),
+                   "EGS_AUDIT_ANCHOR_MINUTES": str(ANCHOR_MINUTES)}  # as make_engine  # fmt: skip
     environment.update(env or {})
     return CliRunner().invoke(cli, list(args), env=environment, catch_exceptions=False)
 

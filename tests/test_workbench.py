@@ -166,6 +166,19 @@ def test_story_tells_every_event_and_the_chain_check_finds_a_cut_off_tail(deploy
     assert any(p.problem.startswith("Letztes Ereignis des Vorgangs fehlt") for p in problems), problems
 
 
+def test_story_of_a_case_past_its_retention_period_shows_its_deletion_record(deployed: Engine) -> None:
+    from engine.auth import system_actor
+    from tests.test_retention import LATER, ended_case
+
+    case = ended_case(deployed, "Tamara Ellerbrock")
+    deployed.run_retention(system_actor("test"), clock.now() + LATER)
+    actor, token = _auditor(deployed)
+    story = deployed.workbench.story(actor, token, case.instance_id)  # was a crash: no state left to load
+    assert story.header.status == "deleted" and story.path is None and story.verified
+    assert [e.action for e in story.entries if e.action != "case_viewed"][-1] == "retention_deleted"
+    assert "Ellerbrock" not in repr(story.entries)
+
+
 def test_applicant_accesses_answer_an_art_15_request(deployed: Engine) -> None:
     case = CaseDriver(deployed, pb.PROCESS, business_key="07402//0094444")
     egs = deployed.actor("egs")

@@ -18,6 +18,7 @@ PROCESSES = ROOT / "processes"
 FORMS = ROOT / "forms"
 CONFIG = ROOT / "config" / "egs.toml"
 DATA = ROOT / "tests" / "data"
+ANCHOR_MINUTES = 24 * 60
 
 
 def make_engine(db_url: str, **overrides: object) -> Engine:
@@ -32,6 +33,9 @@ def make_engine(db_url: str, **overrides: object) -> Engine:
             "config_file": CONFIG,
             "audit_key": "egs-test-audit-key",  # also when a test switches to production
             "audit_anchor_dir": Path(tempfile.mkdtemp(prefix="egs-anker-")),  # each engine its own anchors
+            # Events older than the interval must be anchored (``audit_verify.AnchorDue``); the template's events
+            # are as old as the test session, so a long session must not make them due. Tests of it move the clock.
+            "audit_anchor_minutes": ANCHOR_MINUTES,
             **overrides,
         }
     )

@@ -14,6 +14,7 @@ from engine.api import Engine
 from engine.models import AuditEvent, PaymentListEntry
 from tests.support import pb
 from tests.support.event_log import main_path_case, xes_schema
+from tests.support.web import csrf_token
 
 OTHERS = ("egs", "lsb", "ifk", "tl", "fdl", "fb50", "modeller")
 
@@ -29,6 +30,17 @@ def test_audit_downloads_a_streamed_xes_that_validates(client_for, deployed: Eng
     with deployed.db.reading() as session:
         record = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "export")).one()
     assert record.details["parameters"] == {"prozess": pb.PROCESS, "status": "completed"}
+
+
+def test_an_export_in_a_sitting_is_recorded_with_its_purpose(client_for, deployed: Engine) -> None:
+    auditor = client_for("audit")
+    token = csrf_token(auditor.get("/revision/zweck").get_data(as_text=True))
+    stated = auditor.post("/revision/zweck", data={"csrf_token": token, "zweck": "vorfall", "aktenzeichen": "DSV-7"})
+    assert stated.status_code == 302
+    assert auditor.get(f"/export/audit-csv?prozess={pb.PROCESS}").status_code == 200
+    with deployed.db.reading() as session:
+        record = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "export")).one()
+    assert (record.details["zweck"], record.details["aktenzeichen"]) == ("vorfall", "DSV-7")
 
 
 def test_audit_csv_download_is_for_german_spreadsheets(client_for, deployed: Engine) -> None:

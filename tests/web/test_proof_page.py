@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
+from engine import clock
 from engine.api import Engine
+from engine.auth import system_actor
 from engine.models import AuditEvent
+from tests.support.engines import ANCHOR_MINUTES
 from tests.support.tampering import bypassing_guards, case_events
 from tests.support.web import csrf_token
 from tests.test_audit_proof import walked_case
@@ -33,6 +37,28 @@ def test_audit_sees_a_tampered_case_named(deployed: Engine, client_for: Callable
     with deployed.db.reading() as session:
         checks = session.scalars(sa.select(AuditEvent.details).where(AuditEvent.action == "audit_verified")).all()
     assert len(checks) == 5 and checks[-1]["scope"] == {"instance_id": None, "site": "56.5"}
+
+
+def test_a_trail_never_anchored_is_named_on_the_page(
+    deployed: Engine, client_for: Callable[[str], FlaskClient]
+) -> None:
+    walked_case(deployed)
+    auditor = client_for("audit")
+    with clock.frozen(clock.now() + timedelta(minutes=ANCHOR_MINUTES + 1)):
+        html = auditor.get("/pruefung?umfang=gesamt").get_data(as_text=True)
+    assert "nicht unversehrt" in html and "Verankerung (Anker außerhalb der Datenbank)" in html
+    assert "Es gibt noch keinen Anker" in html
+
+
+def test_the_page_says_when_no_anchor_was_written_and_names_the_newest(
+    deployed: Engine, client_for: Callable[[str], FlaskClient]
+) -> None:
+    auditor = client_for("audit")
+    assert "noch <strong>kein Anker</strong> geschrieben" in auditor.get("/pruefung").get_data(as_text=True)
+    written = deployed.anchor_audit(system_actor("test"))
+    html = auditor.get("/pruefung").get_data(as_text=True)
+    assert "kein Anker" not in html
+    assert "Letzter Anker: " in html and f"bis Ereignis {written.up_to}, Datei {written.path.name}" in html
 
 
 @pytest.mark.parametrize("username", ["egs", "tl", "modeller"])

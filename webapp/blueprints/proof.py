@@ -26,7 +26,11 @@ def chain_label(chain: str) -> str:
         return f"Vorgang {rest}"
     if kind == "anker":
         return f"Ankerdatei {rest}"
-    return {"global": "Globale Kette (ohne Vorgang)", "schutz": "Schutz der Tabelle"}.get(chain, chain)
+    if kind == "schluessel":
+        return f"Schlüssel {rest}"
+    labels = {"global": "Globale Kette (ohne Vorgang)", "schutz": "Schutz der Tabelle",
+              "verankerung": "Verankerung (Anker außerhalb der Datenbank)"}  # fmt: skip
+    return labels.get(chain, chain)
 
 
 def _scope(args: Any) -> tuple[Scope | None, str]:
@@ -66,6 +70,7 @@ def index() -> Any:
         args=request.args,
         sites=SITES,
         holds=engine.legal_holds(actor),
+        latest_anchor=engine.latest_anchor(actor),
         chain_label=chain_label,
     )
 

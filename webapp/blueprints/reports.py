@@ -18,7 +18,7 @@ from engine.vocabulary import MEASURE_TYPES, SITES
 
 from ..errors import status_for
 from ..extensions import get_engine
-from ..security import login_required, require_actor
+from ..security import login_required, require_actor, session_token
 
 bp = Blueprint("reports", __name__)
 
@@ -116,7 +116,7 @@ def raci() -> Any:
 def export(name: str) -> Any:
     """Download a named export (parameters from the query string); the engine checks and audits it."""
     engine = get_engine()
-    result = engine.export(require_actor(), name, request.args.to_dict())
+    result = engine.export(require_actor(), name, request.args.to_dict(), session_token())
     response = Response(engine.export_chunks(result), content_type=result.media_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{secure_filename(result.filename)}"'
     return response
