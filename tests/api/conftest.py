@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.serving import make_server
 
 from engine.api import Engine
 from tests.support.api import SystemToken, system_token
@@ -41,3 +43,14 @@ def personal_token(deployed: Engine) -> Callable[..., str]:
         return deployed.create_personal_token(deployed.actor(username), "Skript", scopes).token
 
     return factory
+
+
+@pytest.fixture
+def live_server(deployed: Engine) -> Iterator[str]:
+    """The app on a real loopback port (as tests/browser's), on either database."""
+    server = make_server("127.0.0.1", 0, create_app(engine=deployed), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import json
+import re
+import urllib.error
+import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from engine import clock
 from engine.api import Engine
 from engine.auth import system_actor
+from engine.cli import cli
 from engine.errors import FormValidationError
 from engine.models import ApiToken
 from tests.support import pb
 from tests.support.api import SystemToken, bearer, problem
 from tests.support.records import audit_events, faelle
-from tests.support.web import login
+from tests.support.web import login, post_form
 
 MakeSystem = Callable[..., SystemToken]
 MakePersonal = Callable[..., str]
@@ -188,11 +195,10 @@ def test_start_data_is_checked_by_the_rules_of_the_start_form(
     assert faelle(deployed, "pb_antragsannahme") == []
 
 
-def test_personal_token_starts_with_the_persons_rights(
-    client: FlaskClient, personal_token: MakePersonal
-) -> None:
-    assert client.post("/api/v1/cases", json=START, headers=bearer(personal_token("egs", "cases:start"))).status_code == 201
-    refused = problem(client.post("/api/v1/cases", json=START, headers=bearer(personal_token("lsb", "cases:start"))), 422)
+def test_personal_token_starts_with_the_persons_rights(client: FlaskClient, personal_token: MakePersonal) -> None:
+    egs, lsb = bearer(personal_token("egs", "cases:start")), bearer(personal_token("lsb", "cases:start"))
+    assert client.post("/api/v1/cases", json=START, headers=egs).status_code == 201
+    refused = problem(client.post("/api/v1/cases", json=START, headers=lsb), 422)
     assert refused["field_errors"] == {"process": ["Bitte einen Prozess wählen."]}, "LSB starts no PB case (form rule)"
 
 
@@ -304,7 +310,8 @@ def test_history_for_the_audit_function_with_its_purpose(
     history = response.get_json()
     assert history["verified"] is True and [e["action"] for e in history["entries"]][:1] == ["start"]
     viewed = [e for e in audit_events(deployed, "case_viewed") if e.details.get("ansicht") == "revision"][-1]
-    assert (viewed.actor, viewed.details["zweck"], viewed.details["aktenzeichen"]) == ("audit", "pruefung", "IR-2026-17")
+    recorded = (viewed.actor, viewed.details["zweck"], viewed.details["aktenzeichen"])
+    assert recorded == ("audit", "pruefung", "IR-2026-17")
     refused = problem(client.get(url, query_string={"zweck": "neugier", "aktenzeichen": "x"}, headers=headers), 422)
     assert set(refused["field_errors"]) == {"zweck", "aktenzeichen"}
     problem(client.get(url, headers=headers), 422)
@@ -320,7 +327,7 @@ def test_history_is_refused_without_the_audit_scope(
     problem(client.get(url, query_string=query, headers=make_system_token(*ALL_SYSTEM).headers), 403)
 
 
-# --- exports -----------------------------------------------------------------------------------------------------------
+# --- exports ---------------------------------------------------------------------------------------------------
 
 
 def test_export_registry_list_and_streamed_download(
@@ -339,7 +346,7 @@ def test_export_registry_list_and_streamed_download(
     problem(client.get("/api/v1/exports", headers=make_system_token(*ALL_SYSTEM).headers), 403)
 
 
-# --- idempotency and rate limits -----------------------------------------------------------------------------------------
+# --- idempotency and rate limits -------------------------------------------------------------------------------
 
 
 def test_a_retry_with_the_same_key_starts_no_second_case(
@@ -395,3 +402,60 @@ def test_rate_limit_per_token(client: FlaskClient, make_system_token: MakeSystem
         assert client.get("/api/v1/cases/1", headers=other.headers).status_code == 404, "per token"
     with clock.wall_frozen(clock.wall_now().replace(second=0, microsecond=0) + timedelta(minutes=1)):
         assert client.get("/api/v1/cases/1", headers=limited.headers).status_code == 404, "a new minute"
+
+
+def test_concurrent_retries_start_one_case(deployed: Engine, live_server: str, make_system_token: MakeSystem) -> None:
+    token = make_system_token("cases:start")
+    headers = {**token.headers, "Idempotency-Key": "scan-parallel", "Content-Type": "application/json"}
+
+    def send(_: int) -> tuple[int, dict[str, object]]:
+        request = urllib.request.Request(f"{live_server}/api/v1/cases", json.dumps(START).encode(), headers)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, json.load(response)
+        except urllib.error.HTTPError as refused:
+            return refused.code, json.load(refused)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(send, range(6)))
+    assert {status for status, _ in answers} <= {201, 409}, answers
+    started = [body for status, body in answers if status == 201]
+    assert started and all(body == started[0] for body in started)
+    assert all("gerade bearbeitet" in str(body["detail"]) for status, body in answers if status == 409)
+    assert len(faelle(deployed, "pb_antragsannahme")) == 1, "one case, however many retries ran at once"
+
+
+def test_egs_token_commands(deployed: Engine, db_url: str) -> None:
+    environment = {"EGS_DATABASE_URL": db_url, "EGS_ENV": "test", "EGS_SECRET_KEY": "x"}
+    created = CliRunner().invoke(cli, ["token", "create-system", "Scan", "--scope", "cases:start", "--site", "56.4",
+                                       "--tage", "7"], env=environment, catch_exceptions=False)  # fmt: skip
+    assert created.exit_code == 0, created.output
+    secret = created.stdout.strip()
+    assert secret.startswith("egs_") and "nicht wieder angezeigt" in created.stderr
+    listed = CliRunner().invoke(cli, ["token", "list"], env=environment)
+    assert secret[4:12] in listed.output and secret not in listed.output
+    refused = CliRunner().invoke(cli, ["token", "create-system", "Scan", "--scope", "tasks:work", "--site", "56.4"],
+                                 env=environment)  # fmt: skip
+    assert refused.exit_code == 2 and "Umfänge" in refused.output
+    revoked = CliRunner().invoke(cli, ["token", "revoke", secret[4:12]], env=environment)
+    assert revoked.exit_code == 0 and "widerrufen" in revoked.output
+    assert [e.actor for e in audit_events(deployed, "api_token_revoked")] == ["cli"]
+
+
+def test_personal_token_on_mein_konto_is_shown_once(deployed: Engine, client: FlaskClient) -> None:
+    assert login(client, "egs").status_code == 302
+    page = client.get("/konto").get_data(as_text=True)
+    assert 'value="tasks:work"' in page and 'value="audit:read"' not in page, "no scope that only gets refused"
+    created = post_form(client, "/konto/token", {"bezeichnung": "Mein Skript", "umfang": ["tasks:work"], "tage": "30"},
+                        page_url="/konto")  # fmt: skip
+    html = created.get_data(as_text=True)
+    token = re.search(r'<code id="neues-token">(egs_[^<]+)</code>', html)
+    assert created.status_code == 200 and token, html
+    assert created.headers["Cache-Control"] == "no-store"
+    assert token.group(1) not in client.get("/konto").get_data(as_text=True), "shown once"
+    assert client.get("/api/v1/tasks", headers=bearer(token.group(1))).status_code == 200
+    prefix = token.group(1)[4:12]
+    post_form(client, f"/konto/token/{prefix}/widerrufen", {}, page_url="/konto")
+    problem(client.get("/api/v1/tasks", headers=bearer(token.group(1))), 401)
+    invalid = post_form(client, "/konto/token", {"bezeichnung": "", "umfang": ["audit:read"]}, page_url="/konto")
+    assert invalid.status_code == 422 and "Umfänge" in invalid.get_data(as_text=True)

@@ -7,8 +7,8 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
 from engine import permissions
-from engine.auth import Actor
 from engine.api_tokens import DEFAULT_DAYS, SCOPES
+from engine.auth import Actor
 from engine.errors import AuthenticationError, FormValidationError, LoginThrottledError, NotFoundError
 
 from ..extensions import get_engine
