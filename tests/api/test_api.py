@@ -459,3 +459,33 @@ def test_personal_token_on_mein_konto_is_shown_once(deployed: Engine, client: Fl
     problem(client.get("/api/v1/tasks", headers=bearer(token.group(1))), 401)
     invalid = post_form(client, "/konto/token", {"bezeichnung": "", "umfang": ["audit:read"]}, page_url="/konto")
     assert invalid.status_code == 422 and "Umfänge" in invalid.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("scope", "method", "path", "body"),
+    [
+        ("cases:start", "POST", "/api/v1/cases", START),
+        ("cases:read", "GET", "/api/v1/cases/1", None),
+        ("messages:send", "POST", "/api/v1/messages", {"message": "Unterlagen eingegangen", "business_key": "VG-1"}),
+        ("tasks:work", "GET", "/api/v1/tasks", None),
+        ("tasks:work", "GET", "/api/v1/tasks/{task}", None),
+        ("tasks:work", "POST", "/api/v1/tasks/{task}/complete", {"lock_version": 1, "data": {}}),
+        ("audit:read", "GET", "/api/v1/cases/1/history?zweck=pruefung&aktenzeichen=IR-1", None),
+        ("exports:read", "GET", "/api/v1/exports", None),
+        ("exports:read", "GET", "/api/v1/exports/raci", None),
+    ],
+)
+def test_each_operation_needs_its_scope(
+    deployed: Engine, client: FlaskClient, make_user: Callable[..., object], scope: str, method: str, path: str,
+    body: dict[str, object] | None,
+) -> None:  # fmt: skip
+    make_user("alles", ("EGS", "56.4"), ("AUDIT", "*"))
+    case = deployed.start_case(deployed.actor("alles"), pb.PROCESS, site="56.4")
+    task = pb.open_task(deployed, deployed.actor("alles"), case.instance_id).task_uuid
+    others = [s for s in deployed.offered_scopes(deployed.actor("alles")) if s != scope]
+    without = bearer(deployed.create_personal_token(deployed.actor("alles"), "ohne", others).token)
+    url = path.replace("{task}", task)
+    refused = problem(client.open(url, method=method, json=body, headers=without), 403)
+    assert scope in refused["detail"]
+    with_it = bearer(deployed.create_personal_token(deployed.actor("alles"), "mit", [scope]).token)
+    assert client.open(url, method=method, json=body, headers=with_it).status_code != 403

@@ -26,6 +26,7 @@ CHECKS = [
     checks.content_type_conformance,
     checks.response_headers_conformance,
     checks.response_schema_conformance,
+    checks.ignored_auth,  # the same request without the token must be refused
 ]
 
 
