@@ -32,6 +32,12 @@ class KeyReusedError(RuleViolationError):
     """The same ``Idempotency-Key`` came with another request."""
 
 
+class InProgressError(ConflictError):
+    """The request of this ``Idempotency-Key`` is still running: send again in ``retry_after`` seconds."""
+
+    retry_after = 1
+
+
 @dataclass(frozen=True)
 class Claim:
     """A key claimed for one request of one token."""
@@ -52,7 +58,7 @@ class Reply:
 def claim(session: Session, token_id: int, key: str, fingerprint: str, now: datetime) -> Reply | None:
     """Claim ``key`` for this request, or return the reply kept for it.
 
-    :raises KeyReusedError: the key was used with another request. :raises ConflictError: still in progress.
+    :raises KeyReusedError: the key was used with another request. :raises InProgressError: still running.
     """
     session.execute(
         sa.delete(ApiIdempotency).where(
@@ -82,7 +88,7 @@ def claim(session: Session, token_id: int, key: str, fingerprint: str, now: date
     if row.created_at + ABANDONED <= now:
         row.created_at = now  # left by a process that died: this request takes it over
         return None
-    raise ConflictError(IN_PROGRESS)
+    raise InProgressError(IN_PROGRESS)
 
 
 def complete(session: Session, claimed: Claim, reply: Reply) -> None:

@@ -414,6 +414,7 @@ def test_concurrent_retries_start_one_case(deployed: Engine, live_server: str, m
             with urllib.request.urlopen(request, timeout=60) as response:
                 return response.status, json.load(response)
         except urllib.error.HTTPError as refused:
+            assert refused.headers["Retry-After"] == "1"
             return refused.code, json.load(refused)
 
     with ThreadPoolExecutor(max_workers=6) as pool:
