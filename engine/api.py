@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from . import (
     accounts,
+    api_tokens,
     audit,
     audit_anchors,
     audit_exports,  # noqa: F401  (registers the exports audit-csv and audit-xes)
@@ -42,7 +43,9 @@ from . import (
     escalation,
     exports,
     heat_map,
+    idempotency,
     incidents,
+    integrations,
     lint_vocabulary,
     login_throttle,
     metrics,
@@ -65,8 +68,11 @@ from . import (
     vzae_plan,
 )
 from . import inbox as inbox_queries
+from .api_tokens import CreatedToken, Principal, TokenInfo
 from .audit import Action
 from .audit_anchors import AnchorWritten
+from .audit_purpose import Purpose
+from .audit_story import CaseStory
 from .audit_verify import ChainProblem, Scope
 from .auth import Actor, system_actor
 from .case_migration import MigrationOutcome, MigrationPlan
@@ -90,8 +96,10 @@ from .errors import (
     TaskClosedError,
 )
 from .forms import FieldSpec, Submission
+from .idempotency import Claim, Reply
 from .inbox import InboxPage, InboxQuery, TaskSummary
 from .incidents import IncidentView
+from .integrations import CaseStatus
 from .konfiguration import load_konfiguration
 from .login_throttle import ThrottlePolicy
 from .model_catalogue import ProcessEntry, VersionDiagram
@@ -327,6 +335,7 @@ class Engine:
         with self.db.transaction() as session:
             login_throttle.housekeeping(session, self.throttle_policy, now)
             sessions.purge(session, self.session_policy, now)
+            idempotency.purge(session, now)
             redeployment.record_ends(session)
         self.check_escalations()
         interval = timedelta(minutes=self.settings.audit_anchor_minutes)
@@ -759,6 +768,115 @@ class Engine:
             task_uuid=task_uuid,
         )
 
+    # --- the REST API (/api/v1): tokens, idempotency keys, the same operations for a token's principal ------------
+
+    def create_system_token(self, actor: Actor, name: str, scopes: Sequence[str], sites: Sequence[str],
+                            days: int = api_tokens.DEFAULT_DAYS,
+                            rate_limit: int = api_tokens.DEFAULT_RATE_LIMIT) -> CreatedToken:  # fmt: skip
+        """A token for another system (``egs token create-system``); the secret is returned once; audited."""
+        with self._operation(actor, "create_system_token") as session:
+            return api_tokens.create_system(session, actor, name, scopes, sites, clock.wall_now(), days, rate_limit)
+
+    def create_personal_token(self, actor: Actor, name: str, scopes: Sequence[str],
+                              days: int = api_tokens.DEFAULT_DAYS) -> CreatedToken:  # fmt: skip
+        """A token of the actor for themself (*Mein Konto*); the secret is returned once; audited."""
+        with self._operation(actor, "create_personal_token") as session:
+            return api_tokens.create_personal(session, actor, name, scopes, clock.wall_now(), days)
+
+    def revoke_token(self, actor: Actor, prefix: str) -> None:
+        """Revoke a token (the system: any, a person: their own); audited."""
+        with self._operation(actor, "revoke_token") as session:
+            api_tokens.revoke(session, actor, prefix, clock.wall_now())
+
+    def offered_scopes(self, actor: Actor) -> list[str]:
+        return api_tokens.offered_scopes(actor)
+
+    def tokens(self, actor: Actor) -> list[TokenInfo]:
+        with self.db.reading() as session:
+            return api_tokens.tokens_of(session, actor)
+
+    def api_principal(self, token: str, scope: str, method: str, route: str) -> Principal:
+        """Who calls the API with ``token`` for an operation needing ``scope``; the use is counted and recorded.
+
+        :raises AuthenticationError: unknown, expired or revoked token. :raises PermissionDeniedError: no
+            ``scope``. :raises RateLimitedError: too many requests in this minute.
+        """
+        try:
+            with self.db.transaction() as session:
+                return api_tokens.authenticate(session, token, scope, method, route, clock.wall_now())
+        except api_tokens.Refused as refused:
+            self._record(Action.API_TOKEN_REFUSED, refused.who, details=refused.details)
+            log.info("API token refused: %s", refused.details.get("grund"))
+            raise refused.error from None
+
+    def claim_idempotency(self, principal: Principal, key: str, fingerprint: str) -> Reply | None:
+        """Claim an ``Idempotency-Key`` for a request, or return the reply kept for it (``idempotency``)."""
+        with self.db.transaction() as session:
+            return idempotency.claim(session, principal.token_id, key, fingerprint, clock.wall_now())
+
+    def _api_step(self, principal: Principal, name: str, work: Callable[[Session], T], claim: Claim | None,
+                  reply: Callable[[T], Reply] | None, task_uuid: str | None = None) -> T:  # fmt: skip
+        """``_step`` for an API operation: its reply is kept with the operation in one transaction; a failed
+        operation gives its claim up."""
+
+        def run(session: Session) -> T:
+            result = work(session)
+            if claim is not None and reply is not None:
+                idempotency.complete(session, claim, reply(result))
+            return result
+
+        try:
+            return self._step(principal.actor, name, run, task_uuid=task_uuid)
+        except BaseException:
+            if claim is not None:
+                with self.db.transaction() as session:
+                    idempotency.release(session, claim)
+            raise
+
+    def api_startable(self, principal: Principal) -> list[ProcessInfo]:
+        """What the principal may start: a person's startable processes, a system token's at its sites."""
+        if not principal.is_system:
+            return self.startable_processes(principal.actor)
+        with self.db.reading() as session:
+            return integrations.startable(session, self.specs, principal)
+
+    def api_start_case(self, principal: Principal, process_id: str, site: str, business_key: str | None,
+                       claim: Claim | None = None, reply: Callable[[CaseHeader], Reply] | None = None,
+                       ) -> CaseHeader:  # fmt: skip
+        """Start a case for a token (``integrations.start``); with ``claim``, exactly once."""
+        return self._api_step(principal, "api:start", lambda session: integrations.start(
+            session, self.casework, principal, process_id, site, business_key), claim, reply)  # fmt: skip
+
+    def api_send_message(self, principal: Principal, name: str, business_key: str, payload: Mapping[str, Any],
+                         claim: Claim | None = None, reply: Callable[[int], Reply] | None = None) -> int:  # fmt: skip
+        """Deliver a message by business key for a token (``integrations.send``); with ``claim``, exactly once."""
+        return self._api_step(principal, "api:message", lambda session: integrations.send(
+            session, self.casework, principal, name, business_key, payload), claim, reply)  # fmt: skip
+
+    def api_complete_task(self, principal: Principal, task_uuid: str, data: Mapping[str, Any], expected: int,
+                          claim: Claim | None = None, reply: Callable[[Completion], Reply] | None = None,
+                          ) -> Completion:  # fmt: skip
+        """Complete a task of a personal token's person (``tasks.complete``, stale ``expected``: ConflictError)."""
+        submission = Submission("data", data, clock.today_berlin())
+
+        def work(session: Session) -> Completion:
+            api_tokens.require_person(principal)
+            return tasks.complete(session, self.casework, principal.actor, task_uuid, submission, expected)
+
+        return self._api_step(principal, "api:complete", work, claim, reply, task_uuid)
+
+    def api_case_status(self, principal: Principal, instance_id: int) -> CaseStatus:
+        """A case's header and open tasks for a token; audited (``integrations.case_status``)."""
+        with self._operation(principal.actor, "api:case", instance_id=instance_id) as session:
+            return integrations.case_status(session, self.specs, principal, instance_id)
+
+    def api_case_story(self, principal: Principal, instance_id: int, purpose: str, reference: str) -> CaseStory:
+        """A case's history for the audit function, with the purpose (§ 67 ff. SGB X) stated in the request;
+        audited like the workbench's story (``Workbench.story``). :raises FormValidationError: bad purpose."""
+        code, reference = audit_purpose.checked(purpose, reference)
+        stated = Purpose(code, reference, clock.wall_now())
+        return self.workbench.story(principal.actor, None, instance_id, stated)
+
     # --- incidents ("Störungen") ------------------------------------------------------------------------------
 
     def incidents(self, actor: Actor) -> list[IncidentView]:
@@ -827,6 +945,10 @@ class Engine:
             request = exports.ExportRequest(session, self.specs, actor, dict(parameters), self.konfig,
                                             purpose.details() if purpose else None)  # fmt: skip
             return exports.run(request, name)
+
+    def export_names(self) -> list[exports.Export]:
+        """Every registered export (name, German title, parameters), by name."""
+        return [exports.REGISTRY[name] for name in sorted(exports.REGISTRY)]
 
     def export_chunks(self, result: exports.ExportFile) -> Iterator[str]:
         """The file of an export piece by piece; a streamed one reads in its own read transaction."""

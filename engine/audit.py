@@ -100,6 +100,10 @@ class Action(StrEnum):
     PASSWORD_CHANGED = "password_changed", "Passwort geändert"
     USER_CREATED = "user_created", "Benutzer angelegt"
     GRANT_ADDED = "grant_added", "Berechtigung erteilt"
+    API_TOKEN_CREATED = "api_token_created", "API-Token angelegt"
+    API_TOKEN_REVOKED = "api_token_revoked", "API-Token widerrufen"
+    API_TOKEN_USED = "api_token_used", "REST-API mit Token aufgerufen"
+    API_TOKEN_REFUSED = "api_token_refused", "REST-API: Token abgewiesen (abgelaufen, widerrufen oder ohne Umfang)"
     # staffing (§ 6/§ 7)
     STAFF_SAVED = "staff_saved", "Beschäftigte/r im Personalbestand erfasst"
     STAFF_IMPORTED = "staff_imported", "Personalbestand aus CSV eingelesen"

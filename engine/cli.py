@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from . import api_tokens
 from .api import Engine
 from .auth import Actor, system_actor
 from .clock import BERLIN
@@ -220,6 +221,48 @@ def grant_app_role(role: str, password_env: str | None) -> None:
         password = os.environ.get(password_env, "") if password_env else None
         grant_application_role(engine.db, role, password or None)
         click.echo(f"Rolle {role} berechtigt: in audit_event nur Lesen und Einfügen (und Löschvermerke).")
+
+
+@cli.group(help="Token der REST-API (/api/v1): System-Token anlegen, auflisten, widerrufen.")
+def token() -> None:
+    pass
+
+
+@token.command("create-system", help="System-Token anlegen; es wird nur dieses eine Mal angezeigt.")
+@click.argument("name")
+@click.option("--scope", "scopes", multiple=True, required=True,
+              help=f"Umfang, mehrfach: {', '.join(api_tokens.SYSTEM_SCOPES)}")  # fmt: skip
+@click.option("--site", "sites", multiple=True, required=True, help="Standort, für den es handelt (mehrfach; * = alle)")
+@click.option(
+    "--tage", "days", type=int, default=api_tokens.DEFAULT_DAYS, show_default=True, help="Gültigkeit in Tagen"
+)
+@click.option("--limit", "rate_limit", type=int, default=api_tokens.DEFAULT_RATE_LIMIT, show_default=True,
+              help="Anfragen je Minute")  # fmt: skip
+def token_create_system(name: str, scopes: tuple[str, ...], sites: tuple[str, ...], days: int, rate_limit: int) -> None:
+    with _engine() as engine:
+        created = engine.create_system_token(CLI, name, scopes, sites, days, rate_limit)
+        click.echo(created.token)
+        click.echo(f"Token {created.prefix} gültig bis {created.expires_at:%d.%m.%Y %H:%M} UTC – jetzt sicher "
+                   "ablegen, es wird nicht wieder angezeigt.", err=True)  # fmt: skip
+
+
+@token.command("revoke", help="Ein Token sofort widerrufen (Kennung: die 8 Zeichen nach egs_).")
+@click.argument("prefix")
+def token_revoke(prefix: str) -> None:
+    with _engine() as engine:
+        engine.revoke_token(CLI, prefix)
+        click.echo(f"Token {prefix} widerrufen.")
+
+
+@token.command(
+    "list", help="Alle Token (Kennung, Art, Bezeichnung, Umfang, Standorte, Gültigkeit) – nie das Geheimnis."
+)
+def token_list() -> None:
+    with _engine() as engine:
+        for info in engine.tokens(CLI):
+            state = "widerrufen" if info.revoked_at else f"bis {info.expires_at:%d.%m.%Y}"
+            click.echo(f"{info.prefix}  {info.kind:8}  {info.name}  {','.join(info.scopes)}  "
+                       f"{','.join(info.sites) or '-'}  {state}")  # fmt: skip
 
 
 @cli.command("add-user", help="Benutzer anlegen, z. B. egs add-user mmuster --name 'Max Muster' --grant EGS@56.4")

@@ -44,6 +44,14 @@ class LoginThrottledError(EngineError):
         self.retry_after = retry_after
 
 
+class RateLimitedError(EngineError):
+    """An API token sent more requests in the current minute than it may (``engine.api_tokens``)."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class BadRequestError(EngineError):
     """A request parameter is malformed (e.g. a crafted paging cursor)."""
 

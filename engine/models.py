@@ -445,3 +445,45 @@ class TrialCase(Base):
     started_by: Mapped[str] = mapped_column(sa.String(64))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ApiToken(Base):
+    """A token of the REST API (``engine.api_tokens``): a system's (scopes and the sites it acts for) or a
+    person's (their own rights, narrowed by scopes). Only the SHA-256 of the secret is kept; the prefix finds the
+    row. ``window_*`` count the requests of the current minute (the rate limit, shared by every web process)."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prefix: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(sa.String(64))
+    kind: Mapped[str] = mapped_column(sa.String(16))  # "system" or "personal"
+    name: Mapped[str] = mapped_column(sa.String(100))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    scopes: Mapped[list[str]] = mapped_column(sa.JSON)
+    sites: Mapped[list[str]] = mapped_column(sa.JSON)
+    rate_limit: Mapped[int]  # requests per minute
+    created_by: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    window_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    window_count: Mapped[int] = mapped_column(default=0)
+
+
+class ApiIdempotency(Base):
+    """A POST of the REST API under an ``Idempotency-Key``: the fingerprint of its request and, once done, the
+    reply that a retry gets again (``engine.api_requests``). A row without a reply is in progress."""
+
+    __tablename__ = "api_idempotency"
+    __table_args__ = (sa.UniqueConstraint("token_id", "key", name="uq_api_idempotency_token_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_id: Mapped[int] = mapped_column(sa.ForeignKey("api_token.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(sa.String(200))
+    fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    status: Mapped[int | None]
+    body: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

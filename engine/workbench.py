@@ -50,8 +50,10 @@ class Workbench:
         self._runtime = runtime
         self._operation = operation
 
-    def _sitting(self, actor: Actor, name: str, token: str | None) -> AbstractContextManager[tuple[Session, Purpose]]:
-        return _Sitting(self._operation(actor, f"workbench:{name}"), actor, token)
+    def _sitting(
+        self, actor: Actor, name: str, token: str | None, purpose: Purpose | None = None
+    ) -> AbstractContextManager[tuple[Session, Purpose]]:
+        return _Sitting(self._operation(actor, f"workbench:{name}"), actor, token, purpose)
 
     def purpose(self, actor: Actor, token: str | None) -> Purpose | None:
         """The purpose stated in this sitting, if any (the workbench's header shows it)."""
@@ -74,8 +76,10 @@ class Workbench:
             _viewed(session, actor, purpose, "vorgangssuche", query.filters())
             return page
 
-    def story(self, actor: Actor, token: str | None, instance_id: int) -> CaseStory:
-        with self._sitting(actor, "story", token) as (session, purpose):
+    def story(self, actor: Actor, token: str | None, instance_id: int, purpose: Purpose | None = None) -> CaseStory:
+        """A case's story, for the sitting of ``token`` – or, from the REST API, for ``purpose`` stated with the
+        request (``audit_purpose.checked``)."""
+        with self._sitting(actor, "story", token, purpose) as (session, purpose):
             site = session.scalar(sa.select(ProcessInstance.site).where(ProcessInstance.id == instance_id))
             if site is not None and not permissions.may_audit_case(actor, site):
                 raise PermissionDeniedError("Für Vorgänge dieses Standorts fehlt die Berechtigung (AUDIT).")
@@ -122,14 +126,16 @@ class Workbench:
 class _Sitting(AbstractContextManager[tuple[Session, Purpose]]):
     """An audited workbench operation: permission and purpose checked inside the operation's transaction."""
 
-    def __init__(self, operation: AbstractContextManager[Session], actor: Actor, token: str | None) -> None:
-        self._operation, self._actor, self._token = operation, actor, token
+    def __init__(
+        self, operation: AbstractContextManager[Session], actor: Actor, token: str | None, purpose: Purpose | None
+    ) -> None:
+        self._operation, self._actor, self._token, self._purpose = operation, actor, token, purpose
 
     def __enter__(self) -> tuple[Session, Purpose]:
         session = self._operation.__enter__()
         try:
             _require(self._actor)
-            return session, audit_purpose.required(session, self._token)
+            return session, self._purpose or audit_purpose.required(session, self._token)
         except BaseException as exc:
             if not self._operation.__exit__(type(exc), exc, exc.__traceback__):
                 raise

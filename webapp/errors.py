@@ -1,7 +1,8 @@
 """The one place that maps engine errors (and HTTP errors) to responses.
 
-Pages get a German message, clients that prefer JSON get ``{"status", "error", "message"}``. Neither
-responses nor logs carry stack traces, exception texts of unexpected errors or personal data.
+Pages get a German message, clients that prefer JSON get ``{"status", "error", "message"}``, and the REST API
+(``/api/v1``) gets Problem Details (RFC 9457, ``application/problem+json``) with German ``title`` and
+``detail``. Neither responses nor logs carry stack traces, exception texts of unexpected errors or personal data.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from engine.errors import (
     NotFoundError,
     PermissionDeniedError,
     PurposeRequiredError,
+    RateLimitedError,
     RuleViolationError,
     SchemaOutdatedError,
     ScriptError,
@@ -38,6 +40,7 @@ log = logging.getLogger("egs.web")
 _STATUS: tuple[tuple[type[EngineError], int], ...] = (
     (BadRequestError, 400),
     (LoginThrottledError, 429),
+    (RateLimitedError, 429),
     (NotFoundError, 404),
     (PermissionDeniedError, 403),
     (PurposeRequiredError, 428),
@@ -130,7 +133,43 @@ def _reload_url(exc: ConflictError) -> str | None:
     return None
 
 
+API_PREFIX = "/api/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+def is_api_request() -> bool:
+    """True for the REST API, which answers every error as Problem Details."""
+    return request.path.startswith(API_PREFIX)
+
+
+def problem(status: int, detail: str, **extensions: Any) -> Response:
+    """A Problem Details response (RFC 9457) with a German title and detail; ``type`` names the status's
+    explanation on the API's documentation page."""
+    body = {"type": f"/api/v1/dokumentation#problem-{status}", "title": TITLES.get(status, "Fehler"),
+            "status": status, "detail": detail, "instance": request.path, **extensions}  # fmt: skip
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = PROBLEM_MEDIA_TYPE
+    return response
+
+
+def _api_problem(exc: EngineError) -> Response:
+    status = status_for(exc)
+    if status >= 500:
+        log.error("%s bei %s %s", type(exc).__name__, request.method, request.url_rule)
+    extensions = {key: value for key, value in (_details(exc) or {}).items() if key == "field_errors"}
+    response = problem(status, message_for(exc), **extensions)
+    retry_after = getattr(exc, "retry_after", None)
+    if isinstance(retry_after, int):
+        response.headers["Retry-After"] = str(retry_after)
+    if isinstance(exc, AuthenticationError):
+        response.headers["WWW-Authenticate"] = 'Bearer realm="egs"'
+    return response
+
+
 def _engine_error(exc: EngineError) -> Any:
+    if is_api_request():
+        return _api_problem(exc)
     if isinstance(exc, AuthenticationError) and not wants_json():
         session.clear()
         flash("Bitte melden Sie sich erneut an.", "info")
@@ -173,7 +212,10 @@ def _csrf_error(_exc: CSRFError) -> Any:
 def _http_error(exc: HTTPException) -> Any:
     status = exc.code or 500
     fallback = MESSAGES[400] if status < 500 else MESSAGES[500]
-    response = make_response(*render_error(status, MESSAGES.get(status, fallback)))
+    if is_api_request():
+        response = problem(status, MESSAGES.get(status, fallback))
+    else:
+        response = make_response(*render_error(status, MESSAGES.get(status, fallback)))
     allowed = getattr(exc, "valid_methods", None)  # set by MethodNotAllowed
     if status == 405 and allowed:
         response.headers["Allow"] = ", ".join(allowed)
@@ -181,6 +223,8 @@ def _http_error(exc: HTTPException) -> Any:
 
 
 def _server_error(_exc: InternalServerError) -> Any:
+    if is_api_request():
+        return problem(500, MESSAGES[500])
     return render_error(500, MESSAGES[500])
 
 

@@ -53,3 +53,6 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(audit_process.bp)
     metrics.init_app(app)
+    from .. import api_v1  # the REST API: tokens instead of sessions, hence its own package without CSRF
+
+    api_v1.init_app(app)

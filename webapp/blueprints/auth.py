@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
 from engine import permissions
+from engine.api_tokens import DEFAULT_DAYS, SCOPES
 from engine.auth import Actor
 from engine.errors import AuthenticationError, FormValidationError, LoginThrottledError, NotFoundError
 
@@ -73,7 +74,35 @@ def logout() -> Any:
     return redirect(url_for("auth.login"))
 
 
-def _account_page(errors: dict[str, list[str]] | None = None, status: int = 200, target: str = "") -> Any:
+@bp.post("/konto/token")
+@login_required
+def create_token() -> Any:
+    """A personal token of the REST API: shown once on the page that answers, stored only hashed."""
+    actor = require_actor()
+    scopes = request.form.getlist("umfang")
+    days = request.form.get("tage", "")
+    try:
+        created = get_engine().create_personal_token(
+            actor, request.form.get("bezeichnung", "")[:200], scopes, int(days) if days.isdigit() else 0
+        )
+    except FormValidationError as exc:
+        fields = {"name": "bezeichnung", "scopes": "umfang", "tage": "tage"}
+        return _account_page({fields.get(k, k): v for k, v in exc.field_errors.items()}, 422)
+    return _account_page(new_token=created.token)
+
+
+@bp.post("/konto/token/<prefix>/widerrufen")
+@login_required
+def revoke_token(prefix: str) -> Any:
+    """Revoke one of one's own tokens at once."""
+    get_engine().revoke_token(require_actor(), prefix[:16])
+    flash("Das Token wurde widerrufen.", "success")
+    return redirect(url_for("auth.account"))
+
+
+def _account_page(
+    errors: dict[str, list[str]] | None = None, status: int = 200, target: str = "", new_token: str | None = None
+) -> Any:
     actor = require_actor()
     engine = get_engine()
     page = render_template(
@@ -85,6 +114,10 @@ def _account_page(errors: dict[str, list[str]] | None = None, status: int = 200,
         may_end_others=permissions.may_manage_users(actor),
         errors=errors or {},
         target=target,
+        tokens=engine.tokens(actor),
+        offered_scopes=[(scope, SCOPES[scope]) for scope in engine.offered_scopes(actor)],
+        new_token=new_token,
+        token_days=DEFAULT_DAYS,
     )
     return page, status
 

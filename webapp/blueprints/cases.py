@@ -23,7 +23,11 @@ def start_sites(process: ProcessInfo) -> list[str]:
     return list(process.sites)
 
 
-def _check(processes: dict[str, ProcessInfo], process_id: str, site: str, business_key: str) -> dict[str, list[str]]:
+def check_start(
+    processes: dict[str, ProcessInfo], process_id: str, site: str, business_key: str
+) -> dict[str, list[str]]:
+    """The start form's rules (also the REST API's): a process the actor may start, a site where they may, a
+    printable Geschäftszeichen of at most ``BUSINESS_KEY_MAX`` characters; field name → German messages."""
     errors: dict[str, list[str]] = {}
     process = processes.get(process_id)
     if process is None:
@@ -54,7 +58,7 @@ def new() -> Any:
     errors: dict[str, list[str]] = {}
     same_key: list[CaseHit] = []
     if request.method == "POST":
-        errors = _check(processes, form["prozess"], form["standort"], form["geschaeftszeichen"])
+        errors = check_start(processes, form["prozess"], form["standort"], form["geschaeftszeichen"])
         if not errors and form["geschaeftszeichen"] and request.form.get("bestaetigt") != form["geschaeftszeichen"]:
             same_key = engine.cases_with_key(actor, form["geschaeftszeichen"])  # shown before a second one starts
         if not errors and not same_key:
