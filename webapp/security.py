@@ -160,4 +160,10 @@ def init_app(app: Flask) -> None:
                 count = get_engine().incident_count(actor)
             except SQLAlchemyError:  # the page (maybe an error page) still renders, without the count
                 count = 0
-        return {"current_user": actor, "may": may, "incident_count": count}
+        unread = 0
+        if actor is not None:
+            try:
+                unread = get_engine().notifications.unread(actor)
+            except SQLAlchemyError:  # as above: the page renders without the bell's count
+                unread = 0
+        return {"current_user": actor, "may": may, "incident_count": count, "notification_count": unread}

@@ -52,4 +52,7 @@ def register_blueprints(app: Flask) -> None:
     from . import audit_process  # the audit function's process view (heat map) and event-log exports
 
     app.register_blueprint(audit_process.bp)
+    from . import notifications  # the bell: notifications and the e-mail choice
+
+    app.register_blueprint(notifications.bp)
     metrics.init_app(app)

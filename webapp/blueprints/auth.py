@@ -9,6 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from engine import permissions
 from engine.auth import Actor
 from engine.errors import AuthenticationError, FormValidationError, LoginThrottledError, NotFoundError
+from engine.notice_mail import MODES as MAIL_MODES
 
 from ..extensions import get_engine
 from ..security import current_actor, login_required, require_actor, safe_next, session_token, start_session
@@ -73,7 +74,12 @@ def logout() -> Any:
     return redirect(url_for("auth.login"))
 
 
-def _account_page(errors: dict[str, list[str]] | None = None, status: int = 200, target: str = "") -> Any:
+def account_page(
+    errors: dict[str, list[str]] | None = None,
+    status: int = 200,
+    target: str = "",
+    mail_values: dict[str, str] | None = None,
+) -> Any:
     actor = require_actor()
     engine = get_engine()
     page = render_template(
@@ -85,6 +91,9 @@ def _account_page(errors: dict[str, list[str]] | None = None, status: int = 200,
         may_end_others=permissions.may_manage_users(actor),
         errors=errors or {},
         target=target,
+        mail=engine.notifications.mail_choice(actor),
+        mail_modes=MAIL_MODES,
+        mail_values=mail_values,
     )
     return page, status
 
@@ -98,7 +107,7 @@ def _duration(amount: float, one: str, many: str) -> str:
 @login_required
 def account() -> Any:
     """The account page: live sessions, "Überall abmelden", change password (ADMIN: end a user's sessions)."""
-    return _account_page()
+    return account_page()
 
 
 @bp.post("/konto/ueberall-abmelden")
@@ -121,13 +130,13 @@ def change_password() -> Any:
     new = request.form.get("neues_passwort", "")
     if new != request.form.get("neues_passwort_wiederholung", ""):
         mismatch = "Die beiden neuen Passwörter stimmen nicht überein."
-        return _account_page({"neues_passwort_wiederholung": [mismatch]}, 422)
+        return account_page({"neues_passwort_wiederholung": [mismatch]}, 422)
     try:
         ended = get_engine().change_password(actor, session_token() or "", current, new, client_address())
     except FormValidationError as exc:
-        return _account_page(exc.field_errors, 422)
+        return account_page(exc.field_errors, 422)
     except LoginThrottledError as exc:
-        return _account_page({"aktuelles_passwort": [exc.message]}, 429)
+        return account_page({"aktuelles_passwort": [exc.message]}, 429)
     if ended:
         flash(f"Ihr Passwort wurde geändert; {ended} andere Sitzung(en) beendet.", "success")
     else:
@@ -142,11 +151,11 @@ def end_user_sessions() -> Any:
     actor = require_actor()
     username = request.form.get("benutzer", "").strip()[:64]
     if not username:
-        return _account_page({"benutzer": ["Bitte einen Benutzernamen eingeben."]}, 422, username)
+        return account_page({"benutzer": ["Bitte einen Benutzernamen eingeben."]}, 422, username)
     try:
         ended = get_engine().end_sessions(actor, username)
     except NotFoundError as exc:
-        return _account_page({"benutzer": [exc.message]}, 422, username)
+        return account_page({"benutzer": [exc.message]}, 422, username)
     if username == actor.username:
         session.clear()
         return redirect(url_for("auth.login"))
