@@ -187,3 +187,21 @@ def test_producing_notifications_costs_a_step_nothing(deployed: Engine) -> None:
     deployed.claim(egs, task.task_uuid)
     statements = count_statements(deployed, lambda: deployed.complete_task(egs, task.task_uuid, pb.anmeldung()))
     assert len(statements) <= STEP_BUDGET
+
+
+def test_a_four_eyes_approval_waits_for_the_others_not_for_who_asked(deployed: Engine, make_user) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.cases import CaseDriver
+
+    make_user("kira.tl", ("EGS", "56.4"), ("TL", "56.4"))
+    case = CaseDriver(deployed, "bueromaterial", starter="kira.tl")
+    case.complete(
+        "Büromaterial anfordern",
+        {"bedarfstraeger": "LSB", "positionen": "Papier", "geschaetzter_betrag": 60.0, "begruendung_bedarf": "Vorrat"},
+        as_user="kira.tl",
+    )
+    [waiting] = [row for row in bell(deployed, "tl") if row.instance_id == case.instance_id]
+    assert (waiting.kind, waiting.link) == (notices.FOUR_EYES, "task")
+    assert [row for row in bell(deployed, "kira.tl") if row.instance_id == case.instance_id] == []
+    assert deployed.notifications.unread(deployed.actor("kira.tl")) == len(
+        [row for row in bell(deployed, "kira.tl") if not row.read]
+    ), "the count leaves out what the list leaves out"
