@@ -205,3 +205,27 @@ def test_a_four_eyes_approval_waits_for_the_others_not_for_who_asked(deployed: E
     assert deployed.notifications.unread(deployed.actor("kira.tl")) == len(
         [row for row in bell(deployed, "kira.tl") if not row.read]
     ), "the count leaves out what the list leaves out"
+
+
+def test_the_count_stops_at_the_cap(deployed: Engine) -> None:
+    """The bell's count is bounded work on every page: it counts up to COUNT_CAP ("99+")."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    from engine.notifications import COUNT_CAP
+
+    egs = deployed.actor("egs")
+    deployed.start_case(egs, pb.PROCESS)
+    with deployed.db.transaction() as session:
+        model = session.scalars(sa.select(HumanTask)).one()
+        columns = {c.key: getattr(model, c.key) for c in HumanTask.__table__.columns if c.key != "id"}
+        session.execute(
+            sa.insert(HumanTask), [{**columns, "task_uuid": str(uuid.uuid4())} for _ in range(COUNT_CAP + 20)]
+        )
+    assert deployed.notifications.unread(egs) == COUNT_CAP
+    first = deployed.notifications.page(egs).rows[0]
+    deployed.notifications.mark_read(egs, first.key)
+    assert deployed.notifications.unread(egs) == COUNT_CAP, "still more than the cap"
+    deployed.notifications.mark_all_read(egs)
+    assert deployed.notifications.unread(egs) == 0
