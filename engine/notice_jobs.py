@@ -23,8 +23,8 @@ from . import clock, notices, permissions
 from .auth import Actor, load_actor
 from .db import Database
 from .errors import AuthenticationError
-from .models import Grant, HumanTask, Incident, ProcessInstance, User
-from .notice_models import NoticeJob
+from .models import Grant, HumanTask, Incident, ProcessInstance, TaskNotice, User
+from .notice_models import NoticeJob, NoticeMail
 from .versions import SpecCache
 
 log = logging.getLogger("egs.notices")
@@ -138,9 +138,22 @@ def tell_escalation(session: Session, site: str, instance_id: int) -> int:
     return told
 
 
+KEPT_DAYS = 90  # stored notices are shown 30 days and deleted after 90; sent or abandoned mails after 30
+
+
+def purge(session: Session, now: datetime | None = None) -> None:
+    """Delete old notices and old mails of the outbox (once a day)."""
+    moment = now or clock.now()
+    if not claim_day(session, "aufraeumen", moment.astimezone(clock.BERLIN).date()):
+        return
+    session.execute(sa.delete(TaskNotice).where(TaskNotice.created_at < moment - timedelta(days=KEPT_DAYS)))
+    session.execute(sa.delete(NoticeMail).where(NoticeMail.created_at < moment - timedelta(days=30)))
+
+
 def run(db: Database, specs: SpecCache) -> None:
-    """The worker's notification round: due reminders (once a day) and incidents, each in its own transaction."""
-    for job in (remind_due, lambda session: tell_incidents(session, specs)):
+    """The worker's notification round: due reminders and clean-up (once a day) and incidents, each in its own
+    transaction."""
+    for job in (remind_due, purge, lambda session: tell_incidents(session, specs)):
         try:
             with db.transaction() as session:
                 job(session)

@@ -137,6 +137,8 @@ def queue(session: Session, specs: SpecCache, settings: EngineSettings, now: dat
         except AuthenticationError:
             continue
         since = setting.mailed_until or moment
+        if not digest and not notifications.has_news(session, actor, since):
+            continue  # the usual round: nothing new, and the list is not read
         found = notifications.page(session, specs, actor, limit=200).rows
         fresh = [row for row in found if not row.read and row.created_at > since and row.created_at <= moment]
         if digest:

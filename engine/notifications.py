@@ -194,6 +194,18 @@ def unread_count(session: Session, specs: SpecCache, actor: Actor) -> int:
     return min(stored + arrived, COUNT_CAP)
 
 
+def has_news(session: Session, actor: Actor, since: datetime) -> bool:
+    """Whether anything reached the actor after ``since`` (two indexed lookups; the e-mail worker asks this
+    before it reads the list)."""
+    stored = sa.select(TaskNotice.id).where(
+        TaskNotice.user_id == actor.user_id, TaskNotice.created_at > since, TaskNotice.kind.not_in(DERIVED)
+    )
+    arrived = sa.select(HumanTask.id).where(_arrivals(actor), HumanTask.created_at > since)
+    return session.scalar(stored.limit(1)) is not None or (
+        bool(actor.work_pairs()) and session.scalar(arrived.limit(1)) is not None
+    )
+
+
 # --- the list ----------------------------------------------------------------------------------------------
 
 

@@ -150,14 +150,21 @@ def test_incidents_are_told_to_process_owners_and_the_fdl_of_the_site(deployed: 
 
 
 def test_a_staffing_escalation_is_told_to_the_fdl_of_that_site(deployed: Engine, make_user) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_escalation import TUESDAY, add, at, safeguard_cases
+
     make_user("fdl565", ("FDL", "56.5"))
-    case = deployed.start_case(deployed.actor("egs"), pb.PROCESS)
+    make_user("tl565", ("TL", "56.5"))
+    add(deployed, "56.5", "Eva Eins")
+    with clock.frozen(at(TUESDAY)):
+        assert deployed.check_escalations() == {"56.5": "started"}
+        deployed.check_escalations()
+    [case] = safeguard_cases(deployed, "56.5")
+    [told] = [row for row in bell(deployed, "fdl565") if row.kind == notices.ESCALATION]
+    assert (told.instance_id, told.link) == (case.id, "case")
+    assert notices.ESCALATION not in kinds(deployed, "fdl"), "another site's FDL"
+    assert notices.ESCALATION not in kinds(deployed, "tl565"), "the FDL decides (§ 7)"
     with deployed.db.transaction() as session:
-        assert notice_jobs.tell_escalation(session, "56.4", case.instance_id) == 1
-        assert notice_jobs.tell_escalation(session, "56.4", case.instance_id) == 0
-    assert notices.ESCALATION in kinds(deployed, "fdl")
-    assert notices.ESCALATION not in kinds(deployed, "fdl565")
-    assert notices.ESCALATION not in kinds(deployed, "tl")
+        assert notice_jobs.tell_escalation(session, "56.5", case.id) == 0, "told once per episode"
 
 
 def test_paging_walks_both_sources_newest_first_without_gaps(deployed: Engine, make_user) -> None:  # type: ignore[no-untyped-def]
@@ -229,3 +236,18 @@ def test_the_count_stops_at_the_cap(deployed: Engine) -> None:
     assert deployed.notifications.unread(egs) == COUNT_CAP, "still more than the cap"
     deployed.notifications.mark_all_read(egs)
     assert deployed.notifications.unread(egs) == 0
+
+
+def test_old_notices_are_deleted_once_a_day(deployed: Engine) -> None:
+    egs = deployed.actor("egs")
+    now = clock.now()
+    with deployed.db.transaction() as session:
+        with clock.frozen(now - timedelta(days=notice_jobs.KEPT_DAYS + 1)):
+            notices.tell(session, egs.user_id or 0, notices.OVERDUE, 1, dedupe_key="alt")
+        notices.tell(session, egs.user_id or 0, notices.OVERDUE, 1, dedupe_key="neu")
+    with deployed.db.transaction() as session:
+        notice_jobs.purge(session, now)
+    with deployed.db.reading() as session:
+        from engine.models import TaskNotice
+
+        assert [n.dedupe_key for n in session.query(TaskNotice).all()] == ["neu"]
