@@ -269,14 +269,18 @@ def page(
     markers = _markers(session, actor)
     read_singly: set[str] = set()
     if actor.work_pairs():
-        arrivals = list(
+        # Ids first: answered from the inbox's queue index alone (lane, site, due, created, id – unclaimed rows),
+        # so a group with thousands of open tasks sorts small tuples, not wide rows; then the page's rows.
+        newest = list(
             session.scalars(
-                sa.select(HumanTask)
+                sa.select(HumanTask.id)
                 .where(_arrivals(actor), *_before(HumanTask.created_at, HumanTask.id, _DERIVED, cursor))
                 .order_by(HumanTask.created_at.desc(), HumanTask.id.desc())
                 .limit(limit + 1)
             )
         )
+        found = {task.id: task for task in session.scalars(sa.select(HumanTask).where(HumanTask.id.in_(newest)))}
+        arrivals = [found[task_id] for task_id in newest if task_id in found]
         read_singly = set(
             session.scalars(
                 sa.select(TaskNotice.task_uuid).where(
