@@ -168,6 +168,7 @@ def _claim(db: Database, now: datetime) -> list[tuple[int, str, str, str]]:
             .join(NoticeSetting, NoticeSetting.user_id == NoticeMail.user_id)
             .where(
                 NoticeMail.sent_at.is_(None),
+                NoticeSetting.mail_mode != NONE,  # unsubscribed meanwhile: what waits is not sent
                 NoticeMail.attempts < MAX_ATTEMPTS,
                 sa.or_(NoticeMail.next_try_at.is_(None), NoticeMail.next_try_at <= now),
             )
