@@ -230,6 +230,7 @@ class HumanTask(Base):
     due_sort: Mapped[datetime] = mapped_column(UTCDateTime(), default=NO_DUE_DATE)
     priority: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    arrived_by: Mapped[str | None] = mapped_column(sa.String(64))  # who took the step it began in (not news to them)
 
     @validates("due_at")
     def _mirror_due(self, _key: str, value: datetime | None) -> datetime | None:

@@ -4,8 +4,9 @@ arrived for their groups at their sites, derived from the inbox table.
 Tasks arriving for a group are not written once per member and task (a group of twenty and a busy day would
 write thousands of rows in the step): they are the open, unclaimed inbox rows the person may work
 (``permissions.workable_tasks``, the inbox's own rule, with today's grants) that began in the last
-``SHOWN_DAYS`` days. What the person has read is one marker per (group, site) – "read up to" – plus a stored
-row for an arrival read singly. So producing them costs a step nothing, and a task a colleague took or
+``SHOWN_DAYS`` days in a step someone else took (``HumanTask.arrived_by``, written with the row). What the
+person has read is one marker per (group, site) – "read up to" – plus a stored row for an arrival read singly.
+So producing them costs a step nothing (no statement more), and a task a colleague took or
 finished, or a group the person left, drops out by itself. A task whose property ``egsFourEyes`` names a step
 the person completed is not offered to them (they may not do it); other such tasks show as "Vier-Augen-Freigabe".
 
@@ -99,9 +100,16 @@ def _read_singly(actor: Actor) -> sa.Exists:
     )
 
 
-def _arrivals(actor: Actor) -> sa.ColumnElement[bool]:
-    """Open, unclaimed tasks the actor may work that began within the shown window."""
-    return sa.and_(permissions.workable_tasks(actor), HumanTask.assignee_id.is_(None), HumanTask.created_at > _since())
+def _arrivals(actor: Actor, *, own_too: bool = False) -> sa.ColumnElement[bool]:
+    """Open, unclaimed tasks the actor may work that began within the shown window – in a step someone else
+    took (what one's own step produced is on one's screen already). ``own_too``: without that last condition,
+    which the queue index cannot answer (the list checks it on the rows of its page)."""
+    window = sa.and_(
+        permissions.workable_tasks(actor), HumanTask.assignee_id.is_(None), HumanTask.created_at > _since()
+    )
+    if own_too:
+        return window
+    return sa.and_(window, sa.or_(HumanTask.arrived_by.is_(None), HumanTask.arrived_by != actor.username))
 
 
 def _unread_arrivals(actor: Actor, markers: dict[tuple[str, str], datetime]) -> sa.ColumnElement[bool]:
@@ -274,7 +282,7 @@ def page(
         newest = list(
             session.scalars(
                 sa.select(HumanTask.id)
-                .where(_arrivals(actor), *_before(HumanTask.created_at, HumanTask.id, _DERIVED, cursor))
+                .where(_arrivals(actor, own_too=True), *_before(HumanTask.created_at, HumanTask.id, _DERIVED, cursor))
                 .order_by(HumanTask.created_at.desc(), HumanTask.id.desc())
                 .limit(limit + 1)
             )
@@ -323,6 +331,8 @@ def _arrival(
     read_singly: set[str],
     four_eyes: set[tuple[str, str]],
 ) -> Notification | None:
+    if task.arrived_by == actor.username:
+        return None  # their own step produced it
     kind = ARRIVED
     if _is_four_eyes(task, four_eyes):
         if _barred(session, specs, actor, task):

@@ -17,12 +17,15 @@ from aiosmtpd.controller import Controller
 
 from engine import clock, notice_mail
 from engine.api import Engine
+from engine.auth import system_actor
 from engine.errors import FormValidationError
 from engine.notice_models import NoticeMail
 from tests.support import pb
 from tests.support.engines import make_engine
 
 APPLICANT = "Probstfeld, Jana"
+
+POST_ROOM = system_actor("posteingang")  # cases arrive from outside: news to every clerk of the group
 
 
 @dataclass
@@ -73,7 +76,7 @@ def test_immediate_mail_names_task_case_and_link_but_never_the_applicant(
     inbox, _ = smtp
     egs = mailing.actor("egs")
     mailing.notifications.set_mail_choice(egs, notice_mail.IMMEDIATE, "egs@jobcenter.example")
-    started = mailing.start_case(egs, pb.PROCESS, business_key="07402//0033333")
+    started = mailing.start_case(POST_ROOM, pb.PROCESS, system=True, business_key="07402//0033333")
     [task] = mailing.open_tasks(egs, started.instance_id)
     with mailing.db.transaction() as session:  # the case has a known applicant
         from engine.models import HumanTask, ProcessInstance
@@ -90,7 +93,7 @@ def test_immediate_mail_names_task_case_and_link_but_never_the_applicant(
         assert secret not in text and secret not in str(message["Subject"])
     mailing.housekeeping()
     assert len(inbox.messages) == 1, "nothing new: no second mail"
-    mailing.start_case(egs, pb.PROCESS)
+    mailing.start_case(POST_ROOM, pb.PROCESS, system=True)
     mailing.housekeeping()
     assert len(inbox.messages) == 2 and "1 neue Benachrichtigung" in str(inbox.messages[1]["Subject"])
 
@@ -99,8 +102,8 @@ def test_the_daily_digest_comes_once_a_day_from_the_configured_hour(mailing: Eng
     inbox, _ = smtp
     egs = mailing.actor("egs")
     mailing.notifications.set_mail_choice(egs, notice_mail.DIGEST, "egs@jobcenter.example")
-    mailing.start_case(egs, pb.PROCESS)
-    mailing.start_case(egs, pb.PROCESS)
+    mailing.start_case(POST_ROOM, pb.PROCESS, system=True)
+    mailing.start_case(POST_ROOM, pb.PROCESS, system=True)
     today = clock.now().astimezone(clock.BERLIN)
     early = (today.replace(hour=5, minute=0) + timedelta(days=1)).astimezone(clock.BERLIN)
     with mailing.db.transaction() as session:
@@ -123,7 +126,7 @@ def test_a_failed_mail_is_retried_later_and_logged_without_address(
     try:
         egs = engine.actor("egs")
         engine.notifications.set_mail_choice(egs, notice_mail.IMMEDIATE, "clerk@example.org")
-        engine.start_case(egs, pb.PROCESS)
+        engine.start_case(POST_ROOM, pb.PROCESS, system=True)
         with caplog.at_level(logging.WARNING, logger="egs.notices"):
             engine.housekeeping()
         with engine.db.reading() as session:
@@ -154,7 +157,7 @@ def test_the_choice_is_checked(mailing: Engine) -> None:
 def test_without_smtp_nothing_is_queued(deployed: Engine) -> None:
     egs = deployed.actor("egs")
     deployed.notifications.set_mail_choice(egs, notice_mail.IMMEDIATE, "egs@example.org")
-    deployed.start_case(egs, pb.PROCESS)
+    deployed.start_case(POST_ROOM, pb.PROCESS, system=True)
     deployed.housekeeping()
     with deployed.db.reading() as session:
         assert session.query(NoticeMail).count() == 0

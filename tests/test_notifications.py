@@ -8,11 +8,14 @@ import pytest
 
 from engine import clock, notice_jobs, notices
 from engine.api import Engine
+from engine.auth import system_actor
 from engine.errors import BadRequestError, NotFoundError
 from engine.models import HumanTask
 from engine.notifications import Notification
 from tests.support import pb
 from tests.test_step_statements import STEP_BUDGET, count_statements
+
+POST_ROOM = system_actor("posteingang")  # cases arrive from outside: news to every clerk of the group
 
 
 def bell(engine: Engine, username: str) -> list[Notification]:
@@ -26,7 +29,7 @@ def kinds(engine: Engine, username: str) -> list[str]:
 def test_a_task_arriving_for_a_group_is_told_to_its_members_at_that_site_only(deployed: Engine, make_user) -> None:  # type: ignore[no-untyped-def]
     make_user("egs_565", ("EGS", "56.5"))
     make_user("lsb2", ("LSB", "56.4"))
-    case = deployed.start_case(deployed.actor("egs"), pb.PROCESS, business_key="07402//0011111")
+    case = deployed.start_case(POST_ROOM, pb.PROCESS, system=True, business_key="07402//0011111")
     [row] = bell(deployed, "egs")
     assert (row.kind, row.read, row.link, row.instance_id) == (notices.ARRIVED, False, "task", case.instance_id)
     assert row.task_name == pb.ANMELDEN and row.business_key == "07402//0011111"
@@ -38,7 +41,7 @@ def test_a_task_arriving_for_a_group_is_told_to_its_members_at_that_site_only(de
 
 def test_a_task_taken_by_a_colleague_is_no_longer_news(deployed: Engine, make_user) -> None:  # type: ignore[no-untyped-def]
     make_user("egs2", ("EGS", "56.4"))
-    case = deployed.start_case(deployed.actor("egs"), pb.PROCESS)
+    case = deployed.start_case(POST_ROOM, pb.PROCESS, system=True)
     [task] = deployed.open_tasks(deployed.actor("egs"), case.instance_id)
     assert deployed.notifications.unread(deployed.actor("egs2")) == 1
     deployed.claim(deployed.actor("egs"), task.task_uuid)
@@ -48,8 +51,8 @@ def test_a_task_taken_by_a_colleague_is_no_longer_news(deployed: Engine, make_us
 
 def test_marking_one_and_all_read(deployed: Engine) -> None:
     egs = deployed.actor("egs")
-    first = deployed.start_case(egs, pb.PROCESS)
-    deployed.start_case(egs, pb.PROCESS)
+    first = deployed.start_case(POST_ROOM, pb.PROCESS, system=True)
+    deployed.start_case(POST_ROOM, pb.PROCESS, system=True)
     rows = bell(deployed, "egs")
     assert len(rows) == 2 and deployed.notifications.unread(egs) == 2
     older = next(row for row in rows if row.instance_id == first.instance_id)
@@ -58,7 +61,7 @@ def test_marking_one_and_all_read(deployed: Engine) -> None:
     assert [row.read for row in bell(deployed, "egs")] == [False, True], "newest first; the read one stays listed"
     deployed.notifications.mark_all_read(egs)
     assert deployed.notifications.unread(egs) == 0
-    later = deployed.start_case(egs, pb.PROCESS)
+    later = deployed.start_case(POST_ROOM, pb.PROCESS, system=True)
     [new] = [row for row in bell(deployed, "egs") if not row.read]
     assert new.instance_id == later.instance_id, "a task arriving after 'all read' is unread again"
     with pytest.raises(NotFoundError):
@@ -71,7 +74,7 @@ def test_delegated_and_reassigned_tasks_are_told_to_the_new_holder(deployed: Eng
     make_user("egs2", ("EGS", "56.4"))
     make_user("egs3", ("EGS", "56.4"))
     egs = deployed.actor("egs")
-    case = deployed.start_case(egs, pb.PROCESS)
+    case = deployed.start_case(POST_ROOM, pb.PROCESS, system=True)
     [task] = deployed.open_tasks(egs, case.instance_id)
     deployed.claim(egs, task.task_uuid)
     deployed.delegate(egs, task.task_uuid, "egs2", "Bitte übernehmen")
@@ -89,7 +92,7 @@ def test_delegated_and_reassigned_tasks_are_told_to_the_new_holder(deployed: Eng
 def test_a_notice_whose_case_the_person_may_no_longer_open_has_no_link(deployed: Engine, make_user) -> None:  # type: ignore[no-untyped-def]
     make_user("egs2", ("EGS", "56.4"))
     egs = deployed.actor("egs")
-    case = deployed.start_case(egs, pb.PROCESS, business_key="07402//0022222")
+    case = deployed.start_case(POST_ROOM, pb.PROCESS, system=True, business_key="07402//0022222")
     [task] = deployed.open_tasks(egs, case.instance_id)
     deployed.claim(egs, task.task_uuid)
     deployed.delegate(egs, task.task_uuid, "egs2", "Bitte übernehmen")
@@ -103,9 +106,9 @@ def test_a_notice_whose_case_the_person_may_no_longer_open_has_no_link(deployed:
 
 def test_due_tomorrow_and_overdue_are_computed_once_a_day_for_the_holder(deployed: Engine, make_user) -> None:  # type: ignore[no-untyped-def]
     egs = deployed.actor("egs")
-    tomorrow_case = deployed.start_case(egs, pb.PROCESS)
-    late_case = deployed.start_case(egs, pb.PROCESS)
-    loose_case = deployed.start_case(egs, pb.PROCESS)
+    tomorrow_case = deployed.start_case(POST_ROOM, pb.PROCESS, system=True)
+    late_case = deployed.start_case(POST_ROOM, pb.PROCESS, system=True)
+    loose_case = deployed.start_case(POST_ROOM, pb.PROCESS, system=True)
     now = clock.now()
     berlin_noon = now.astimezone(clock.BERLIN).replace(hour=12, minute=0, second=0, microsecond=0)
     due = {
@@ -133,7 +136,7 @@ def test_incidents_are_told_to_process_owners_and_the_fdl_of_the_site(deployed: 
     from engine import incidents
 
     make_user("fdl565", ("FDL", "56.5"))
-    case = deployed.start_case(deployed.actor("egs"), pb.PROCESS)
+    case = deployed.start_case(POST_ROOM, pb.PROCESS, system=True)
     with deployed.db.transaction() as session:
         notice_jobs.tell_incidents(session, deployed.specs)  # first run: sets the mark
     with deployed.db.transaction() as session:
@@ -170,7 +173,7 @@ def test_a_staffing_escalation_is_told_to_the_fdl_of_that_site(deployed: Engine,
 def test_paging_walks_both_sources_newest_first_without_gaps(deployed: Engine, make_user) -> None:  # type: ignore[no-untyped-def]
     egs = deployed.actor("egs")
     for _ in range(5):
-        deployed.start_case(egs, pb.PROCESS)
+        deployed.start_case(POST_ROOM, pb.PROCESS, system=True)
     with deployed.db.transaction() as session:
         for number in range(4):
             notices.tell(session, egs.user_id or 0, notices.OVERDUE, 1, dedupe_key=f"x{number}")
@@ -189,7 +192,7 @@ def test_paging_walks_both_sources_newest_first_without_gaps(deployed: Engine, m
 
 def test_producing_notifications_costs_a_step_nothing(deployed: Engine) -> None:
     egs = deployed.actor("egs")
-    case = deployed.start_case(egs, pb.PROCESS)
+    case = deployed.start_case(POST_ROOM, pb.PROCESS, system=True)
     task = pb.open_task(deployed, egs, case.instance_id)
     deployed.claim(egs, task.task_uuid)
     statements = count_statements(deployed, lambda: deployed.complete_task(egs, task.task_uuid, pb.anmeldung()))
@@ -223,7 +226,7 @@ def test_the_count_stops_at_the_cap(deployed: Engine) -> None:
     from engine.notifications import COUNT_CAP
 
     egs = deployed.actor("egs")
-    deployed.start_case(egs, pb.PROCESS)
+    deployed.start_case(POST_ROOM, pb.PROCESS, system=True)
     with deployed.db.transaction() as session:
         model = session.scalars(sa.select(HumanTask)).one()
         columns = {c.key: getattr(model, c.key) for c in HumanTask.__table__.columns if c.key != "id"}
@@ -251,3 +254,17 @@ def test_old_notices_are_deleted_once_a_day(deployed: Engine) -> None:
         from engine.models import TaskNotice
 
         assert [n.dedupe_key for n in session.query(TaskNotice).all()] == ["neu"]
+
+
+def test_a_task_ones_own_step_produced_is_news_to_the_colleagues_only(deployed: Engine, make_user) -> None:  # type: ignore[no-untyped-def]
+    make_user("egs2", ("EGS", "56.4"))
+    egs = deployed.actor("egs")
+    case = deployed.start_case(egs, pb.PROCESS)
+    assert bell(deployed, "egs") == [], "egs started it and sees its task on the screen already"
+    [arrived] = bell(deployed, "egs2")
+    assert arrived.instance_id == case.instance_id
+    task = pb.open_task(deployed, egs, case.instance_id)
+    deployed.claim(egs, task.task_uuid)
+    deployed.complete_task(egs, task.task_uuid, pb.anmeldung())
+    assert [row.instance_id for row in bell(deployed, "egs")] == [], "nor the next one egs's step produced"
+    assert [row.task_name for row in bell(deployed, "egs2")] == [pb.ANNEHMEN]

@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 
 from engine.api import Engine
+from engine.auth import system_actor
 from tests.support import pb
 from tests.support.web import csrf_token, post_form
 
 BELL = re.compile(r'id="glocke-zahl">(\d+)<span class="visually-hidden"> ungelesen</span>')
+
+POST_ROOM = system_actor("posteingang")  # cases arrive from outside: news to every clerk of the group
 
 
 def bell_count(html: str) -> int:
@@ -21,15 +24,15 @@ def test_the_bell_counts_unread_notifications_and_names_itself(deployed: Engine,
     html = egs.get("/").get_data(as_text=True)
     assert bell_count(html) == 0
     assert '<span class="visually-hidden">Benachrichtigungen</span>' in html, "a name for screen readers"
-    deployed.start_case(deployed.actor("egs"), pb.PROCESS)
-    deployed.start_case(deployed.actor("egs"), pb.PROCESS)
+    deployed.start_case(POST_ROOM, pb.PROCESS, system=True)
+    deployed.start_case(POST_ROOM, pb.PROCESS, system=True)
     assert bell_count(egs.get("/").get_data(as_text=True)) == 2
     assert bell_count(client_for("lsb").get("/").get_data(as_text=True)) == 0
 
 
 def test_the_list_links_to_the_task_and_marks_read(deployed: Engine, client_for) -> None:  # type: ignore[no-untyped-def]
     egs = client_for("egs")
-    case = deployed.start_case(deployed.actor("egs"), pb.PROCESS, business_key="07402//0044444")
+    case = deployed.start_case(POST_ROOM, pb.PROCESS, system=True, business_key="07402//0044444")
     [task] = deployed.open_tasks(deployed.actor("egs"), case.instance_id)
     page = egs.get("/benachrichtigungen")
     html = page.get_data(as_text=True)
@@ -48,7 +51,7 @@ def test_the_list_links_to_the_task_and_marks_read(deployed: Engine, client_for)
 
 def test_mark_all_read_and_someone_elses_notification(deployed: Engine, client_for) -> None:  # type: ignore[no-untyped-def]
     egs, lsb = client_for("egs"), client_for("lsb")
-    deployed.start_case(deployed.actor("egs"), pb.PROCESS)
+    deployed.start_case(POST_ROOM, pb.PROCESS, system=True)
     html = egs.get("/benachrichtigungen").get_data(as_text=True)
     [key] = re.findall(r'action="/benachrichtigungen/([an]\d+)/gelesen"', html)
     foreign = post_form(lsb, f"/benachrichtigungen/{key}/gelesen", {}, page_url="/benachrichtigungen")

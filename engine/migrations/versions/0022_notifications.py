@@ -9,7 +9,8 @@ task delegated or reassigned to someone, a task due tomorrow or overdue, an inci
 escalation. ``dedupe_key`` makes what the worker writes idempotent. Tasks that arrive for a group are not
 stored per member: ``notice_marker`` keeps, per user and (group, site), up to when they have read them.
 ``notice_setting`` is a user's e-mail choice, ``notice_mail`` the outbox the worker sends and retries,
-``notice_job`` the worker's marks (last incident seen, day of the due reminders).
+``notice_job`` the worker's marks (last incident seen, day of the due reminders). ``human_task.arrived_by``:
+who took the step a task began in (written with the row, no extra statement).
 """
 
 import sqlalchemy as sa
@@ -22,6 +23,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # Who took the step a task began in: a task one's own step produced is no news to oneself.
+    op.add_column("human_task", sa.Column("arrived_by", sa.String(length=64), nullable=True))
     with op.batch_alter_table("task_notice") as batch:
         batch.add_column(sa.Column("kind", sa.String(length=24), nullable=False, server_default="entzogen"))
         batch.add_column(sa.Column("dedupe_key", sa.String(length=120), nullable=True))
@@ -99,3 +102,5 @@ def downgrade() -> None:
         batch.alter_column("task_uuid", existing_type=sa.String(length=36), nullable=False)
         batch.drop_column("dedupe_key")
         batch.drop_column("kind")
+    with op.batch_alter_table("human_task") as batch:
+        batch.drop_column("arrived_by")
