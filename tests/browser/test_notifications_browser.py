@@ -20,7 +20,8 @@ def test_clerk_sees_the_bell_rise_and_opens_the_task(page, live_engine, make_liv
     bell = page.get_by_role("link", name=re.compile("^Benachrichtigungen"))
     assert bell.inner_text().strip() == "Benachrichtigungen" or "ungelesen" not in bell.inner_text()
     case = live_engine.start_case(live_engine.actor("egs2"), pb.PROCESS, business_key="07402//0097100")
-    page.reload()
+    # No reload: the inbox's background refresh brings the bell's count along (out of band).
+    page.locator("#glocke-zahl").wait_for(timeout=15000)
     assert re.search(r"1\s*ungelesen", bell.inner_text()), bell.inner_text()
     bell.click()
     page.wait_for_url(re.compile(r"/benachrichtigungen$"))
