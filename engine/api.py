@@ -51,6 +51,8 @@ from . import (
     metrics,
     model_catalogue,
     model_compare,
+    notice_jobs,
+    notice_mail,
     notices,
     payment_cancellation,
     permissions,
@@ -105,6 +107,7 @@ from .login_throttle import ThrottlePolicy
 from .model_catalogue import ProcessEntry, VersionDiagram
 from .model_compare import Comparison
 from .model_loader import ModelFile
+from .notifications import Notifications
 from .payment_cancellation import CancelStep, ListSelection
 from .payment_lists import PaymentList
 from .raci import RaciRow
@@ -170,6 +173,7 @@ class Engine:
         self.throttle_policy = ThrottlePolicy()
         self.trials = Trials(self.steps, self.konfig, self._checked_models, settings.max_model_bytes)
         self.workbench = Workbench(self.db, self.runtime, self._operation)  # the audit function's pages
+        self.notifications = Notifications(self.db, self.specs, self._operation, settings)  # the bell, e-mail
 
     def init_db(self) -> tuple[str | None, str | None]:
         """Upgrade the database schema to the newest revision; return the revisions before and after. After an
@@ -338,6 +342,8 @@ class Engine:
             idempotency.purge(session, now)
             redeployment.record_ends(session)
         self.check_escalations()
+        notice_jobs.run(self.db, self.specs)  # due reminders (once a day), incidents
+        notice_mail.run(self.db, self.specs, self.settings)  # e-mail, when EGS_SMTP_HOST is set
         interval = timedelta(minutes=self.settings.audit_anchor_minutes)
         if audit_anchors.anchor_due(self.settings.audit_anchor_dir, interval, now):  # not every round: hourly
             self.run_retention(SYSTEM)

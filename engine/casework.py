@@ -152,7 +152,7 @@ class Casework:
             details["message"] = message[0]
         audit.record(session, Action.START, actor, instance_id=row.id, process_id=version.process_id, details=details)
         self._route(session, row, result, actor, depth)
-        self.runtime.save_new(session, row, version, result)
+        self.runtime.save_new(session, row, version, result, by=actor)
         return row
 
     def settle(
@@ -169,7 +169,7 @@ class Casework:
         """Deliver what the case sent in its step, then save it (optimistic lock on ``expected``; ``inbox``:
         the case's inbox rows if the caller read them)."""
         self._route(session, row, result, actor, depth)
-        self.runtime.save(session, row, version, result, expected, inbox)
+        self.runtime.save(session, row, version, result, expected, inbox, by=actor)
 
     def deliver(
         self,

@@ -96,6 +96,15 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("EGS_METRICS_TOKEN", "metrics_token", "", "Bearer-Token für /metrics (leer: nur von localhost)"),
     Setting("EGS_LOG_LEVEL", "log_level", "INFO", "Log-Level (Logs enthalten keine personenbezogenen Daten)"),
+    Setting("EGS_SMTP_HOST", "smtp_host", "", "SMTP-Server für E-Mail-Benachrichtigungen (leer: kein Versand)"),
+    Setting("EGS_SMTP_PORT", "smtp_port", "25", "Port des SMTP-Servers"),
+    Setting("EGS_SMTP_STARTTLS", "smtp_starttls", "0", "1: STARTTLS vor der Anmeldung am SMTP-Server"),
+    Setting("EGS_SMTP_USER", "smtp_user", "", "Benutzer am SMTP-Server (leer: ohne Anmeldung)"),
+    Setting("EGS_SMTP_PASSWORD", "smtp_password", "", "Passwort am SMTP-Server"),
+    Setting("EGS_MAIL_FROM", "mail_from", "egs-prozessplattform@localhost", "Absender der Benachrichtigungen"),
+    Setting("EGS_MAIL_DOMAIN", "mail_domain", "", "Nur Adressen dieser Domain sind erlaubt (leer: jede)"),
+    Setting("EGS_MAIL_DIGEST_HOUR", "mail_digest_hour", "7", "Stunde (Europe/Berlin) der täglichen Zusammenfassung"),
+    Setting("EGS_PUBLIC_URL", "public_url", "http://127.0.0.1:5000", "Adresse der Anwendung für Links in E-Mails"),
 )
 
 
@@ -127,6 +136,15 @@ class EngineSettings:
     audit_keys: tuple[str, ...] = ()  # every key ever used, oldest first (``audit_keys``); the last is ``audit_key``
     audit_anchor_dir: Path = Path("var/audit-anker")
     audit_anchor_minutes: float = 60.0
+    smtp_host: str = ""  # empty: no e-mail at all
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str = ""
+    smtp_password: str = ""
+    mail_from: str = "egs-prozessplattform@localhost"
+    mail_domain: str = ""
+    mail_digest_hour: int = 7
+    public_url: str = "http://127.0.0.1:5000"
 
     @property
     def is_production(self) -> bool:
@@ -157,6 +175,9 @@ _CONVERTERS: dict[str, Any] = {
     "audit_key_file": Path,
     "audit_anchor_dir": Path,
     "audit_anchor_minutes": float,
+    "smtp_port": int,
+    "smtp_starttls": lambda value: str(value).strip().lower() in ("1", "true", "ja", "yes"),
+    "mail_digest_hour": int,
     "processes_dir": Path,
     "forms_dir": Path,
     "config_file": Path,
@@ -180,13 +201,16 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> EngineSettings:
     for key, value in raw.items():
         convert = _CONVERTERS.get(key)
         try:
-            values[key] = convert(value) if convert and not isinstance(value, convert) else value
+            keep = convert is None or (isinstance(convert, type) and isinstance(value, convert))
+            values[key] = value if convert is None or keep or isinstance(value, bool) else convert(value)
         except (TypeError, ValueError) as exc:
             raise ConfigurationError(f"Ungültiger Wert für {key}: {value!r}") from exc
     if values["env"] not in ("development", "production", "test"):
         raise ConfigurationError("EGS_ENV muss development, production oder test sein")
     if values["session_idle_minutes"] <= 0 or values["session_max_hours"] <= 0:
         raise ConfigurationError("EGS_SESSION_IDLE_MINUTES und EGS_SESSION_MAX_HOURS müssen größer als 0 sein")
+    if not 0 <= values["mail_digest_hour"] <= 23:
+        raise ConfigurationError("EGS_MAIL_DIGEST_HOUR muss eine Stunde von 0 bis 23 sein")
     values["database_url"] = _absolute_sqlite_url(str(values["database_url"]))
     if not values["secret_key"]:
         if values["env"] == "production":

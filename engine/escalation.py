@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from . import audit, clock
+from . import audit, clock, notice_jobs
 from .audit import Action
 from .auth import system_actor
 from .konfiguration import Konfiguration
@@ -107,6 +107,7 @@ def check_site(session: Session, konfig: Konfiguration, casework: Casework, site
                                       reasons="; ".join(risk.reasons)[:500]))  # fmt: skip
         audit.record(session, Action.ESCALATION_STARTED, "system", instance_id=case.instance_id,
                      details={"standort": site, "gruende": list(risk.reasons), **risk.figures})  # fmt: skip
+        notice_jobs.tell_escalation(session, site, case.instance_id)
         return "started"
     if not risk.holds and episode is not None:
         episode.ended_at = clock.now()

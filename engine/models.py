@@ -230,6 +230,7 @@ class HumanTask(Base):
     due_sort: Mapped[datetime] = mapped_column(UTCDateTime(), default=NO_DUE_DATE)
     priority: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    arrived_by: Mapped[str | None] = mapped_column(sa.String(64))  # who took the step it began in (not news to them)
 
     @validates("due_at")
     def _mirror_due(self, _key: str, value: datetime | None) -> datetime | None:
@@ -338,18 +339,27 @@ class TaskDraft(Base):
 
 
 class TaskNotice(Base):
-    """What a person is told when a lead took a task from them: which task, when, by whom and why."""
+    """A stored notification for one person (``engine.notices``): a task taken from them (the first kind), a
+    task delegated or reassigned to them, their task due tomorrow or overdue, an incident, a staffing
+    escalation. Tasks arriving for a group are not stored per member (``engine.notifications``)."""
 
     __tablename__ = "task_notice"
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "dedupe_key", name="uq_task_notice_user_id_dedupe_key"),
+        sa.Index("ix_task_notice_user_created", "user_id", "created_at"),
+        sa.Index("ix_task_notice_user_task", "user_id", "task_uuid"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(24), default="entzogen", server_default="entzogen")
     instance_id: Mapped[int]
-    task_uuid: Mapped[str] = mapped_column(sa.String(36))
-    task_name: Mapped[str] = mapped_column(sa.String(300))
+    task_uuid: Mapped[str | None] = mapped_column(sa.String(36))
+    task_name: Mapped[str | None] = mapped_column(sa.String(300))
     business_key: Mapped[str | None] = mapped_column(sa.String(64))
-    by_name: Mapped[str] = mapped_column(sa.String(200))
-    reason: Mapped[str] = mapped_column(sa.String(500))
+    by_name: Mapped[str | None] = mapped_column(sa.String(200))
+    reason: Mapped[str | None] = mapped_column(sa.String(500))
+    dedupe_key: Mapped[str | None] = mapped_column(sa.String(120))  # what the worker wrote once, never twice
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

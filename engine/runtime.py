@@ -96,9 +96,11 @@ class CaseRuntime:
             session.flush()
         return row
 
-    def save_new(self, session: Session, row: ProcessInstance, version: LoadedVersion, result: StepResult) -> None:
+    def save_new(
+        self, session: Session, row: ProcessInstance, version: LoadedVersion, result: StepResult, by: str | None = None
+    ) -> None:
         """Store the first state of a case created by ``create_row`` (lock_version becomes 1)."""
-        self.save(session, row, version, result, expected=0)
+        self.save(session, row, version, result, expected=0, by=by)
 
     def save(
         self,
@@ -108,8 +110,10 @@ class CaseRuntime:
         result: StepResult,
         expected: int,
         inbox: Sequence[HumanTask] | None = None,
+        by: str | None = None,
     ) -> None:
-        """Write the case after a step if nobody else did since ``expected``.
+        """Write the case after a step if nobody else did since ``expected``; ``by``: who took the step (tasks
+        that begin in it are not news to them, ``engine.notifications``).
 
         A case whose step left nothing to do without reaching an end event is not 'completed': it is
         stored with status 'error' (an incident for the process owners). ``inbox``: the case's inbox rows
@@ -141,7 +145,7 @@ class CaseRuntime:
             incidents.record(session, row.id, "step", EngineError(STUCK))
         if inbox is None:
             inbox = list(session.scalars(sa.select(HumanTask).where(HumanTask.instance_id == row.id)))
-        sync_inbox(session, row, version, result.ready if row.status == RUNNING else [], inbox)
+        sync_inbox(session, row, version, result.ready if row.status == RUNNING else [], inbox, by)
 
     def mark_error(self, session: Session, row: ProcessInstance, expected: int, message: str) -> None:
         """Stop a case whose next step failed (status 'error' with the message) unless it moved on since
@@ -163,6 +167,7 @@ def sync_inbox(
     version: LoadedVersion,
     ready: Sequence[ReadyTask],
     existing: Sequence[HumanTask],
+    by: str | None = None,
 ) -> None:
     """Make the inbox rows of a case match its open user tasks, in as few statements as possible.
 
@@ -181,7 +186,7 @@ def sync_inbox(
     for task in ready:
         current = by_uuid.get(task.task_uuid)
         if current is None:
-            new_rows.append(_inbox_row(row, version, task, now))
+            new_rows.append(_inbox_row(row, version, task, now, by))
             continue
         due = due_by(task.due_at, current.due_at)
         if (current.business_key, current.applicant_name, current.due_at) != (
@@ -220,9 +225,11 @@ def task_label(version: LoadedVersion, task: ReadyTask) -> str | None:
     return task_labels.render(info.label_template, task.label_values, version.forms)
 
 
-def _inbox_row(row: ProcessInstance, version: LoadedVersion, task: ReadyTask, now: datetime) -> dict[str, Any]:
+def _inbox_row(
+    row: ProcessInstance, version: LoadedVersion, task: ReadyTask, now: datetime, by: str | None = None
+) -> dict[str, Any]:
     """All columns of the inbox row of a task that just became open: unclaimed, with the case's priority and
-    due date (``sync_inbox``)."""
+    due date, and who took the step it began in (``sync_inbox``)."""
     info = version.model.tasks.get(task.spec_id)
     due = due_by(task.due_at, row.due_at)
     return {
@@ -242,5 +249,6 @@ def _inbox_row(row: ProcessInstance, version: LoadedVersion, task: ReadyTask, no
         "due_sort": due or NO_DUE_DATE,
         "priority": row.priority or NORMAL_PRIORITY,
         "created_at": now,
+        "arrived_by": by,
         **_case_columns(row),
     }

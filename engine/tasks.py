@@ -207,6 +207,7 @@ def delegate(session: Session, specs: SpecCache, actor: Actor, task_uuid: str, t
     previous = task.assignee_id
     target = _hand_to(session, specs, task, to_username)
     notices.tell_taken(session, actor, task, previous if previous != target.user_id else None, reason)
+    notices.tell_given(session, actor, task, target.user_id if previous != target.user_id else None, reason)
     _record(session, Action.DELEGATE, actor, task, to=target.username, reason=reason, from_user_id=previous)
 
 
@@ -228,6 +229,7 @@ def reassign(
         if target.user_id == previous:
             raise RuleViolationError(f"{target.display_name} bearbeitet die Aufgabe bereits.")
         notices.tell_taken(session, actor, task, previous, reason)
+        notices.tell_given(session, actor, task, target.user_id, reason)
         _record(session, Action.REASSIGN, actor, task, to=target.username, reason=reason, from_user_id=previous)
         return
     if previous is None:

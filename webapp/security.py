@@ -160,4 +160,19 @@ def init_app(app: Flask) -> None:
                 count = get_engine().incident_count(actor)
             except SQLAlchemyError:  # the page (maybe an error page) still renders, without the count
                 count = 0
-        return {"current_user": actor, "may": may, "incident_count": count}
+        return {"current_user": actor, "may": may, "incident_count": count,
+                "notification_count": functools.partial(_unread, actor)}  # fmt: skip
+
+
+def _unread(actor: Actor | None) -> int:
+    """The bell's count, asked only by templates that show the bell (not by every partial)."""
+    if actor is None:
+        return 0
+    cached = g.get("egs_unread")
+    if cached is None:
+        try:
+            cached = get_engine().notifications.unread(actor)
+        except SQLAlchemyError:  # as above: the page renders without the bell's count
+            cached = 0
+        g.egs_unread = cached
+    return int(cached)

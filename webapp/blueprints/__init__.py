@@ -52,6 +52,9 @@ def register_blueprints(app: Flask) -> None:
     from . import audit_process  # the audit function's process view (heat map) and event-log exports
 
     app.register_blueprint(audit_process.bp)
+    from . import notifications  # the bell: notifications and the e-mail choice
+
+    app.register_blueprint(notifications.bp)
     metrics.init_app(app)
     from .. import api_v1  # the REST API: tokens instead of sessions, hence its own package without CSRF
 

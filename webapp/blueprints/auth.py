@@ -10,6 +10,7 @@ from engine import permissions
 from engine.api_tokens import DEFAULT_DAYS, SCOPES
 from engine.auth import Actor
 from engine.errors import AuthenticationError, FormValidationError, LoginThrottledError, NotFoundError
+from engine.notice_mail import MODES as MAIL_MODES
 
 from ..extensions import get_engine
 from ..security import current_actor, login_required, require_actor, safe_next, session_token, start_session
@@ -87,8 +88,8 @@ def create_token() -> Any:
         )
     except FormValidationError as exc:
         fields = {"name": "bezeichnung", "scopes": "umfang", "tage": "tage"}
-        return _account_page({fields.get(k, k): v for k, v in exc.field_errors.items()}, 422)
-    return _account_page(new_token=created.token)
+        return account_page({fields.get(k, k): v for k, v in exc.field_errors.items()}, 422)
+    return account_page(new_token=created.token)
 
 
 @bp.post("/konto/token/<prefix>/widerrufen")
@@ -100,8 +101,12 @@ def revoke_token(prefix: str) -> Any:
     return redirect(url_for("auth.account"))
 
 
-def _account_page(
-    errors: dict[str, list[str]] | None = None, status: int = 200, target: str = "", new_token: str | None = None
+def account_page(
+    errors: dict[str, list[str]] | None = None,
+    status: int = 200,
+    target: str = "",
+    mail_values: dict[str, str] | None = None,
+    new_token: str | None = None,
 ) -> Any:
     actor = require_actor()
     engine = get_engine()
@@ -118,6 +123,9 @@ def _account_page(
         offered_scopes=[(scope, SCOPES[scope]) for scope in engine.offered_scopes(actor)],
         new_token=new_token,
         token_days=DEFAULT_DAYS,
+        mail=engine.notifications.mail_choice(actor),
+        mail_modes=MAIL_MODES,
+        mail_values=mail_values,
     )
     return page, status
 
@@ -131,7 +139,7 @@ def _duration(amount: float, one: str, many: str) -> str:
 @login_required
 def account() -> Any:
     """The account page: live sessions, "Überall abmelden", change password (ADMIN: end a user's sessions)."""
-    return _account_page()
+    return account_page()
 
 
 @bp.post("/konto/ueberall-abmelden")
@@ -154,13 +162,13 @@ def change_password() -> Any:
     new = request.form.get("neues_passwort", "")
     if new != request.form.get("neues_passwort_wiederholung", ""):
         mismatch = "Die beiden neuen Passwörter stimmen nicht überein."
-        return _account_page({"neues_passwort_wiederholung": [mismatch]}, 422)
+        return account_page({"neues_passwort_wiederholung": [mismatch]}, 422)
     try:
         ended = get_engine().change_password(actor, session_token() or "", current, new, client_address())
     except FormValidationError as exc:
-        return _account_page(exc.field_errors, 422)
+        return account_page(exc.field_errors, 422)
     except LoginThrottledError as exc:
-        return _account_page({"aktuelles_passwort": [exc.message]}, 429)
+        return account_page({"aktuelles_passwort": [exc.message]}, 429)
     if ended:
         flash(f"Ihr Passwort wurde geändert; {ended} andere Sitzung(en) beendet.", "success")
     else:
@@ -175,11 +183,11 @@ def end_user_sessions() -> Any:
     actor = require_actor()
     username = request.form.get("benutzer", "").strip()[:64]
     if not username:
-        return _account_page({"benutzer": ["Bitte einen Benutzernamen eingeben."]}, 422, username)
+        return account_page({"benutzer": ["Bitte einen Benutzernamen eingeben."]}, 422, username)
     try:
         ended = get_engine().end_sessions(actor, username)
     except NotFoundError as exc:
-        return _account_page({"benutzer": [exc.message]}, 422, username)
+        return account_page({"benutzer": [exc.message]}, 422, username)
     if username == actor.username:
         session.clear()
         return redirect(url_for("auth.login"))

@@ -1,7 +1,7 @@
 """REST API: tokens (hashed, scoped, expiring, revocable, with a per-minute window) and idempotency keys
 
 Revision ID: 0021
-Revises: 0017
+Revises: 0020
 Create Date: 2026-12-01
 
 ``api_token``: system tokens (scopes and the sites they act for) and personal tokens of staff; only the
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021"
-down_revision = "0017"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """modeller: versions of decision tables (DMN) and drafts of them
 
 Revision ID: 0023
-Revises: 0017
+Revises: 0022
 Create Date: 2026-12-01
 
 ``decision_version``: every deployed version of a DMN file (issue 11, "DMN tables open in dmn-js"); a process
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0023"
-down_revision = "0017"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
