@@ -1,0 +1,109 @@
+"""case search: a folded name column and substring indexes on both databases, index orders for the lists
+
+Revision ID: 0019
+Revises: 0017
+Create Date: 2026-12-01
+
+``process_instance.search_name`` holds the applicant name folded for search ("Müller" → "mueller" and
+"muller", ``models.search_name_of``); the engine writes it in the statement that writes the name, this
+migration fills it for existing cases. Substrings: SQLite gets the FTS5 table ``process_instance_fts``
+(trigram tokenizer over ``search_name`` and ``business_key``, kept by triggers that fire only when one of
+them changes); PostgreSQL a pg_trgm GIN index on ``search_name`` (``lower(business_key)`` has one since
+0017). B-tree indexes serve the auditor's list orders (``engine.audit_search``).
+
+pg_trgm: ``CREATE EXTENSION`` needs a role allowed to create it (pg_trgm is a trusted extension since
+PostgreSQL 13: the database owner may; else a superuser once, before ``egs init-db``).
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0019"
+down_revision = "0017"
+branch_labels = None
+depends_on = None
+
+BATCH = 2000
+SQLITE_TRIGGERS = (
+    "CREATE TRIGGER process_instance_fts_insert AFTER INSERT ON process_instance BEGIN "
+    "INSERT INTO process_instance_fts(rowid, search_name, business_key) "
+    "VALUES (new.id, new.search_name, new.business_key); END",
+    "CREATE TRIGGER process_instance_fts_delete AFTER DELETE ON process_instance BEGIN "
+    "INSERT INTO process_instance_fts(process_instance_fts, rowid, search_name, business_key) "
+    "VALUES ('delete', old.id, old.search_name, old.business_key); END",
+    "CREATE TRIGGER process_instance_fts_update AFTER UPDATE OF search_name, business_key ON process_instance "
+    "WHEN old.search_name IS NOT new.search_name OR old.business_key IS NOT new.business_key BEGIN "
+    "INSERT INTO process_instance_fts(process_instance_fts, rowid, search_name, business_key) "
+    "VALUES ('delete', old.id, old.search_name, old.business_key); "
+    "INSERT INTO process_instance_fts(rowid, search_name, business_key) "
+    "VALUES (new.id, new.search_name, new.business_key); END",
+)
+# (columns of each b-tree index, by name); the order serves the lists' sort orders and the filters they walk
+INDEXES = {
+    "ix_process_instance_updated": ["updated_at", "id", "site", "status", "process_id", "version_id", "created_at"],
+    "ix_process_instance_site_status": ["site", "status", "id"],
+}
+OLD_UPDATED = ["updated_at", "id", "applicant_name", "business_key"]
+
+
+def _backfill() -> None:
+    from engine.models import search_name_of  # the one definition of the folded name
+
+    bind = op.get_bind()
+    cases = sa.table("process_instance", sa.column("id"), sa.column("applicant_name"), sa.column("search_name"))
+    update = sa.update(cases).where(cases.c.id == sa.bindparam("b_id")).values(search_name=sa.bindparam("b_name"))
+    last = 0
+    while True:
+        rows = bind.execute(
+            sa.select(cases.c.id, cases.c.applicant_name)
+            .where(cases.c.id > last, cases.c.applicant_name.is_not(None))
+            .order_by(cases.c.id)
+            .limit(BATCH)
+        ).all()
+        if not rows:
+            return
+        bind.execute(update, [{"b_id": row.id, "b_name": search_name_of(row.applicant_name)} for row in rows])
+        last = rows[-1].id
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("process_instance") as batch:
+        batch.add_column(sa.Column("search_name", sa.String(length=500), nullable=True))
+    _backfill()
+    op.drop_index("ix_process_instance_updated", table_name="process_instance")
+    for name, columns in INDEXES.items():
+        op.create_index(name, "process_instance", columns)
+    dialect = op.get_bind().dialect.name
+    if dialect == "postgresql":
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        op.execute("DROP INDEX IF EXISTS ix_process_instance_applicant_name_trgm")
+        op.execute(
+            "CREATE INDEX ix_process_instance_search_name ON process_instance USING gin (search_name gin_trgm_ops)"
+        )
+    elif dialect == "sqlite":
+        op.execute(
+            "CREATE VIRTUAL TABLE process_instance_fts USING fts5("
+            "search_name, business_key, content='process_instance', content_rowid='id', tokenize='trigram')"
+        )
+        op.execute("INSERT INTO process_instance_fts(process_instance_fts) VALUES ('rebuild')")
+        for trigger in SQLITE_TRIGGERS:
+            op.execute(trigger)
+
+
+def downgrade() -> None:
+    dialect = op.get_bind().dialect.name
+    if dialect == "postgresql":
+        op.execute("DROP INDEX IF EXISTS ix_process_instance_search_name")
+        op.execute(
+            "CREATE INDEX ix_process_instance_applicant_name_trgm ON process_instance "
+            "USING gin ((lower(applicant_name)) gin_trgm_ops)"
+        )
+    elif dialect == "sqlite":
+        for name in ("insert", "delete", "update"):
+            op.execute(f"DROP TRIGGER IF EXISTS process_instance_fts_{name}")
+        op.execute("DROP TABLE IF EXISTS process_instance_fts")
+    for name in INDEXES:
+        op.drop_index(name, table_name="process_instance")
+    op.create_index("ix_process_instance_updated", "process_instance", OLD_UPDATED)
+    with op.batch_alter_table("process_instance") as batch:
+        batch.drop_column("search_name")
