@@ -158,9 +158,11 @@ class ProcessInstance(Base):
     __tablename__ = "process_instance"
     __table_args__ = (
         sa.Index("ix_process_instance_timer", "status", "next_timer_at"),
+        # the auditor's list, one per sort order, covering its filters (migration 0019, ``audit_search``)
         sa.Index("ix_process_instance_updated", "updated_at", "id", "site", "status", "process_id", "version_id",
                  "created_at"),
-        sa.Index("ix_process_instance_site_status", "site", "status", "id"),
+        sa.Index("ix_process_instance_started", "id", "site", "status", "process_id", "version_id", "created_at",
+                 "updated_at"),
     )  # fmt: skip
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -286,7 +288,7 @@ class AuditEvent(Base):
         sa.Index("ix_audit_event_instance", "instance_id", "id"),
         sa.Index("ix_audit_event_chain", "chain", "id"),
         sa.Index("ix_audit_event_task", "task_uuid"),
-        sa.Index("ix_audit_event_actor", "actor", "id"),
+        sa.Index("ix_audit_event_actor", "actor", "id", "action", "instance_id"),
         sa.Index("ix_audit_event_action", "action", "actor", "instance_id"),
     )
 
