@@ -255,12 +255,15 @@ def main() -> None:
     parser.add_argument("--measure", default="engine,page", help="engine, page or both")
     parser.add_argument("--keep", help="keep the databases: SQLite file in this directory, PostgreSQL schema")
     parser.add_argument("--reuse", action="store_true", help="measure the databases kept by --keep, no build")
+    parser.add_argument("--pg-only", action="store_true", help="measure PostgreSQL only")
     options = parser.parse_args()
     names = list(VARIANTS)
     variants = [names[int(i) - 1] for i in options.only.split(",")] if options.only else names
     what = tuple(options.measure.split(","))
     folder = options.keep or tempfile.mkdtemp()
-    benches = [Bench("SQLite", f"sqlite:///{folder}/audit.sqlite3", options.cases, options.reuse)]
+    benches = (
+        [] if options.pg_only else [Bench("SQLite", f"sqlite:///{folder}/audit.sqlite3", options.cases, options.reuse)]
+    )
     if options.pg:
         url = fresh_schema(options.pg, "bench_audit") if not options.reuse else _scoped(options.pg)
         benches.append(Bench("PostgreSQL", url, options.cases, options.reuse))

@@ -15,7 +15,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import operators
 
 from . import audit_paging, case_text
 from .audit import Action
@@ -27,7 +26,6 @@ SORTS = {
     "neu": "zuletzt begonnen zuerst",
     "alt": "zuerst begonnen zuerst",
 }
-UNARY_PLUS: operators.custom_op[Any] = operators.custom_op("+")  # SQLite: "no index for this term"
 READING = (Action.CASE_VIEWED.value, Action.TASK_VIEWED.value)  # a view is no work on the case
 
 
@@ -109,7 +107,8 @@ def search(session: Session, query: CaseQuery) -> AuditCasePage:
         if query.cursor:
             (last_id,) = audit_paging.decode(query.cursor, sort, ("id",))
             page_ids = page_ids.where(ProcessInstance.id < last_id if sort == "neu" else ProcessInstance.id > last_id)
-    ids = page_ids.order_by(*order).limit(query.limit + 1).subquery("page")
+    page_ids = page_ids.order_by(*order)
+    ids = page_ids.limit(query.limit + 1).subquery("page")
     statement = (
         sa.select(
             ProcessInstance.id,
@@ -138,17 +137,11 @@ def search(session: Session, query: CaseQuery) -> AuditCasePage:
 
 
 def _conditions(query: CaseQuery, dialect: str) -> list[sa.ColumnElement[bool]]:
-    """The filters. On SQLite each column is marked "not for an index" (unary ``+``), so that the planner walks
-    the covering index of the sort order and checks every filter in it – bounded by the index size – rather
-    than starting from a filter's rows and reading thousands of wide case rows to sort them."""
-    walk = dialect == "sqlite"
+    """The filters, each column ``case_text.unindexed``: on SQLite the page's ids come from a walk of the
+    covering index of the sort order, bounded by its size, whatever the filters."""
 
     def column(attribute: Any) -> Any:
-        return (
-            sa.sql.expression.UnaryExpression(attribute, operator=UNARY_PLUS, type_=attribute.type)
-            if walk
-            else attribute
-        )
+        return case_text.unindexed(attribute, dialect)
 
     instance_id = column(ProcessInstance.id)
     where: list[sa.ColumnElement[bool]] = []
@@ -156,10 +149,10 @@ def _conditions(query: CaseQuery, dialect: str) -> list[sa.ColumnElement[bool]]:
         where.append(column(ProcessInstance.site).in_(query.sites))
     number = query.nummer.strip()
     if number:
-        by_key = case_text.key_contains(case_text.key_term(number), dialect, instance_id)
+        by_key = case_text.key_contains(case_text.key_term(number), dialect)
         where.append(sa.or_(instance_id == int(number), by_key) if _small_int(number) else by_key)
     if query.name.strip():
-        where.append(case_text.name_contains(case_text.term(query.name), dialect, instance_id))
+        where.append(case_text.name_contains(case_text.term(query.name), dialect))
     if query.process_id:
         where.append(column(ProcessInstance.process_id) == query.process_id)
     if query.version is not None:

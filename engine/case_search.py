@@ -63,7 +63,10 @@ def search_cases(session: Session, specs: SpecCache, actor: Actor, term: str | N
     candidates = session.scalars(
         sa.select(ProcessInstance)
         .options(load_only(*LISTED))
-        .where(ProcessInstance.site.in_(sites), case_text.name_or_key_contains(name, key, dialect))
+        .where(
+            case_text.unindexed(ProcessInstance.site, dialect).in_(sites),
+            case_text.name_or_key_contains(name, key, dialect),
+        )
         .order_by(ProcessInstance.updated_at.desc(), ProcessInstance.id.desc())
         .limit(SCANNED)
     )

@@ -160,9 +160,9 @@ class ProcessInstance(Base):
         sa.Index("ix_process_instance_timer", "status", "next_timer_at"),
         # the auditor's list, one per sort order, covering its filters (migration 0019, ``audit_search``)
         sa.Index("ix_process_instance_updated", "updated_at", "id", "site", "status", "process_id", "version_id",
-                 "created_at"),
+                 "created_at", "search_name", "business_key"),
         sa.Index("ix_process_instance_started", "id", "site", "status", "process_id", "version_id", "created_at",
-                 "updated_at"),
+                 "updated_at", "search_name", "business_key"),
     )  # fmt: skip
 
     id: Mapped[int] = mapped_column(primary_key=True)

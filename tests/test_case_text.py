@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from engine import case_text
 from engine.db import Database
 from engine.db_upgrade import upgrade
-from engine.models import search_name_of
+from engine.models import ProcessInstance, search_name_of
 
 
 @pytest.mark.parametrize(
@@ -57,11 +57,14 @@ def test_migration_fills_the_search_name_of_existing_cases(tmp_path: Path) -> No
         with db.engine.connect() as connection:
             names = dict(connection.execute(sa.text("SELECT id, search_name FROM process_instance")).all())
             found = connection.execute(
-                sa.text("SELECT rowid FROM process_instance_fts WHERE process_instance_fts MATCH :q ORDER BY rowid"),
-                {"q": '"uelle" OR "bg-0003"'},
+                sa.select(ProcessInstance.id)
+                .where(sa.or_(case_text.name_contains("uelle", "sqlite"), case_text.key_contains("bg-0003", "sqlite")))
+                .order_by(ProcessInstance.id)
             ).scalars()  # fmt: skip
+            indexes = {index["name"] for index in sa.inspect(connection).get_indexes("process_instance")}
             assert names == {1: "mueller, juergen\nmuller, jurgen", 2: None, 3: "schaefer, ute\nschafer, ute"}
             assert list(found) == [1, 3]
+            assert {"ix_process_instance_updated", "ix_process_instance_started"} <= indexes
         columns = _downgrade(db, "0017")
         assert "search_name" not in columns
     finally:

@@ -6,10 +6,11 @@ Create Date: 2026-12-01
 
 ``process_instance.search_name`` holds the applicant name folded for search ("Müller" → "mueller" and
 "muller", ``models.search_name_of``); the engine writes it in the statement that writes the name, this
-migration fills it for existing cases. Substrings: SQLite gets the FTS5 table ``process_instance_fts``
-(trigram tokenizer over ``search_name`` and ``business_key``, kept by triggers that fire only when one of
-them changes); PostgreSQL a pg_trgm GIN index on ``search_name`` (``lower(business_key)`` has one since
-0017). B-tree indexes serve the auditor's list orders (``engine.audit_search``).
+migration fills it for existing cases. Substrings: PostgreSQL gets a pg_trgm GIN index on ``search_name``
+(``lower(business_key)`` has one since 0017) for rare terms; on both databases the list indexes carry name and
+Geschäftszeichen, so a walk in the list's order checks them there. (An FTS5 trigram table on SQLite was measured
+and left out: a common Geschäftszeichen prefix such as "07402//00" costs it 140 ms of CPU, the index walk at most
+a pass over the index.)
 
 pg_trgm: ``CREATE EXTENSION`` needs a role allowed to create it (pg_trgm is a trusted extension since
 PostgreSQL 13: the database owner may; else a superuser once, before ``egs init-db``).
@@ -24,27 +25,15 @@ branch_labels = None
 depends_on = None
 
 BATCH = 2000
-SQLITE_TRIGGERS = (
-    "CREATE TRIGGER process_instance_fts_insert AFTER INSERT ON process_instance BEGIN "
-    "INSERT INTO process_instance_fts(rowid, search_name, business_key) "
-    "VALUES (new.id, new.search_name, new.business_key); END",
-    "CREATE TRIGGER process_instance_fts_delete AFTER DELETE ON process_instance BEGIN "
-    "INSERT INTO process_instance_fts(process_instance_fts, rowid, search_name, business_key) "
-    "VALUES ('delete', old.id, old.search_name, old.business_key); END",
-    "CREATE TRIGGER process_instance_fts_update AFTER UPDATE OF search_name, business_key ON process_instance "
-    "WHEN old.search_name IS NOT new.search_name OR old.business_key IS NOT new.business_key BEGIN "
-    "INSERT INTO process_instance_fts(process_instance_fts, rowid, search_name, business_key) "
-    "VALUES ('delete', old.id, old.search_name, old.business_key); "
-    "INSERT INTO process_instance_fts(rowid, search_name, business_key) "
-    "VALUES (new.id, new.search_name, new.business_key); END",
-)
-# B-tree indexes of the auditor's list (``engine.audit_search``), one per sort order: newest change first and
-# by number (begun). Each carries every column the filters check, so that SQLite walks the index alone and
-# reads only the page's rows from the wide table.
+# B-tree indexes of the case lists (``engine.audit_search``, ``engine.case_search``), one per sort order: newest
+# change first and by number (begun). Each carries every column the filters check – the folded name and the
+# Geschäftszeichen too –, so that a walk in that order checks them in the index alone (SQLite: always; PostgreSQL:
+# an index-only scan) and reads only the page's rows from the wide table.
 LIST_COLUMNS = ["site", "status", "process_id", "version_id"]
+TEXT_COLUMNS = ["search_name", "business_key"]
 INDEXES = {
-    "ix_process_instance_updated": ["updated_at", "id", *LIST_COLUMNS, "created_at"],
-    "ix_process_instance_started": ["id", *LIST_COLUMNS, "created_at", "updated_at"],
+    "ix_process_instance_updated": ["updated_at", "id", *LIST_COLUMNS, "created_at", *TEXT_COLUMNS],
+    "ix_process_instance_started": ["id", *LIST_COLUMNS, "created_at", "updated_at", *TEXT_COLUMNS],
 }
 OLD_UPDATED = ["updated_at", "id", "applicant_name", "business_key"]
 # "Who worked it" answered from the index alone (the person's events with their case and action).
@@ -88,14 +77,6 @@ def upgrade() -> None:
         op.execute(
             "CREATE INDEX ix_process_instance_search_name ON process_instance USING gin (search_name gin_trgm_ops)"
         )
-    elif dialect == "sqlite":
-        op.execute(
-            "CREATE VIRTUAL TABLE process_instance_fts USING fts5("
-            "search_name, business_key, content='process_instance', content_rowid='id', tokenize='trigram')"
-        )
-        op.execute("INSERT INTO process_instance_fts(process_instance_fts) VALUES ('rebuild')")
-        for trigger in SQLITE_TRIGGERS:
-            op.execute(trigger)
 
 
 def downgrade() -> None:
@@ -106,10 +87,6 @@ def downgrade() -> None:
             "CREATE INDEX ix_process_instance_applicant_name_trgm ON process_instance "
             "USING gin ((lower(applicant_name)) gin_trgm_ops)"
         )
-    elif dialect == "sqlite":
-        for name in ("insert", "delete", "update"):
-            op.execute(f"DROP TRIGGER IF EXISTS process_instance_fts_{name}")
-        op.execute("DROP TABLE IF EXISTS process_instance_fts")
     op.drop_index("ix_audit_event_actor", table_name="audit_event")
     op.create_index("ix_audit_event_actor", "audit_event", OLD_ACTOR)
     for name in INDEXES:
