@@ -33,8 +33,8 @@ __all__ = [
 ]
 
 MIN_TERM = 3
-UNARY_PLUS: operators.custom_op[Any] = operators.custom_op("+")
 MAX_TERM = 100
+UNARY_PLUS: operators.custom_op[Any] = operators.custom_op("+")
 
 
 def term(text: str | None) -> str:
