@@ -15,13 +15,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from . import audit, audit_paging
+from . import audit, audit_paging, case_text
 from .audit_people import PeopleAtTime, Person
 from .models import AuditEvent, ProcessInstance
 
 PAGE_SIZE = 50
 MAX_APPLICANT_CASES = 200
-MIN_NAME = 3
+MIN_NAME = case_text.MIN_TERM
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ def system_record(session: Session, query: EventQuery) -> EventPage:
 
 def applicant_cases(session: Session, name: str, sites: list[str] | None) -> list[ApplicantCase]:
     """The cases whose applicant name contains ``name`` (at least ``MIN_NAME`` characters), newest first."""
-    text = " ".join(name.split()).lower()
+    text = case_text.term(name)
     if len(text) < MIN_NAME:
         return []
     statement = sa.select(
@@ -127,7 +127,7 @@ def applicant_cases(session: Session, name: str, sites: list[str] | None) -> lis
     if sites is not None:
         statement = statement.where(ProcessInstance.site.in_(sites))
     rows = session.execute(
-        statement.where(sa.func.lower(ProcessInstance.applicant_name).contains(text[:100], autoescape=True))
+        statement.where(case_text.name_contains(text, session.get_bind().dialect.name))
         .order_by(ProcessInstance.id.desc())
         .limit(MAX_APPLICANT_CASES)
     ).all()  # fmt: skip

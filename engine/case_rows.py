@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .errors import STALE_CASE, ConflictError
-from .models import ProcessInstance
+from .models import ProcessInstance, search_name_of
 
 # Core statements built once: the SET clause comes from the parameters of each execution.
 CASES: sa.Table = ProcessInstance.__table__  # type: ignore[assignment]
@@ -27,9 +27,12 @@ _NOTE = sa.update(CASES).where(CASES.c.id == sa.bindparam("b_case"))
 def update_case(session: Session, case_id: int, expected: int, values: dict[str, Any]) -> dict[str, Any]:
     """Write ``values`` and move ``lock_version`` on, if nobody wrote the case since ``expected``.
 
+    A new applicant name brings its search text along (``search_name``, same statement).
     Returns the values written (``lock_version`` included). :raises ConflictError:
     """
     written = {**values, "lock_version": expected + 1}
+    if "applicant_name" in values:
+        written["search_name"] = search_name_of(values["applicant_name"])
     result = session.execute(_UPDATE_CASE, {"b_case": case_id, "b_expected": expected, **written})
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise ConflictError(

@@ -13,19 +13,23 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
-from . import permissions
+from . import case_text, permissions
 from .auth import Actor
 from .inbox import mask_name
 from .models import ProcessInstance
 from .versions import SpecCache
 from .vocabulary import ALL_SITES, SITES
 
-MIN_TERM = 2
-MAX_TERM = 100
+MIN_TERM = case_text.MIN_TERM
+MAX_TERM = case_text.MAX_TERM
 MAX_HITS = 50
 SCANNED = 500  # candidate rows read before the permission filter
+# the columns a hit needs (not the wide state)
+LISTED = (ProcessInstance.id, ProcessInstance.version_id, ProcessInstance.business_key, ProcessInstance.site,
+          ProcessInstance.status, ProcessInstance.applicant_name, ProcessInstance.search_name,
+          ProcessInstance.updated_at)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -43,25 +47,25 @@ class CaseHit:
 
 
 def normalised(term: str | None) -> str:
-    """The search term as it is matched: trimmed, single spaces, lower case, at most ``MAX_TERM`` characters."""
-    return " ".join((term or "").split()).lower()[:MAX_TERM]
+    """The search term as typed, tidied: trimmed, single spaces, at most ``MAX_TERM`` characters."""
+    return " ".join((term or "").split())[:MAX_TERM]
 
 
 def search_cases(session: Session, specs: SpecCache, actor: Actor, term: str | None) -> list[CaseHit]:
     """Cases the actor may open whose number (or, where the actor sees it, applicant name) contains ``term``;
-    newest change first. Terms shorter than ``MIN_TERM`` find nothing."""
-    text = normalised(term)
+    newest change first. Terms shorter than ``MIN_TERM`` find nothing. The name is matched as the auditor's
+    search matches it (``case_text``: "Müller" finds "Mueller"), through the same indexes."""
+    name, key = case_text.term(term), case_text.key_term(term)
     sites = _sites(actor)
-    if len(text) < MIN_TERM or not sites:
+    if not (name or key) or not sites:
         return []
+    dialect = session.get_bind().dialect.name
     candidates = session.scalars(
         sa.select(ProcessInstance)
+        .options(load_only(*LISTED))
         .where(
-            ProcessInstance.site.in_(sites),
-            sa.or_(
-                sa.func.lower(ProcessInstance.business_key).contains(text, autoescape=True),
-                sa.func.lower(ProcessInstance.applicant_name).contains(text, autoescape=True),
-            ),
+            case_text.unindexed(ProcessInstance.site, dialect).in_(sites),
+            case_text.name_or_key_contains(name, key, dialect),
         )
         .order_by(ProcessInstance.updated_at.desc(), ProcessInstance.id.desc())
         .limit(SCANNED)
@@ -71,8 +75,8 @@ def search_cases(session: Session, specs: SpecCache, actor: Actor, term: str | N
         hit = _hit(session, specs, actor, row)
         if hit is None:
             continue
-        by_key = text in (row.business_key or "").lower()
-        by_name = not hit.masked and text in (row.applicant_name or "").lower()
+        by_key = bool(key) and key in (row.business_key or "").lower()
+        by_name = bool(name) and not hit.masked and name in (row.search_name or "")
         if not (by_key or by_name):
             continue
         hits.append(hit)
@@ -86,6 +90,7 @@ def cases_with_key(session: Session, specs: SpecCache, actor: Actor, business_ke
     before a second case with the same key is started, the person starting it sees the first."""
     rows = session.scalars(
         sa.select(ProcessInstance)
+        .options(load_only(*LISTED))
         .where(ProcessInstance.business_key == business_key)
         .order_by(ProcessInstance.id.desc())
         .limit(SCANNED)

@@ -3,22 +3,24 @@ keyset paging over every filter, people as they were at the time, per-case chain
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from engine import clock
+from engine import case_rows, clock
 from engine.api import Engine
 from engine.audit_events import EventQuery
 from engine.audit_people import PeopleAtTime
 from engine.audit_search import CaseQuery
 from engine.audit_story import StoryEntry, step_times
 from engine.errors import BadRequestError, FormValidationError, PermissionDeniedError, PurposeRequiredError
-from engine.models import AuditEvent, Grant, User
+from engine.models import AuditEvent, Grant, ProcessInstance, User
 from tests.support import pb
 from tests.support.cases import CaseDriver
 from tests.support.records import audit_events
+from tests.support.users import PASSWORD, user_for
 
 
 def _auditor(engine: Engine, purpose: bool = True) -> tuple[object, str]:
@@ -227,3 +229,111 @@ def test_time_per_step_runs_from_opening_to_completion() -> None:
     steps = step_times(entries, [("C", t + timedelta(minutes=105))], t + timedelta(minutes=125))
     assert [(s.name, s.duration) for s in steps] == [
         ("A", timedelta(minutes=45)), ("B", timedelta(minutes=60)), ("C", timedelta(minutes=20))]  # fmt: skip
+
+
+def _named(engine: Engine, key: str, nachname: str, vorname: str = "Jana", site: str = "56.4") -> int:
+    """A PB case whose registration gave the applicant's name."""
+    case = CaseDriver(engine, pb.PROCESS, business_key=key, site=site)
+    starter = engine.actor("egs") if site == "56.4" else user_for(engine, "EGS", site)
+    pb.step(engine, starter, case.instance_id, pb.ANMELDEN, pb.anmeldung(nachname=nachname, vorname=vorname))
+    return case.instance_id
+
+
+def test_names_are_found_whatever_their_case_umlauts_or_accents(deployed: Engine) -> None:
+    mueller = _named(deployed, "07402//0096001", "Müller", "Jürgen")
+    spelled = _named(deployed, "07402//0096002", "Mueller", "Anna")
+    double = _named(deployed, "07402//0096003", "MÜLLER-Schmidt", "Eva")
+    celik = _named(deployed, "07402//0096004", "Çelik", "Ayşe")
+    weiss = _named(deployed, "07402//0096005", "Weiß", "Ute")
+
+    def names(text: str) -> set[int]:
+        return set(_ids(deployed, CaseQuery(name=text)))
+
+    assert names("müller") == names("MUELLER") == names("  Mueller ") == {mueller, spelled, double}
+    assert names("muller") == {mueller, double}, "typed without umlaut: the names written with one"
+    assert names("üller-sch") == {double} and names("müller, jür") == {mueller}
+    assert names("celik") == names("ÇELIK") == names("ayse") == {celik}
+    assert names("weiss") == names("WEISS") == names("weiß") == {weiss}
+    assert names("ab") == set() and names("%ll") == set() and names('"mü"') == set()
+    assert names("schmidt") == {double} and _ids(deployed, CaseQuery(name="schmidt", site="56.6")) == []
+    # the same folding in the clerks' search and in the Art. 15 lookup
+    assert {hit.instance_id for hit in deployed.search_cases(deployed.actor("egs"), "MUELLER")} == {
+        mueller, spelled, double}  # fmt: skip
+    actor, token = _auditor(deployed)
+    assert {c.instance_id for c in deployed.workbench.applicant(actor, token, "Müller", EventQuery()).cases} == {
+        mueller, spelled, double}  # fmt: skip
+
+
+def test_a_changed_or_removed_name_is_searched_as_it_is_now(deployed: Engine) -> None:
+    case = _named(deployed, "07402//0096011", "Müller")
+    with deployed.db.transaction() as session:
+        row = session.get(ProcessInstance, case)
+        assert row is not None and row.search_name == "mueller, jana\nmuller, jana"
+        case_rows.update_case(session, case, row.lock_version, {"applicant_name": "Schäfer, Jana"})
+    assert _ids(deployed, CaseQuery(name="müller")) == [] and _ids(deployed, CaseQuery(name="schaefer")) == [case]
+    assert _ids(deployed, CaseQuery(nummer="0096011")) == [case], "the Geschäftszeichen stays searchable"
+    with deployed.db.transaction() as session:
+        row = session.get(ProcessInstance, case)
+        assert row is not None
+        case_rows.update_case(session, case, row.lock_version, {"applicant_name": None})
+        assert session.scalar(sa.select(ProcessInstance.search_name).where(ProcessInstance.id == case)) is None
+    assert _ids(deployed, CaseQuery(name="schaefer")) == []
+
+
+def test_every_filter_alone_and_combined(deployed: Engine) -> None:
+    first = _named(deployed, "07402//0096021", "Adler")
+    second = _named(deployed, "07402//0096022", "Adler")
+    other_site = _named(deployed, "07402//0096023", "Adler", site="56.6")
+    lsb = deployed.actor("lsb")
+    deployed.case_view(lsb, first)  # a view is no work on the case
+    with deployed.db.transaction() as session:
+        row = session.get(ProcessInstance, second)
+        assert row is not None
+        case_rows.update_case(session, second, row.lock_version, {"status": "cancelled"})
+
+    assert _ids(deployed, CaseQuery(name="adler", sort="alt")) == [first, second, other_site]
+    assert _ids(deployed, CaseQuery(name="adler", site="56.6")) == [other_site]
+    assert _ids(deployed, CaseQuery(name="adler", status="cancelled")) == [second]
+    assert _ids(deployed, CaseQuery(name="adler", status="running", sort="neu")) == [other_site, first]
+    assert _ids(deployed, CaseQuery(site="56.4", status="cancelled")) == [second]
+    assert _ids(deployed, CaseQuery(name="adler", person="egs", sort="alt")) == [first, second]
+    assert _ids(deployed, CaseQuery(person="lsb")) == [], "views do not count as work"
+    assert _ids(deployed, CaseQuery(name="adler", action="case_viewed")) == [first]
+    assert _ids(deployed, CaseQuery(name="adler", process_id="fb50_eingangsservice")) == []
+    assert _ids(deployed, CaseQuery(nummer="0096022", name="adler")) == [second]
+    assert _ids(deployed, CaseQuery(nummer=str(first), name="adler")) == [first]
+
+
+def test_an_auditor_of_one_site_finds_only_its_cases(deployed: Engine, make_user) -> None:  # type: ignore[no-untyped-def]
+    here = _named(deployed, "07402//0096031", "Brandt", site="56.6")
+    _named(deployed, "07402//0096032", "Brandt")
+    make_user("audit66", ("AUDIT", "56.6"))
+    signed_in = deployed.login("audit66", PASSWORD)
+    deployed.workbench.state_purpose(signed_in.actor, signed_in.token, "pruefung", "PA-7")
+    for query in (CaseQuery(name="brandt"), CaseQuery(nummer="00960"), CaseQuery(site="56.4")):
+        found = deployed.workbench.search_cases(signed_in.actor, signed_in.token, query)
+        assert [c.instance_id for c in found.cases] == ([] if query.site else [here]), query
+
+
+def test_pages_stay_stable_while_cases_change_and_begin(deployed: Engine) -> None:
+    ids = [_named(deployed, f"07402//009605{n}", "Graf") for n in range(6)]
+    actor, token = _auditor(deployed)
+    for sort in ("geaendert", "neu", "alt"):
+        query = CaseQuery(name="graf", sort=sort, limit=2)
+        first = deployed.workbench.search_cases(actor, token, query)
+        seen = [c.instance_id for c in first.cases]
+        # between the pages: a case of the first page changes, a new one begins
+        with deployed.db.transaction() as session:
+            row = session.get(ProcessInstance, seen[0])
+            assert row is not None
+            case_rows.update_case(session, row.id, row.lock_version, {"updated_at": clock.now()})
+        late = _named(deployed, f"07402//009606{len(seen)}{sort[:1]}", "Graf")
+        cursor = first.next_cursor
+        while cursor:
+            page = deployed.workbench.search_cases(actor, token, replace(query, cursor=cursor))
+            seen += [c.instance_id for c in page.cases]
+            cursor = page.next_cursor
+        assert len(seen) == len(set(seen)), f"{sort}: no case twice"
+        assert set(ids) <= set(seen), f"{sort}: no case skipped"
+        assert (late in seen) == (sort == "alt"), f"{sort}: only 'oldest first' reaches the case begun meanwhile"
+        ids.append(late)

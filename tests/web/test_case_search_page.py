@@ -37,6 +37,6 @@ def test_search_finds_the_case_and_opening_it_is_audited(client_for, deployed: E
 
 def test_search_page_explains_short_terms_and_escapes_input(client_for) -> None:  # type: ignore[no-untyped-def]
     egs = client_for("egs")
-    assert "mindestens 2 Zeichen" in egs.get("/vorgaenge/suche?q=7").get_data(as_text=True)
+    assert "mindestens 3 Zeichen" in egs.get("/vorgaenge/suche?q=07").get_data(as_text=True)
     page = egs.get("/vorgaenge/suche?q=<script>x</script>").get_data(as_text=True)
     assert "<script>x</script>" not in page and "Kein Vorgang gefunden" in page

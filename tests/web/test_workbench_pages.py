@@ -6,7 +6,9 @@ import re
 
 import pytest
 
+from engine import case_rows
 from engine.api import Engine
+from engine.models import ProcessInstance
 from tests.support.records import audit_events
 from tests.support.web import ANMELDUNG, instance_of, login, post_form, start_case
 
@@ -168,3 +170,21 @@ def test_the_staff_case_page_sends_the_audit_function_to_the_workbench(client_fo
     assert response.headers["Location"].endswith(f"/revision/vorgaenge/{instance_id}")
     assert "/revision/zweck" in audit.get(response.headers["Location"]).headers["Location"], "purpose first"
     assert audit_events(deployed, "case_viewed", actor="audit") == []
+
+
+def test_short_terms_are_explained_and_umlauts_found(client_for, deployed: Engine) -> None:  # type: ignore[no-untyped-def]
+    egs = client_for("egs")
+    instance_id = instance_of(deployed, start_case(egs, key="07402//0096701"))
+    with deployed.db.transaction() as session:
+        row = session.get(ProcessInstance, instance_id)
+        assert row is not None
+        case_rows.update_case(session, instance_id, row.lock_version, {"applicant_name": "Müller, Jürgen"})
+    audit = client_for("audit")
+    state_purpose(audit)
+
+    short = audit.get("/revision/vorgaenge?name=ab&nummer=x").get_data(as_text=True)
+    assert "mindestens 3 Zeichen des Namens" in short and 'aria-describedby="name-fehler"' in short
+    assert "Bitte die Vorgangsnummer oder mindestens 3 Zeichen" in short and "Kein Vorgang gefunden" in short
+    found = audit.get("/revision/vorgaenge?name=MUELLER").get_data(as_text=True)
+    assert [int(n) for n in re.findall(r'href="/revision/vorgaenge/(\d+)"', found)] == [instance_id]
+    assert "Müller, Jürgen" in found and "fehlertext" not in found

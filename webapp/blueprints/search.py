@@ -32,4 +32,5 @@ def index() -> Any:
         hits=hits,
         max_hits=MAX_HITS,
         max_term=MAX_TERM,
+        min_term=MIN_TERM,
     )

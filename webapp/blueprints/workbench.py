@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from engine import clock, permissions
+from engine import case_text, clock, permissions
 from engine.audit import Action
 from engine.audit_events import EventQuery
 from engine.audit_purpose import PURPOSES
@@ -100,6 +100,10 @@ def cases() -> Any:
         von=_date("von", errors), bis=_date("bis", errors), person=_text("person", 64), action=_text("aktion", 40),
         sort=request.args.get("sortierung", "geaendert"), cursor=request.args.get("nach", ""),
     )  # fmt: skip
+    if query.name and not case_text.term(query.name):
+        errors["name"] = [f"Bitte mindestens {case_text.MIN_TERM} Zeichen des Namens angeben."]
+    if query.nummer and not query.nummer.isdigit() and not case_text.key_term(query.nummer):
+        errors["nummer"] = [f"Bitte die Vorgangsnummer oder mindestens {case_text.MIN_TERM} Zeichen angeben."]
     engine = get_engine()
     page = engine.workbench.search_cases(require_actor(), session_token(), query)
     return render_template("workbench/cases.html", **_common(
