@@ -43,6 +43,7 @@ from . import (
     metrics,
     model_catalogue,
     model_compare,
+    model_documents,
     notices,
     payment_cancellation,
     permissions,
@@ -90,6 +91,7 @@ from .konfiguration import load_konfiguration
 from .login_throttle import ThrottlePolicy
 from .model_catalogue import ProcessEntry, VersionDiagram
 from .model_compare import Comparison
+from .model_documents import Document, DocumentInfo, Uploaded
 from .model_loader import ModelFile
 from .payment_cancellation import CancelStep, ListSelection
 from .payment_lists import PaymentList
@@ -453,6 +455,29 @@ class Engine:
 
             return drafts.deploy_draft(session, actor, draft_id, expected_lock_version, comment, live, deploy_files,
                                        diff)  # fmt: skip
+
+    # --- uploads: drafts of our own models, documentation of other tools' models (``model_documents``) ---------
+
+    def upload_model(self, actor: Actor, filename: str, content: bytes) -> Uploaded:
+        """A BPMN file uploaded on "Modelle": a draft if it is a runnable file of a deployed process, else a
+        documentation model with its findings. :raises ModelError: for a hostile or unreadable file."""
+        analysed = model_documents.analyser(self.settings.forms_dir, self.settings.max_model_bytes,
+                                            self.settings.max_form_bytes)  # fmt: skip
+        with self._operation(actor, "upload_model") as session:
+            return model_documents.upload(session, actor, self.specs, filename, content, analysed, self._checked_models)
+
+    def documentation_models(self, actor: Actor) -> list[DocumentInfo]:
+        with self._operation(actor, "documentation_models") as session:
+            return model_documents.documents(session, actor)
+
+    def documentation_model(self, actor: Actor, document_id: int) -> Document:
+        with self._operation(actor, "documentation_model") as session:
+            return model_documents.document(session, actor, document_id)
+
+    def delete_documentation_model(self, actor: Actor, document_id: int) -> None:
+        """Delete a documentation model (audited)."""
+        with self._operation(actor, "delete_documentation_model") as session:
+            model_documents.delete(session, actor, document_id)
 
     # --- the form editor of a draft (``draft_forms``) ----------------------------------------------------------
 

@@ -120,18 +120,20 @@ def check_forms(forms: Mapping[str, Any], max_form_bytes: int) -> dict[str, Any]
     return checked
 
 
-def create_from_version(session: Session, actor: Actor, version: LoadedVersion) -> Draft:
-    """A new draft holding the main BPMN file of ``version`` (audited)."""
+def create_from_version(session: Session, actor: Actor, version: LoadedVersion, *, uploaded: str | None = None,
+                        xml: str | None = None) -> Draft:  # fmt: skip
+    """A new draft holding the main BPMN file of ``version`` – or ``xml``, the text of the file ``uploaded`` in
+    its place (checked by the caller like a deploy) – audited."""
     require_modeller(actor)
     filename = version.model.filename
     now = clock.now()
     row = ModelDraft(
         process_id=version.process_id,
-        name=f"Entwurf auf Basis von Version {version.version}",
+        name=f"Hochgeladen: {uploaded}"[:NAME_MAX] if uploaded else f"Entwurf auf Basis von Version {version.version}",
         comment="",
         base_version=version.version,
         filename=filename,
-        bpmn_xml=version.resources[filename],
+        bpmn_xml=xml if xml is not None else version.resources[filename],
         forms={},
         created_by=actor.username,
         created_at=now,
@@ -141,7 +143,11 @@ def create_from_version(session: Session, actor: Actor, version: LoadedVersion) 
     )
     session.add(row)
     session.flush()
-    _record(session, audit.Action.MODEL_DRAFT_CREATED, actor, row, {"base_version": version.version})
+    if uploaded:
+        _record(session, audit.Action.MODEL_DRAFT_UPLOADED, actor, row,
+                {"base_version": version.version, "file": uploaded})  # fmt: skip
+    else:
+        _record(session, audit.Action.MODEL_DRAFT_CREATED, actor, row, {"base_version": version.version})
     return _draft(row)
 
 
@@ -247,10 +253,15 @@ def delete(
 def model_files(draft: Draft, live: LoadedVersion | None) -> list[ModelFile]:
     """The files a deploy of ``draft`` consists of: its BPMN text in place of the live version's main file,
     plus the live version's other files (decision tables, called processes)."""
-    files = [ModelFile(draft.filename, draft.xml.encode("utf-8"))]
+    return files_with(draft.filename, draft.xml, live)
+
+
+def files_with(filename: str, xml: str, live: LoadedVersion | None) -> list[ModelFile]:
+    """``xml`` as the main file ``filename`` with the other files of ``live``."""
+    files = [ModelFile(filename, xml.encode("utf-8"))]
     if live is not None:
         files += [ModelFile(name, text.encode("utf-8")) for name, text in sorted(live.resources.items())
-                  if name != draft.filename]  # fmt: skip
+                  if name != filename]  # fmt: skip
     return files
 
 

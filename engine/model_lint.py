@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -60,11 +61,11 @@ def lint_process(model: ProcessModel, forms: Mapping[str, Any]) -> list[ModelErr
         )
     for filename, tree in model.trees.items():
         root = tree.getroot()
+        outgoing = Counter(flow.get("sourceRef") for flow in root.iterfind(".//bpmn:sequenceFlow", NS))
         for tag in ("exclusiveGateway", "inclusiveGateway"):
             for gateway in root.iterfind(f".//bpmn:{tag}", NS):
                 gateway_id = gateway.get("id", "")
-                outgoing = [f for f in root.iterfind(".//bpmn:sequenceFlow", NS) if f.get("sourceRef") == gateway_id]
-                if len(outgoing) > 1 and not gateway.get("default"):
+                if outgoing[gateway_id] > 1 and not gateway.get("default"):
                     problems.append(
                         ModelError(
                             "Das Gateway hat keinen Standardfluss (default).",
@@ -120,9 +121,14 @@ def _tree(source: str, mode: str) -> ast.AST:
 
 
 def _stored_names(source: str) -> set[str]:
-    """Variables a script assigns at its top level (they become case data)."""
+    """Variables a script assigns at its top level (they become case data); none for a script that does not
+    parse (``_lint_snippets`` reports it)."""
     names: set[str] = set()
-    for node in ast.walk(_tree(source, "exec")):
+    try:
+        tree = _tree(source, "exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return names
+    for node in ast.walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             names.add(node.id)
     return names
@@ -150,6 +156,14 @@ def _lint_services(model: ProcessModel) -> list[ModelError]:
     operations = registry()
     problems: list[ModelError] = []
     for filename, tree in model.trees.items():
+        for task in tree.getroot().iterfind(".//bpmn:serviceTask", NS):
+            if task.get("id") in model.tasks and task.find("bpmn:extensionElements/spiffworkflow:serviceTaskOperator",
+                                                           NS) is None:  # fmt: skip
+                problems.append(ModelError(
+                    "Die Service-Aufgabe ruft keine Service-Operation der Plattform auf "
+                    "(spiffworkflow:serviceTaskOperator).",
+                    filename=filename, line=task.sourceline, element_id=task.get("id", "")))  # fmt: skip
+    for filename, tree in model.trees.items():
         for operator in tree.getroot().iterfind(".//spiffworkflow:serviceTaskOperator", NS):
             task = operator.getparent().getparent()
             name = operator.get("id", "")
@@ -175,7 +189,8 @@ def _lint_properties(model: ProcessModel) -> list[ModelError]:
     if unknown_lanes:
         problems.append(
             ModelError(
-                f"egsStartLanes nennt unbekannte Gruppen: {', '.join(unknown_lanes)}.",
+                f"Gestartet wird in Lanes, die keine bekannten Gruppen sind: {', '.join(unknown_lanes)} "
+                "(egsStartLanes oder die Lane des Startereignisses).",
                 filename=model.filename,
                 element_id=model.process_id,
             )

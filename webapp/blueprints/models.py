@@ -20,7 +20,14 @@ bp = Blueprint("models", __name__, url_prefix="/modelle")
 @login_required
 def index() -> Any:
     """Every process with its live and older versions, its drafts and the links to work on it."""
-    return render_template("models/index.html", entries=get_engine().model_catalogue(require_actor()))
+    return index_page()
+
+
+def index_page(upload_error: str | None = None) -> str:
+    """The page "Modelle" (also after a refused upload, with its reason)."""
+    actor, engine = require_actor(), get_engine()
+    return render_template("models/index.html", entries=engine.model_catalogue(actor),
+                           documents=engine.documentation_models(actor), upload_error=upload_error)  # fmt: skip
 
 
 @bp.get("/<process_id>/versionen/<int:version>")
