@@ -11,16 +11,17 @@ cannot run. Each finding names the elements it is about. Hostile or unreadable f
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 
 from .deployments import load_forms
 from .errors import ModelError
-from .model_lint import lint_process
-from .model_loader import ModelFile, ProcessModel, build_specs, read_models
+from .model_lint import lint_files, lint_tasks
+from .model_loader import ModelFile, ProcessModel, TaskInfo, build_specs, read_models
 from .model_structure import check_structure
 from .safe_xml import BPMN_NS, BPMNDI_NS, SPIFF_NS, parse_model_xml
 
@@ -247,12 +248,20 @@ def _lint(
     except ModelError as exc:
         findings.add(STRUCTURE, exc.detail, exc.element_id)
         return {}
+    every_form: dict[str, Any] = {}
+    every_task: dict[str, TaskInfo] = {}
     for number, model in enumerate(models.values()):
         if number == MAX_PROCESSES:
             findings.add(RULES, f"Die Datei enthält {len(models)} Prozesse; geprüft wurden die ersten {MAX_PROCESSES}.")
             break
         forms, problems = load_forms(model, forms_dir, max_form_bytes, {})
-        for problem in [*problems, *lint_process(model, forms)]:
+        every_form.update(forms)
+        every_task.update(model.tasks)
+        for problem in [*problems, *lint_tasks(model, forms)]:
+            findings.add(RULES, problem.detail, problem.element_id)
+    if models:  # the rules on the file itself once, with the tasks and forms of every process in it
+        whole = replace(next(iter(models.values())), tasks=every_task)
+        for problem in lint_files(whole, every_form):
             findings.add(RULES, problem.detail, problem.element_id)
     return models
 

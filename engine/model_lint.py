@@ -32,7 +32,13 @@ class ModelLintError(ModelError):
 
 def lint_process(model: ProcessModel, forms: Mapping[str, Any]) -> list[ModelError]:
     """Return every rule the process breaks (empty list = fine)."""
+    return lint_tasks(model, forms) + lint_files(model, forms)
+
+
+def lint_tasks(model: ProcessModel, forms: Mapping[str, Any]) -> list[ModelError]:
+    """The rules on the process's own tasks and properties: lane, role, form, start lane, sites, labels."""
     problems: list[ModelError] = []
+    data_names: set[str] | None = None
     for task in model.tasks.values():
 
         def problem(message: str, task: Any = task) -> None:
@@ -50,7 +56,8 @@ def lint_process(model: ProcessModel, forms: Mapping[str, Any]) -> list[ModelErr
             elif task.form_key not in forms:
                 problem(f"Das Formular '{task.form_key}' fehlt.")
             elif names := rule_names(forms[task.form_key]):
-                for name in sorted(names - _data_names(model, forms)):
+                data_names = _data_names(model, forms) if data_names is None else data_names
+                for name in sorted(names - data_names):
                     problem(
                         f"Eine Regel (x-regeln) des Formulars '{task.form_key}' nennt '{name}', "
                         "das weder ein Formularfeld, eine Skriptvariable noch ein Startwert ist."
@@ -59,6 +66,13 @@ def lint_process(model: ProcessModel, forms: Mapping[str, Any]) -> list[ModelErr
         problems.append(
             ModelError("Das Startereignis liegt in keiner Lane.", filename=model.filename, element_id=model.process_id)
         )
+    return problems + _lint_properties(model)
+
+
+def lint_files(model: ProcessModel, forms: Mapping[str, Any]) -> list[ModelError]:
+    """The rules on everything in the process's files: default flows of gateways, scripts, service tasks. (Several
+    processes of one file share these: ``model_analysis`` runs them once per file.)"""
+    problems: list[ModelError] = []
     for filename, tree in model.trees.items():
         root = tree.getroot()
         outgoing = Counter(flow.get("sourceRef") for flow in root.iterfind(".//bpmn:sequenceFlow", NS))
@@ -74,10 +88,7 @@ def lint_process(model: ProcessModel, forms: Mapping[str, Any]) -> list[ModelErr
                             element_id=gateway_id,
                         )
                     )
-    problems += _lint_snippets(model, forms)
-    problems += _lint_properties(model)
-    problems += _lint_services(model)
-    return problems
+    return problems + _lint_snippets(model, forms) + _lint_services(model)
 
 
 def _lint_snippets(model: ProcessModel, forms: Mapping[str, Any]) -> list[ModelError]:
@@ -165,7 +176,7 @@ def _lint_services(model: ProcessModel) -> list[ModelError]:
                     filename=filename, line=task.sourceline, element_id=task.get("id", "")))  # fmt: skip
     for filename, tree in model.trees.items():
         for operator in tree.getroot().iterfind(".//spiffworkflow:serviceTaskOperator", NS):
-            task = operator.getparent().getparent()
+            task = operator.getparent().getparent() if operator.getparent() is not None else None
             name = operator.get("id", "")
             params = {
                 p.get("id", "") for p in operator.iterfind("spiffworkflow:parameters/spiffworkflow:parameter", NS)
@@ -178,7 +189,12 @@ def _lint_services(model: ProcessModel) -> list[ModelError]:
             else:
                 continue
             problems.append(
-                ModelError(message, filename=filename, line=operator.sourceline, element_id=task.get("id", ""))
+                ModelError(
+                    message,
+                    filename=filename,
+                    line=operator.sourceline,
+                    element_id=task.get("id", "") if task is not None else "",
+                )  # fmt: skip
             )
     return problems
 

@@ -26,10 +26,10 @@ from tests.support.records import audit_events
 
 PB = pb.PROCESS
 NO_LANE = "Die Aufgabe liegt in keiner Lane (Lane = zuständige Gruppe)."
-NO_ROLE = "Eigenschaft 'egsRole' fehlt oder ist ungültig; erlaubt: Durchführender, Mitwirkender, informatorisch Beteiligter."
-NO_OPERATOR = (
-    "Die Service-Aufgabe ruft keine Service-Operation der Plattform auf (spiffworkflow:serviceTaskOperator)."
+NO_ROLE = (
+    "Eigenschaft 'egsRole' fehlt oder ist ungültig; erlaubt: Durchführender, Mitwirkender, informatorisch Beteiligter."
 )
+NO_OPERATOR = "Die Service-Aufgabe ruft keine Service-Operation der Plattform auf (spiffworkflow:serviceTaskOperator)."
 NOT_EXECUTABLE_TEXT = 'Der Prozess ist als nicht ausführbar gekennzeichnet (isExecutable="false").'
 
 
