@@ -270,6 +270,26 @@ def _record(session: Session, action: audit.Action, actor: Actor, row: ModelDraf
                  details={"draft": row.id, "lock_version": row.lock_version, **details})  # fmt: skip
 
 
+def deploy_comment(comment: str) -> str:
+    """The comment of a new version, stripped. :raises FormValidationError: if it is empty or too long."""
+    comment = comment.strip()
+    if not comment:
+        raise FormValidationError({"kommentar": ["Bitte beschreiben Sie kurz, was sich ändert."]})
+    if len(comment) > COMMENT_MAX:
+        raise FormValidationError({"kommentar": [f"Höchstens {COMMENT_MAX} Zeichen."]})
+    return comment
+
+
+def check_base(draft: Draft, live: LoadedVersion | None) -> None:
+    """:raises ConflictError: if another version went live since the draft was started (it would undo that one)."""
+    if live is not None and draft.base_version is not None and live.version != draft.base_version:
+        raise ConflictError(
+            f"Der Entwurf beruht auf Version {draft.base_version}, live ist inzwischen Version {live.version}. "
+            f"Bitte öffnen Sie Version {live.version} im Modeller und übernehmen Sie Ihre Änderungen dort "
+            "(den Entwurf können Sie als .bpmn herunterladen)."
+        )
+
+
 def deploy_draft(
     session: Session,
     actor: Actor,
@@ -291,17 +311,8 @@ def deploy_draft(
     if not permissions.may_deploy(actor):
         raise PermissionDeniedError("Prozessmodelle stellt nur die Prozessverantwortung bereit.")
     draft = locked(session, actor, draft_id, expected)
-    comment = comment.strip()
-    if not comment:
-        raise FormValidationError({"kommentar": ["Bitte beschreiben Sie kurz, was sich ändert."]})
-    if len(comment) > COMMENT_MAX:
-        raise FormValidationError({"kommentar": [f"Höchstens {COMMENT_MAX} Zeichen."]})
-    if live is not None and draft.base_version is not None and live.version != draft.base_version:
-        raise ConflictError(
-            f"Der Entwurf beruht auf Version {draft.base_version}, live ist inzwischen Version {live.version}. "
-            f"Bitte öffnen Sie Version {live.version} im Modeller und übernehmen Sie Ihre Änderungen dort "
-            "(den Entwurf können Sie als .bpmn herunterladen)."
-        )
+    comment = deploy_comment(comment)
+    check_base(draft, live)
     results = deploy_files(model_files(draft, live), comment, draft.forms)
     result = next((r for r in results if r.process_id == draft.process_id), None)
     if result is None:
