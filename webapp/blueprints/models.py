@@ -27,7 +27,8 @@ def index_page(upload_error: str | None = None) -> str:
     """The page "Modelle" (also after a refused upload, with its reason)."""
     actor, engine = require_actor(), get_engine()
     return render_template("models/index.html", entries=engine.model_catalogue(actor),
-                           documents=engine.documentation_models(actor), upload_error=upload_error)  # fmt: skip
+                           documents=engine.documentation_models(actor), releases=engine.model_releases(actor),
+                           upload_error=upload_error)  # fmt: skip
 
 
 @bp.get("/<process_id>/versionen/<int:version>")
@@ -91,7 +92,8 @@ def modeller(draft_id: int) -> Any:
         "previewUrl": url_for("draft_forms.preview"),
     }
     trials = get_engine().trials_of_draft(require_actor(), draft_id)
-    return render_template("models/modeller.html", draft=draft, config=config, trials=trials, sites=SITES)
+    return render_template("models/modeller.html", draft=draft, config=config, trials=trials, sites=SITES,
+                           needs_release=get_engine().deploy_needs_release)  # fmt: skip
 
 
 def _json_body() -> dict[str, Any]:
@@ -122,6 +124,11 @@ def deploy_draft(draft_id: int) -> Any:
     comment = body.get("comment")
     if not isinstance(comment, str):
         abort(400)
+    if get_engine().deploy_needs_release:  # a second process owner releases it on "Modelle"
+        get_engine().request_model_release(require_actor(), draft_id, body["lock_version"], comment)
+        message = "Die Freigabe ist beantragt. Eine zweite Person der Prozessverantwortung gibt sie auf „Modelle“ frei."
+        flash(message, "success")
+        return jsonify({"created": False, "pending": True, "message": message, "url": url_for("models.index")})
     result = get_engine().deploy_model_draft(require_actor(), draft_id, body["lock_version"], comment)
     if result.created:
         message = f"{result.name}: Version {result.version} ist jetzt live. Neue Vorgänge laufen nach dieser Version."
