@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from . import audit, clock, drafts
 from .auth import Actor
+from .case_path import diagram_xml
 from .errors import ModelError, NotFoundError
 from .model_analysis import (
     NOT_EXECUTABLE,
@@ -179,11 +180,9 @@ def document(session: Session, actor: Actor, document_id: int) -> Document:
     if row is None:
         raise NotFoundError("Dieses Dokumentationsmodell gibt es nicht (mehr).")
     info = _info(row)
-    return Document(
-        **{name: getattr(info, name) for name in DocumentInfo.__dataclass_fields__},
-        xml=row.bpmn_xml,
-        findings=tuple(Finding.from_json(f) for f in row.findings or []),
-    )
+    findings = tuple(Finding.from_json(f) for f in row.findings or [])
+    fields = {name: getattr(info, name) for name in DocumentInfo.__dataclass_fields__}
+    return Document(**fields, xml=row.bpmn_xml, findings=findings, diagram=diagram_xml(row.bpmn_xml))
 
 
 def delete(session: Session, actor: Actor, document_id: int) -> None:

@@ -123,6 +123,7 @@ def test_an_uploaded_camunda_export_becomes_a_documentation_model(deployed: Engi
     assert (listed.name, listed.filename, listed.uploaded_by) == ("Urlaubsantrag", CAMUNDA.name, "modeller")
     document = deployed.documentation_model(modeller, uploaded.document_id)
     assert document.finding_count == len(document.findings) >= 10
+    assert 'id="Task_Pruefen"' in document.diagram and "BPMNShape" in document.diagram
     assert "Task_Pruefen" in document.element_ids and "camunda" not in document.diagram, "the viewer gets no extensions"
     assert [topic for topic, _ in document.by_topic] == [RULES, UNSUPPORTED, VENDOR]
     assert all(entry.process_id != "urlaubsantrag" for entry in deployed.model_catalogue(modeller)), "never deployed"

@@ -47,7 +47,8 @@ def test_a_camunda_export_is_shown_as_documentation_with_german_reasons(
     assert "Die Service-Aufgabe ruft keine Service-Operation der Plattform auf" in html
     assert "dist/diagram.js" in html and "doku-befund" in html
     data = re.search(r'<script type="application/json" id="diagramm-daten">(.*?)</script>', html, re.S)
-    assert data and "camunda:" not in data.group(1), "the viewer gets the diagram without extensions"
+    assert data and "Task_Pruefen" in data.group(1) and "BPMNShape" in data.group(1)
+    assert "camunda:" not in data.group(1), "the viewer gets the diagram without extensions"
     index = owner.get("/modelle").get_data(as_text=True)
     assert "Dokumentationsmodelle (nur zum Ansehen)" in index and f'href="{url}"' in index
     assert owner.post(f"{url}/loeschen", data={}).status_code == 400, "CSRF refused"
