@@ -29,6 +29,7 @@ from engine.payment_cancellation import CancelStep
 from engine.vocabulary import GROUPS as ALL_GROUPS
 from tests.support.cases import CaseDriver
 from tests.support.engines import DATA
+from tests.support.foreign import SIGNAVIO
 from tests.support.users import PASSWORD, user_factory
 
 TABLE = """
@@ -229,7 +230,7 @@ def migrate_cases(w: World, actor: Actor, site: str) -> bool:
 
 
 def upload_model(w: World, actor: Actor, site: str) -> bool:
-    content = (DATA / "foreign" / "signavio_reisekosten.bpmn").read_bytes()
+    content = SIGNAVIO.read_bytes()
     return _refused(lambda: w.engine.upload_model(actor, "signavio.bpmn", content))
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from engine.api import Engine
 from engine.model_analysis import Analysis, analyse
-from tests.support.engines import DATA, FORMS, PROCESSES
+from tests.support.engines import FORMS, PROCESSES
 
-FOREIGN = DATA / "foreign"
+FOREIGN = Path(__file__).resolve().parents[1] / "foreign_models"  # not in tests/data: tests deploy that
 CAMUNDA = FOREIGN / "camunda7_urlaubsantrag.bpmn"
 SIGNAVIO = FOREIGN / "signavio_reisekosten.bpmn"
 COLLABORATION = FOREIGN / "kollaboration_bestellung.bpmn"
