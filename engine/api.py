@@ -38,6 +38,7 @@ from . import (
     db_upgrade,
     decision_library,
     decisions,
+    deploy_release,
     draft_forms,
     drafts,
     escalation,
@@ -51,6 +52,7 @@ from . import (
     metrics,
     model_catalogue,
     model_compare,
+    model_documents,
     notice_jobs,
     notice_mail,
     notices,
@@ -106,6 +108,7 @@ from .konfiguration import load_konfiguration
 from .login_throttle import ThrottlePolicy
 from .model_catalogue import ProcessEntry, VersionDiagram
 from .model_compare import Comparison
+from .model_documents import Document, DocumentInfo, Uploaded
 from .model_loader import ModelFile
 from .notifications import Notifications
 from .payment_cancellation import CancelStep, ListSelection
@@ -460,28 +463,102 @@ class Engine:
             self.trials.discard_of_draft(session, actor, draft_id)
             drafts.delete(session, actor, draft_id, expected_lock_version)
 
+    @property
+    def deploy_needs_release(self) -> bool:
+        """Whether a second process owner releases every deploy from the modeller (config/egs.toml)."""
+        return self.konfig.release_required
+
     def deploy_model_draft(
         self, actor: Actor, draft_id: int, expected_lock_version: int, comment: str
     ) -> DeployedProcess:
-        """Deploy a draft as a new version of its process (``drafts.deploy_draft``). :raises ModelError:"""
+        """Deploy a draft as a new version of its process (``drafts.deploy_draft``). :raises ModelError:
+        :raises RuleViolationError: when a second process owner has to release deploys (``request_model_release``)."""
         with self._operation(actor, "deploy_model_draft") as session:
+            if self.deploy_needs_release:
+                raise RuleViolationError("Neue Versionen gibt eine zweite Person der Prozessverantwortung frei: "
+                                         "bitte die Freigabe beantragen.")  # fmt: skip
+            return self._deploy_draft(session, actor, draft_id, expected_lock_version, comment)
+
+    def _deploy_draft(
+        self, session: Session, actor: Actor, draft_id: int, expected_lock_version: int, comment: str
+    ) -> DeployedProcess:
+        draft = drafts.get(session, actor, draft_id)
+        live = self.specs.latest(session, draft.process_id)
+
+        def deploy_files(files: list[ModelFile], note: str, forms: Mapping[str, Any]) -> list[DeployedProcess]:
+            results = deploy(session, files, self.settings.forms_dir, actor.username, comment=note,
+                             own_forms=forms, only=draft.process_id,
+                             max_model_bytes=self.settings.max_model_bytes,
+                             max_form_bytes=self.settings.max_form_bytes)  # fmt: skip
+            if any(r.created and r.process_id == draft.process_id for r in results):
+                self.trials.discard_of_draft(session, actor, draft_id)  # the draft goes: its trials with it
+            return results
+
+        return drafts.deploy_draft(session, actor, draft_id, expected_lock_version, comment, live, deploy_files,
+                                   self._diff_summary(live), lambda: decision_library.library(session))  # fmt: skip
+
+    def _diff_summary(self, live: versions.LoadedVersion) -> Callable[[Draft], dict[str, object]]:
+        def diff(draft: Draft) -> dict[str, object]:
+            return model_compare.draft_against_live(draft, live, self.settings.max_model_bytes).audit_summary()
+
+        return diff
+
+    # --- deploys released by a second process owner (``deploy_release``) ----------------------------------------
+
+    def request_model_release(
+        self, actor: Actor, draft_id: int, expected_lock_version: int, comment: str
+    ) -> deploy_release.PendingRelease:
+        """Ask a second process owner to release the draft as it is now (checked like a deploy; audited)."""
+        with self._operation(actor, "request_model_release") as session:
             draft = drafts.get(session, actor, draft_id)
             live = self.specs.latest(session, draft.process_id)
 
-            def deploy_files(files: list[ModelFile], note: str, forms: Mapping[str, Any]) -> list[DeployedProcess]:
-                results = deploy(session, files, self.settings.forms_dir, actor.username, comment=note,
-                                 own_forms=forms, only=draft.process_id,
-                                 max_model_bytes=self.settings.max_model_bytes,
-                                 max_form_bytes=self.settings.max_form_bytes)  # fmt: skip
-                if any(r.created and r.process_id == draft.process_id for r in results):
-                    self.trials.discard_of_draft(session, actor, draft_id)  # the draft goes: its trials with it
-                return results
+            def check(asked: Draft) -> None:
+                self._checked_models(
+                    drafts.model_files(asked, live, lambda: decision_library.library(session)), asked.forms
+                )
 
-            def diff(deployed: Draft) -> dict[str, object]:
-                return model_compare.draft_against_live(deployed, live, self.settings.max_model_bytes).audit_summary()
+            return deploy_release.request(session, actor, draft_id, expected_lock_version, comment, live, check,
+                                          self._diff_summary(live))  # fmt: skip
 
-            return drafts.deploy_draft(session, actor, draft_id, expected_lock_version, comment, live, deploy_files,
-                                       diff, lambda: decision_library.library(session))  # fmt: skip
+    def model_releases(self, actor: Actor) -> list[deploy_release.PendingRelease]:
+        with self._operation(actor, "model_releases") as session:
+            return deploy_release.pending(session, actor)
+
+    def release_model(self, actor: Actor, release_id: int, expected_lock_version: int) -> DeployedProcess:
+        """Release a requested deploy as a second process owner: the draft goes live (``deploy_release.release``)."""
+        with self._operation(actor, "release_model") as session:
+            return deploy_release.release(session, actor, release_id, expected_lock_version,
+                                          lambda draft_id, lock, comment: self._deploy_draft(
+                                              session, actor, draft_id, lock, comment))  # fmt: skip
+
+    def reject_model_release(self, actor: Actor, release_id: int, expected_lock_version: int, reason: str) -> None:
+        """Reject a requested deploy with a reason (audited)."""
+        with self._operation(actor, "reject_model_release") as session:
+            deploy_release.reject(session, actor, release_id, expected_lock_version, reason)
+
+    # --- uploads: drafts of our own models, documentation of other tools' models (``model_documents``) ---------
+
+    def upload_model(self, actor: Actor, filename: str, content: bytes) -> Uploaded:
+        """A BPMN file uploaded on "Modelle": a draft if it is a runnable file of a deployed process, else a
+        documentation model with its findings. :raises ModelError: for a hostile or unreadable file."""
+        analysed = model_documents.analyser(self.settings.forms_dir, self.settings.max_model_bytes,
+                                            self.settings.max_form_bytes)  # fmt: skip
+        with self._operation(actor, "upload_model") as session:
+            return model_documents.upload(session, actor, self.specs, filename, content, analysed, self._checked_models)
+
+    def documentation_models(self, actor: Actor) -> list[DocumentInfo]:
+        with self._operation(actor, "documentation_models") as session:
+            return model_documents.documents(session, actor)
+
+    def documentation_model(self, actor: Actor, document_id: int) -> Document:
+        with self._operation(actor, "documentation_model") as session:
+            return model_documents.document(session, actor, document_id)
+
+    def delete_documentation_model(self, actor: Actor, document_id: int) -> None:
+        """Delete a documentation model (audited)."""
+        with self._operation(actor, "delete_documentation_model") as session:
+            model_documents.delete(session, actor, document_id)
 
     # --- decision tables (DMN) in the browser: versions, drafts, deploy (``decisions``) ------------------------
 

@@ -57,7 +57,7 @@ def collect_model_files(paths: Iterable[Path]) -> list[ModelFile]:
     return files
 
 
-def _load_forms(
+def load_forms(
     model: ProcessModel, forms_dir: Path, max_form_bytes: int, own_forms: Mapping[str, Any]
 ) -> tuple[dict[str, Any], list[ModelError]]:
     forms: dict[str, Any] = {}
@@ -109,7 +109,7 @@ def checked_models(
             raise ModelError("Die Dateien enthalten keinen ausführbaren Prozess.")
         problems: list[ModelError] = []
         for process_id, model in models.items():
-            forms, form_problems = _load_forms(model, forms_dir, max_form_bytes, own_forms or {})
+            forms, form_problems = load_forms(model, forms_dir, max_form_bytes, own_forms or {})
             problems += form_problems
             problems += lint_process(model, forms)
             forms_by_process[process_id] = forms

@@ -125,18 +125,20 @@ def check_forms(forms: Mapping[str, Any], max_form_bytes: int) -> dict[str, Any]
     return checked
 
 
-def create_from_version(session: Session, actor: Actor, version: LoadedVersion) -> Draft:
-    """A new draft holding the main BPMN file of ``version`` (audited)."""
+def create_from_version(session: Session, actor: Actor, version: LoadedVersion, *, uploaded: str | None = None,
+                        xml: str | None = None) -> Draft:  # fmt: skip
+    """A new draft holding the main BPMN file of ``version`` – or ``xml``, the text of the file ``uploaded`` in
+    its place (checked by the caller like a deploy) – audited."""
     require_modeller(actor)
     filename = version.model.filename
     now = clock.now()
     row = ModelDraft(
         process_id=version.process_id,
-        name=f"Entwurf auf Basis von Version {version.version}",
+        name=f"Hochgeladen: {uploaded}"[:NAME_MAX] if uploaded else f"Entwurf auf Basis von Version {version.version}",
         comment="",
         base_version=version.version,
         filename=filename,
-        bpmn_xml=version.resources[filename],
+        bpmn_xml=xml if xml is not None else version.resources[filename],
         forms={},
         created_by=actor.username,
         created_at=now,
@@ -146,7 +148,11 @@ def create_from_version(session: Session, actor: Actor, version: LoadedVersion) 
     )
     session.add(row)
     session.flush()
-    _record(session, audit.Action.MODEL_DRAFT_CREATED, actor, row, {"base_version": version.version})
+    if uploaded:
+        _record(session, audit.Action.MODEL_DRAFT_UPLOADED, actor, row,
+                {"base_version": version.version, "file": uploaded})  # fmt: skip
+    else:
+        _record(session, audit.Action.MODEL_DRAFT_CREATED, actor, row, {"base_version": version.version})
     return _draft(row)
 
 
@@ -262,10 +268,7 @@ def model_files(
     plus the live version's other files (decision tables, called processes), plus the files of the deployed
     decision ``library`` (``decision_library.library``, read only when needed) that define a decision the draft calls
     and no file here does."""
-    files = [ModelFile(draft.filename, draft.xml.encode("utf-8"))]
-    if live is not None:
-        files += [ModelFile(name, text.encode("utf-8")) for name, text in sorted(live.resources.items())
-                  if name != draft.filename]  # fmt: skip
+    files = files_with(draft.filename, draft.xml, live)
     if library is None or not decision_library.called(draft.xml):
         return files
     texts = {f.name: f.content.decode("utf-8") for f in files if f.kind == "dmn"}
@@ -276,6 +279,15 @@ def model_files(
         if missing & defined:
             files.append(ModelFile(name, text.encode("utf-8")))
             missing -= defined
+    return files
+
+
+def files_with(filename: str, xml: str, live: LoadedVersion | None) -> list[ModelFile]:
+    """``xml`` as the main file ``filename`` with the other files of ``live``."""
+    files = [ModelFile(filename, xml.encode("utf-8"))]
+    if live is not None:
+        files += [ModelFile(name, text.encode("utf-8")) for name, text in sorted(live.resources.items())
+                  if name != filename]  # fmt: skip
     return files
 
 
@@ -307,13 +319,24 @@ def _replaced_since(session: Session, draft: Draft, live: LoadedVersion) -> bool
 
 
 def deploy_comment(comment: str) -> str:
-    """The stripped comment of a deploy. :raises FormValidationError: if it is empty or too long."""
+    """The comment of a new version, stripped. :raises FormValidationError: if it is empty or too long."""
     comment = comment.strip()
     if not comment:
         raise FormValidationError({"kommentar": ["Bitte beschreiben Sie kurz, was sich ändert."]})
     if len(comment) > COMMENT_MAX:
         raise FormValidationError({"kommentar": [f"Höchstens {COMMENT_MAX} Zeichen."]})
     return comment
+
+
+def check_base(session: Session, draft: Draft, live: LoadedVersion | None) -> None:
+    """:raises ConflictError: if a version that changed what the draft holds went live since the draft was started
+    (deploying the draft would undo it; ``_replaced_since``)."""
+    if live is not None and draft.base_version is not None and _replaced_since(session, draft, live):
+        raise ConflictError(
+            f"Der Entwurf beruht auf Version {draft.base_version}, live ist inzwischen Version {live.version}. "
+            f"Bitte öffnen Sie Version {live.version} im Modeller und übernehmen Sie Ihre Änderungen dort "
+            "(den Entwurf können Sie als .bpmn herunterladen)."
+        )
 
 
 def deploy_draft(
@@ -340,12 +363,7 @@ def deploy_draft(
         raise PermissionDeniedError("Prozessmodelle stellt nur die Prozessverantwortung bereit.")
     draft = locked(session, actor, draft_id, expected)
     comment = deploy_comment(comment)
-    if live is not None and draft.base_version is not None and _replaced_since(session, draft, live):
-        raise ConflictError(
-            f"Der Entwurf beruht auf Version {draft.base_version}, live ist inzwischen Version {live.version}. "
-            f"Bitte öffnen Sie Version {live.version} im Modeller und übernehmen Sie Ihre Änderungen dort "
-            "(den Entwurf können Sie als .bpmn herunterladen)."
-        )
+    check_base(session, draft, live)
     results = deploy_files(model_files(draft, live, library), comment, draft.forms)
     result = next((r for r in results if r.process_id == draft.process_id), None)
     if result is None:

@@ -94,6 +94,12 @@ class Konfiguration:
         except KeyError as exc:
             raise ScriptError(str(exc.args[0])) from None
 
+    @property
+    def release_required(self) -> bool:
+        """``[modelle] freigabe_durch_zweite_person``: a second process owner releases every deploy from the
+        modeller (off when the section is missing)."""
+        return bool(self.values.get("modelle", {}).get("freigabe_durch_zweite_person", False))
+
     def vzae_sum(self) -> Decimal:
         """Sum of the VZÄ shares of one full-time post (should be 1.00; the concept says 1.15)."""
         return sum((Decimal(str(self.get(f"personalbemessung.{k}"))) for k in VZAE_SHARES), Decimal(0))
@@ -170,6 +176,8 @@ def _check(values: Mapping[str, Any]) -> list[str]:
     if not isinstance(caps, dict) or set(caps) != set(SITES):
         problems.append("handvorschuss.obergrenze braucht einen Betrag je Standort")
     problems += _check_staffing(values)
+    if not isinstance(values.get("modelle", {}).get("freigabe_durch_zweite_person", False), bool):
+        problems.append("modelle.freigabe_durch_zweite_person muss true oder false sein")
     number("aufbewahrung", "standard_tage", 1)
     for process_id, days in values.get("aufbewahrung", {}).get("prozesse", {}).items():
         if not isinstance(days, int) or isinstance(days, bool) or days < 1:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,7 +32,13 @@ class ModelLintError(ModelError):
 
 def lint_process(model: ProcessModel, forms: Mapping[str, Any]) -> list[ModelError]:
     """Return every rule the process breaks (empty list = fine)."""
+    return lint_tasks(model, forms) + lint_files(model, forms)
+
+
+def lint_tasks(model: ProcessModel, forms: Mapping[str, Any]) -> list[ModelError]:
+    """The rules on the process's own tasks and properties: lane, role, form, start lane, sites, labels."""
     problems: list[ModelError] = []
+    data_names: set[str] | None = None
     for task in model.tasks.values():
 
         def problem(message: str, task: Any = task) -> None:
@@ -49,7 +56,8 @@ def lint_process(model: ProcessModel, forms: Mapping[str, Any]) -> list[ModelErr
             elif task.form_key not in forms:
                 problem(f"Das Formular '{task.form_key}' fehlt.")
             elif names := rule_names(forms[task.form_key]):
-                for name in sorted(names - _data_names(model, forms)):
+                data_names = _data_names(model, forms) if data_names is None else data_names
+                for name in sorted(names - data_names):
                     problem(
                         f"Eine Regel (x-regeln) des Formulars '{task.form_key}' nennt '{name}', "
                         "das weder ein Formularfeld, eine Skriptvariable noch ein Startwert ist."
@@ -58,13 +66,20 @@ def lint_process(model: ProcessModel, forms: Mapping[str, Any]) -> list[ModelErr
         problems.append(
             ModelError("Das Startereignis liegt in keiner Lane.", filename=model.filename, element_id=model.process_id)
         )
+    return problems + _lint_properties(model)
+
+
+def lint_files(model: ProcessModel, forms: Mapping[str, Any]) -> list[ModelError]:
+    """The rules on everything in the process's files: default flows of gateways, scripts, service tasks. (Several
+    processes of one file share these: ``model_analysis`` runs them once per file.)"""
+    problems: list[ModelError] = []
     for filename, tree in model.trees.items():
         root = tree.getroot()
+        outgoing = Counter(flow.get("sourceRef") for flow in root.iterfind(".//bpmn:sequenceFlow", NS))
         for tag in ("exclusiveGateway", "inclusiveGateway"):
             for gateway in root.iterfind(f".//bpmn:{tag}", NS):
                 gateway_id = gateway.get("id", "")
-                outgoing = [f for f in root.iterfind(".//bpmn:sequenceFlow", NS) if f.get("sourceRef") == gateway_id]
-                if len(outgoing) > 1 and not gateway.get("default"):
+                if outgoing[gateway_id] > 1 and not gateway.get("default"):
                     problems.append(
                         ModelError(
                             "Das Gateway hat keinen Standardfluss (default).",
@@ -73,10 +88,7 @@ def lint_process(model: ProcessModel, forms: Mapping[str, Any]) -> list[ModelErr
                             element_id=gateway_id,
                         )
                     )
-    problems += _lint_snippets(model, forms)
-    problems += _lint_properties(model)
-    problems += _lint_services(model)
-    return problems
+    return problems + _lint_snippets(model, forms) + _lint_services(model)
 
 
 def _lint_snippets(model: ProcessModel, forms: Mapping[str, Any]) -> list[ModelError]:
@@ -120,9 +132,14 @@ def _tree(source: str, mode: str) -> ast.AST:
 
 
 def _stored_names(source: str) -> set[str]:
-    """Variables a script assigns at its top level (they become case data)."""
+    """Variables a script assigns at its top level (they become case data); none for a script that does not
+    parse (``_lint_snippets`` reports it)."""
     names: set[str] = set()
-    for node in ast.walk(_tree(source, "exec")):
+    try:
+        tree = _tree(source, "exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return names
+    for node in ast.walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             names.add(node.id)
     return names
@@ -150,8 +167,16 @@ def _lint_services(model: ProcessModel) -> list[ModelError]:
     operations = registry()
     problems: list[ModelError] = []
     for filename, tree in model.trees.items():
+        for task in tree.getroot().iterfind(".//bpmn:serviceTask", NS):
+            if task.get("id") in model.tasks and task.find("bpmn:extensionElements/spiffworkflow:serviceTaskOperator",
+                                                           NS) is None:  # fmt: skip
+                problems.append(ModelError(
+                    "Die Service-Aufgabe ruft keine Service-Operation der Plattform auf "
+                    "(spiffworkflow:serviceTaskOperator).",
+                    filename=filename, line=task.sourceline, element_id=task.get("id", "")))  # fmt: skip
+    for filename, tree in model.trees.items():
         for operator in tree.getroot().iterfind(".//spiffworkflow:serviceTaskOperator", NS):
-            task = operator.getparent().getparent()
+            task = operator.getparent().getparent() if operator.getparent() is not None else None
             name = operator.get("id", "")
             params = {
                 p.get("id", "") for p in operator.iterfind("spiffworkflow:parameters/spiffworkflow:parameter", NS)
@@ -164,7 +189,12 @@ def _lint_services(model: ProcessModel) -> list[ModelError]:
             else:
                 continue
             problems.append(
-                ModelError(message, filename=filename, line=operator.sourceline, element_id=task.get("id", ""))
+                ModelError(
+                    message,
+                    filename=filename,
+                    line=operator.sourceline,
+                    element_id=task.get("id", "") if task is not None else "",
+                )  # fmt: skip
             )
     return problems
 
@@ -175,7 +205,8 @@ def _lint_properties(model: ProcessModel) -> list[ModelError]:
     if unknown_lanes:
         problems.append(
             ModelError(
-                f"egsStartLanes nennt unbekannte Gruppen: {', '.join(unknown_lanes)}.",
+                f"Gestartet wird in Lanes, die keine bekannten Gruppen sind: {', '.join(unknown_lanes)} "
+                "(egsStartLanes oder die Lane des Startereignisses).",
                 filename=model.filename,
                 element_id=model.process_id,
             )

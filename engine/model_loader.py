@@ -138,15 +138,18 @@ def load_processes(
         if model_file.kind == "bpmn":
             check_structure(tree, model_file.name)
         trees[model_file.name] = tree
-    models = _read_models(files, trees)
+    models = read_models(files, trees)
     if check is not None:
         check(models)
-    _build_specs(files, trees, models, VALIDATOR if validate else None)
+    build_specs(files, trees, models, VALIDATOR if validate else None)
     return models
 
 
-def _read_models(files: Sequence[ModelFile], trees: dict[str, etree._ElementTree]) -> dict[str, ProcessModel]:
-    """Phase 1: everything we need from the XML alone (no SpiffWorkflow)."""
+def read_models(
+    files: Sequence[ModelFile], trees: dict[str, etree._ElementTree], *, every_process: bool = False
+) -> dict[str, ProcessModel]:
+    """Phase 1: everything we need from the XML alone (no SpiffWorkflow), for each executable process – with
+    ``every_process`` also for those marked ``isExecutable="false"`` (the analysis of other tools' models)."""
     elements: dict[str, tuple[str, etree._Element]] = {}
     for model_file in files:
         for process in trees[model_file.name].getroot().iterfind("bpmn:process", NS):
@@ -168,7 +171,7 @@ def _read_models(files: Sequence[ModelFile], trees: dict[str, etree._ElementTree
     }
     models: dict[str, ProcessModel] = {}
     for process_id, (filename, element) in elements.items():
-        if element.get("isExecutable", "true") == "false":
+        if element.get("isExecutable", "true") == "false" and not every_process:
             continue
         called = _called_processes(process_id, elements)
         tasks: dict[str, TaskInfo] = {}
@@ -213,7 +216,7 @@ def _called_processes(process_id: str, elements: dict[str, tuple[str, etree._Ele
     return found
 
 
-def _build_specs(
+def build_specs(
     files: Sequence[ModelFile],
     trees: dict[str, etree._ElementTree],
     models: dict[str, ProcessModel],
@@ -269,7 +272,11 @@ class _spiff_errors:
                 line=line,
                 element_id=element_id,
             ) from exc
-        if isinstance(exc, SpiffWorkflowException | KeyError | ValueError | TypeError | AttributeError):
+        if isinstance(
+            exc,
+            SpiffWorkflowException | LookupError | ValueError | TypeError | AttributeError | NotImplementedError
+            | etree.LxmlError,
+        ):  # fmt: skip
             raise ModelError(f"Das Modell kann nicht verarbeitet werden: {exc}", filename=self.filename) from exc
 
 

@@ -16,26 +16,31 @@ def snippets(process_trees: Iterable[etree._ElementTree]) -> list[tuple[str, str
     for tree in process_trees:
         root = tree.getroot()
         for script in root.iterfind(".//bpmn:scriptTask/bpmn:script", NS):
-            found.append((script.text or "", "exec", script.getparent().get("id", ""), script.sourceline))
+            found.append((script.text or "", "exec", _id_above(script, 1), script.sourceline))
         for tag in ("preScript", "postScript"):
             for script in root.iterfind(f".//spiffworkflow:{tag}", NS):
-                owner = script.getparent().getparent()
-                found.append((script.text or "", "exec", owner.get("id", ""), script.sourceline))
+                found.append((script.text or "", "exec", _id_above(script, 2), script.sourceline))
         for condition in root.iterfind(".//bpmn:conditionExpression", NS):
-            found.append((condition.text or "", "eval", condition.getparent().get("id", ""), condition.sourceline))
+            found.append((condition.text or "", "eval", _id_above(condition, 1), condition.sourceline))
         for tag in ("timeDuration", "timeDate", "timeCycle"):
             for timer in root.iterfind(f".//bpmn:{tag}", NS):
-                event = timer.getparent().getparent()
-                found.append((timer.text or "", "eval", event.get("id", ""), timer.sourceline))
+                found.append((timer.text or "", "eval", _id_above(timer, 2), timer.sourceline))
         for payload in root.iterfind(".//spiffworkflow:messagePayload", NS):
-            event = payload.getparent().getparent().getparent()
-            found.append((payload.text or "", "eval", event.get("id", ""), payload.sourceline))
+            found.append((payload.text or "", "eval", _id_above(payload, 3), payload.sourceline))
         for text in root.xpath(
             "//*[local-name()='inputExpression' or local-name()='outputEntry']/*[local-name()='text']"
         ):
-            owner = text.getparent()
-            found.append((text.text or "", "eval", owner.get("id", ""), text.sourceline))
+            found.append((text.text or "", "eval", _id_above(text, 1), text.sourceline))
     return [s for s in found if s[0].strip()]
+
+
+def _id_above(element: etree._Element, levels: int) -> str:
+    """The id of the element ``levels`` above ``element`` (the task or event a script belongs to); '' if there is
+    none (a misplaced snippet in a file from elsewhere)."""
+    node: etree._Element | None = element
+    for _ in range(levels):
+        node = node.getparent() if node is not None else None
+    return str(node.get("id", "")) if node is not None else ""
 
 
 def variables_set_by_models(trees: Iterable[etree._ElementTree]) -> set[str]:

@@ -534,3 +534,40 @@ class ApiIdempotency(Base):
     body: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class ModelDocument(Base):
+    """A BPMN file from another tool kept as documentation: shown in the viewer, never deployed. ``findings`` lists
+    why it cannot run as it is (``model_analysis.Finding.to_json``)."""
+
+    __tablename__ = "model_document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    bpmn_xml: Mapped[str] = mapped_column(sa.Text)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
+    uploaded_by: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ModelRelease(Base):
+    """A deploy of a model draft waiting for a second process owner (``[modelle] freigabe_durch_zweite_person``):
+    the draft as it was when asked (``draft_lock_version``), the author's comment and the diff summary. Open until
+    released (the draft is deployed and the row goes) or rejected with a reason (kept for the author to read)."""
+
+    __tablename__ = "model_release"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(sa.ForeignKey("model_draft.id", ondelete="CASCADE"), unique=True)
+    process_id: Mapped[str] = mapped_column(sa.String(100))
+    draft_lock_version: Mapped[int]
+    base_version: Mapped[int | None]
+    comment: Mapped[str] = mapped_column(sa.Text)
+    summary: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    requested_by: Mapped[str] = mapped_column(sa.String(64))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    rejected_by: Mapped[str | None] = mapped_column(sa.String(64))
+    rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reject_reason: Mapped[str | None] = mapped_column(sa.String(1000))

@@ -217,6 +217,12 @@ def may_edit_models(actor: Actor) -> bool:
     return actor.system or actor.has_group("MODELLER")
 
 
+def may_release_deploy(actor: Actor, requested_by: str) -> bool:
+    """Release (or reject) a deploy that waits for a second process owner: process owners (MODELLER) other than
+    the one who asked for it (four eyes, ``[modelle] freigabe_durch_zweite_person``)."""
+    return actor.has_group("MODELLER") and actor.username != requested_by
+
+
 def may_run_trials(actor: Actor) -> bool:
     """Start, work and throw away trial cases (Probelauf) of model drafts: process owners (MODELLER) only."""
     return actor.has_group("MODELLER")

@@ -50,7 +50,7 @@ def parse_model_xml(content: bytes, filename: str, kind: Kind, max_bytes: int) -
     """
     if len(content) > max_bytes:
         raise ModelError(
-            f"Die Datei ist zu groß ({len(content) / 1_048_576:.1f} MB, erlaubt sind {max_bytes / 1_048_576:.1f} MB).",
+            f"Die Datei ist zu groß ({_megabytes(len(content))} MB, erlaubt sind {_megabytes(max_bytes)} MB).",
             filename=filename,
         )
     if not content.strip():
@@ -66,11 +66,27 @@ def parse_model_xml(content: bytes, filename: str, kind: Kind, max_bytes: int) -
         tree = etree.ElementTree(etree.fromstring(content, _parser()))
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if isinstance(exc.lineno, int) and exc.lineno > 0 else None
+        if "Excessive depth" in str(exc.msg):
+            raise ModelError("Die Datei ist zu tief verschachtelt (mehr als 256 Ebenen).", filename=filename,
+                             line=line) from exc  # fmt: skip
         raise ModelError(f"Kein wohlgeformtes XML ({exc.msg}).", filename=filename, line=line) from exc
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise ModelError("DOCTYPE- und ENTITY-Deklarationen sind nicht erlaubt.", filename=filename, line=1)
     root = tree.getroot()
     qname = etree.QName(root)
+    if kind == "bpmn" and "/spec/DMN/" in (qname.namespace or ""):
+        raise ModelError(
+            "Das ist eine DMN-Entscheidungstabelle, keine BPMN-Datei (bitte als .dmn-Datei verwenden).",
+            filename=filename,
+            line=root.sourceline,
+        )
+    if kind == "bpmn" and qname.localname == "definitions" and qname.namespace != BPMN_NS:
+        raise ModelError(
+            f"Keine BPMN-2.0-Datei: <definitions> steht im Namensraum '{(qname.namespace or '(keiner)')[:100]}' "
+            f"statt '{BPMN_NS}'.",
+            filename=filename,
+            line=root.sourceline,
+        )
     if kind == "bpmn" and (qname.namespace != BPMN_NS or qname.localname != "definitions"):
         raise ModelError(
             f"Keine BPMN-2.0-Datei: Wurzelelement ist <{qname.localname}> statt <bpmn:definitions>.",
@@ -84,6 +100,10 @@ def parse_model_xml(content: bytes, filename: str, kind: Kind, max_bytes: int) -
             line=root.sourceline,
         )
     return tree
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_048_576:.1f}".replace(".", ",")
 
 
 def line_of(tree: etree._ElementTree, element_id: str) -> int | None:

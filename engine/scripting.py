@@ -134,7 +134,12 @@ def compile_snippet(source: str, mode: Mode) -> CodeType:
     :raises ScriptError: if the snippet is not valid Python or breaks the policy.
     """
     compiler = compile_restricted_exec if mode == "exec" else compile_restricted_eval
-    result = compiler(source.strip() if mode == "eval" else source, SCRIPT_FILENAME, policy=_EgsPolicy)
+    try:
+        result = compiler(source.strip() if mode == "eval" else source, SCRIPT_FILENAME, policy=_EgsPolicy)
+    except SyntaxError as exc:  # raised by compile() after the parse, e.g. 'return' outside a function
+        raise ScriptError(f"Verbotene oder fehlerhafte Anweisung: Syntaxfehler ({exc.msg})", line=exc.lineno) from None
+    except (ValueError, RecursionError, MemoryError) as exc:  # e.g. nesting too deep for the compiler
+        raise ScriptError(f"Das Skript kann nicht übersetzt werden ({type(exc).__name__}).") from None
     if result.errors:
         first = result.errors[0]
         line = _line_of(first)

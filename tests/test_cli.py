@@ -225,7 +225,7 @@ def test_gunicorn_master_logs_the_vzae_warning_once_at_start_up() -> None:
 
 def test_konfig_shows_version_and_the_vzae_warning(db_url: str) -> None:
     output = run(db_url, "konfig").output
-    assert "Konfiguration 2025-02-07.1" in output
+    assert "Konfiguration 2026-12-01.1" in output
     assert "Warnung: Die VZÄ-Anteile einer Vollzeitstelle ergeben 0,45 + 0,55 + 0,15 = 1,15 statt 1,00" in output
 
 

@@ -29,6 +29,7 @@ from engine.payment_cancellation import CancelStep
 from engine.vocabulary import GROUPS as ALL_GROUPS
 from tests.support.cases import CaseDriver
 from tests.support.engines import DATA
+from tests.support.foreign import SIGNAVIO
 from tests.support.users import PASSWORD, user_factory
 
 TABLE = """
@@ -50,6 +51,8 @@ Prozessmodell bereitstellen                  nein     nein     nein     nein    
 Modellentwurf anlegen und ändern             nein     nein     nein     nein     nein     nein     ja       nein     nein
 Probelauf eines Entwurfs durchführen         nein     nein     nein     nein     nein     nein     ja       nein     nein
 Vorgänge auf andere Version umziehen         nein     nein     nein     nein     nein     nein     ja       nein     nein
+Modell hochladen (Entwurf/Dokumentation)     nein     nein     nein     nein     nein     nein     ja       nein     nein
+Anträge auf Freigabe sehen und entscheiden   nein     nein     nein     nein     nein     nein     ja       nein     nein
 Audit-Trail prüfen                           nein     nein     nein     nein     nein     nein     nein     ja       nein
 Audit-Trail verankern                        nein     nein     nein     nein     nein     nein     nein     ja       nein
 Löschsperre setzen und aufheben              nein     nein     nein     nein     nein     nein     nein     ja       nein
@@ -226,6 +229,15 @@ def migrate_cases(w: World, actor: Actor, site: str) -> bool:
     return _refused(lambda: w.engine.migrate_cases(actor, 1, []))
 
 
+def upload_model(w: World, actor: Actor, site: str) -> bool:
+    content = SIGNAVIO.read_bytes()
+    return _refused(lambda: w.engine.upload_model(actor, "signavio.bpmn", content))
+
+
+def decide_releases(w: World, actor: Actor, site: str) -> bool:
+    return _refused(lambda: w.engine.model_releases(actor))
+
+
 def verify_audit(w: World, actor: Actor, site: str) -> bool:
     return _refused(lambda: w.engine.verify_audit(actor))
 
@@ -301,6 +313,8 @@ PROBES: dict[str, tuple[Probe, bool]] = {  # action → (probe, bound to a site)
     "Modellentwurf anlegen und ändern": (edit_model_draft, False),
     "Probelauf eines Entwurfs durchführen": (run_trial, False),
     "Vorgänge auf andere Version umziehen": (migrate_cases, False),
+    "Modell hochladen (Entwurf/Dokumentation)": (upload_model, False),
+    "Anträge auf Freigabe sehen und entscheiden": (decide_releases, False),
     "Audit-Trail prüfen": (verify_audit, False),
     "Audit-Trail verankern": (anchor_audit, False),
     "Löschsperre setzen und aufheben": (legal_hold, False),

@@ -72,7 +72,8 @@ def test_a_deploy_error_selects_and_marks_the_element(page, live_engine) -> None
     page.locator(f'g.djs-element[data-element-id="{TASK}"]').click()
     page.get_by_label("EGS-Rolle").select_option("")
     page.get_by_label("Kommentar zur neuen Version").fill("Rolle vergessen")
-    page.locator("#modeller-canvas svg").first.click(position={"x": 5, "y": 5})  # deselect: the error must select it again
+    # deselect on the canvas (not on the bell): the error must select it again
+    page.locator("#modeller-canvas svg").first.click(position={"x": 5, "y": 5})
     page.get_by_role("button", name="Weiter: Änderungen prüfen").click()
     page.get_by_role("button", name="Jetzt bereitstellen").click()
     errors = page.locator("#modeller-fehler")

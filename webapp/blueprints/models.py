@@ -21,9 +21,15 @@ bp = Blueprint("models", __name__, url_prefix="/modelle")
 @login_required
 def index() -> Any:
     """Every process with its live and older versions, its drafts and the links to work on it."""
-    actor = require_actor()
-    return render_template("models/index.html", entries=get_engine().model_catalogue(actor),
-                           tables=get_engine().decision_tables(actor))  # fmt: skip
+    return index_page()
+
+
+def index_page(upload_error: str | None = None) -> str:
+    """The page "Modelle" (also after a refused upload, with its reason)."""
+    actor, engine = require_actor(), get_engine()
+    return render_template("models/index.html", entries=engine.model_catalogue(actor),
+                           tables=engine.decision_tables(actor), documents=engine.documentation_models(actor),
+                           releases=engine.model_releases(actor), upload_error=upload_error)  # fmt: skip
 
 
 @bp.get("/<process_id>/versionen/<int:version>")
@@ -88,7 +94,8 @@ def modeller(draft_id: int) -> Any:
         "previewUrl": url_for("draft_forms.preview"),
     }
     trials = get_engine().trials_of_draft(require_actor(), draft_id)
-    return render_template("models/modeller.html", draft=draft, config=config, trials=trials, sites=SITES)
+    return render_template("models/modeller.html", draft=draft, config=config, trials=trials, sites=SITES,
+                           needs_release=get_engine().deploy_needs_release)  # fmt: skip
 
 
 def _json_body() -> dict[str, Any]:
@@ -119,6 +126,11 @@ def deploy_draft(draft_id: int) -> Any:
     comment = body.get("comment")
     if not isinstance(comment, str):
         abort(400)
+    if get_engine().deploy_needs_release:  # a second process owner releases it on "Modelle"
+        get_engine().request_model_release(require_actor(), draft_id, body["lock_version"], comment)
+        message = "Die Freigabe ist beantragt. Eine zweite Person der Prozessverantwortung gibt sie auf „Modelle“ frei."
+        flash(message, "success")
+        return jsonify({"created": False, "pending": True, "message": message, "url": url_for("models.index")})
     result = get_engine().deploy_model_draft(require_actor(), draft_id, body["lock_version"], comment)
     if result.created:
         message = f"{result.name}: Version {result.version} ist jetzt live. Neue Vorgänge laufen nach dieser Version."
