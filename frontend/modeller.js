@@ -10,13 +10,9 @@ import { lintModules, lintOptions, loadLintContext, showLintList } from './model
 import { TokenSimulationModule, bindSimulation } from './modeller-simulation.js';
 import { bindFormEditor } from './modeller-forms.js';
 import { postJson } from './modeller-http.js';
+import { draftEditor } from './draft-editor.js';
 
-const AUTOSAVE_MS = 1500;
 const $ = (id) => document.getElementById(id);
-
-function clock() {
-  return new Date().toLocaleTimeString('de-DE', { hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Berlin' });
-}
 
 async function formNames(url) {
   try {
@@ -42,7 +38,6 @@ async function main(data) {
     if (text) nameInput.setAttribute('aria-invalid', 'true');
     else nameInput.removeAttribute('aria-invalid');
   };
-  const state = { lockVersion: data.lockVersion, dirty: false, blocked: false, saving: null, timer: null, importing: false };
   let marked = [];
 
   const setStatus = (text, problem = false) => {
@@ -106,67 +101,34 @@ async function main(data) {
     errorBox.focus();
   }
 
-  async function saveNow() {
-    if (state.blocked) return false;
-    clearTimeout(state.timer);
-    if (state.saving) await state.saving;
-    if (state.blocked) return false;
-    if (!state.dirty) return true;
-    state.saving = (async () => {
-      state.dirty = false; // changes made while the request runs mark the draft dirty again
-      const { xml } = await modeler.saveXML({ format: true });
-      setStatus('Wird gespeichert …');
-      const result = await postJson(data.saveUrl, { xml, name: nameInput.value, lock_version: state.lockVersion }, csrf);
-      nameError('');
-      if (result.ok) {
-        state.lockVersion = result.json.lock_version;
-        deleteVersion.value = state.lockVersion;
-        setStatus(state.dirty ? 'Ungespeicherte Änderungen' : `Gespeichert um ${clock()} Uhr.`);
-        return true;
-      }
-      state.dirty = true;
-      if (result.status === 409) {
-        state.blocked = true;
-        setStatus(`Nicht gespeichert: ${result.json.message || 'Der Entwurf wurde zwischenzeitlich geändert.'} `
-          + 'Ihre Änderungen sind nur noch in diesem Fenster; laden Sie die Seite neu, um den neueren Stand zu sehen.', true);
-      } else if (result.status === 422 && result.json.field_errors && result.json.field_errors.name) {
-        setStatus('Nicht gespeichert: Bitte den Namen des Entwurfs prüfen.', true);
-        nameError(result.json.field_errors.name.join(' '));
-      } else if (result.status === 422 && result.json.problems) {
-        setStatus('Nicht gespeichert: Der Entwurf enthält Fehler (siehe unten).', true);
-        showProblems('Der Entwurf wurde nicht gespeichert', result.json.problems);
-      } else {
-        setStatus(`Nicht gespeichert: ${result.json.message || `Fehler ${result.status}`} Bitte erneut versuchen.`, true);
-      }
-      return false;
-    })();
-    try {
-      return await state.saving;
-    } finally {
-      state.saving = null;
-    }
-  }
+  const { state, lock, saveNow, changed, loading, bindFileActions, guardUnload } = draftEditor({
+    data,
+    csrf,
+    nameInput,
+    getXml: async () => (await modeler.saveXML({ format: true })).xml,
+    setStatus,
+    setLock: (value) => {
+      deleteVersion.value = value;
+    },
+    showProblems,
+    clearProblems,
+    onSaveAnswer: () => nameError(''),
+    showFieldErrors: (errors) => {
+      if (!errors.name) return false;
+      nameError(errors.name.join(' '));
+      return true;
+    },
+    invalidText: 'Der Entwurf enthält Fehler',
+  });
 
-  const changed = () => {
-    if (state.importing) return;
-    state.dirty = true;
-    if (!state.blocked) setStatus('Ungespeicherte Änderungen');
-    clearTimeout(state.timer);
-    state.timer = setTimeout(saveNow, AUTOSAVE_MS);
-  };
   modeler.on('commandStack.changed', changed);
   nameInput.addEventListener('input', changed);
 
-  async function importXml(xml) {
-    state.importing = true;
-    try {
-      const { warnings } = await modeler.importXML(xml);
-      canvas.zoom('fit-viewport');
-      return warnings;
-    } finally {
-      state.importing = false;
-    }
-  }
+  const importXml = (xml) => loading(async () => {
+    const { warnings } = await modeler.importXML(xml);
+    canvas.zoom('fit-viewport');
+    return warnings;
+  });
 
   try {
     await importXml(data.xml);
@@ -189,10 +151,7 @@ async function main(data) {
     data,
     names: allForms,
     getLock: () => state.lockVersion,
-    setLock: (value) => {
-      state.lockVersion = value;
-      deleteVersion.value = value;
-    },
+    setLock: lock,
     flush: async () => !state.blocked && (!state.dirty || saveNow()),
   });
 
@@ -204,38 +163,13 @@ async function main(data) {
     if (await saveNow()) trialForm.submit();
   });
 
-  $('modeller-speichern').addEventListener('click', async () => {
-    state.dirty = state.dirty || !state.blocked;
-    await saveNow();
-  });
-
-  const download = $('modeller-herunterladen');
-  download.addEventListener('click', async (event) => {
-    if (!state.dirty) return; // the server's copy is current
-    event.preventDefault();
-    if (await saveNow()) window.location.href = download.href;
-  });
-
-  const fileInput = $('modeller-datei');
-  $('modeller-hochladen').addEventListener('click', () => fileInput.click());
-  fileInput.addEventListener('change', async () => {
-    const file = fileInput.files[0];
-    fileInput.value = '';
-    if (!file || state.blocked) return;
-    clearProblems();
-    const xml = await file.text();
-    // The server checks the file first (size, DOCTYPE/entities, BPMN, process id); only then is it shown.
-    const result = await postJson(data.saveUrl, { xml, lock_version: state.lockVersion }, csrf);
-    if (!result.ok) {
-      if (result.status === 409) state.blocked = true;
-      showProblems('Die Datei wurde nicht übernommen', result.json.problems || [{ message: result.json.message || `Fehler ${result.status}` }]);
-      return;
-    }
-    state.lockVersion = result.json.lock_version;
-    deleteVersion.value = state.lockVersion;
-    state.dirty = false;
-    await importXml(xml);
-    setStatus(`Datei „${file.name}“ übernommen und gespeichert.`);
+  // The server checks an uploaded file first (size, DOCTYPE/entities, BPMN, process id); only then is it shown.
+  bindFileActions({
+    saveButton: $('modeller-speichern'),
+    download: $('modeller-herunterladen'),
+    uploadButton: $('modeller-hochladen'),
+    fileInput: $('modeller-datei'),
+    importXml,
   });
 
   setupDeploy({ data, csrf, saveNow, postJson, setStatus, showProblems, clearProblems, lockVersion: () => state.lockVersion });
@@ -246,12 +180,7 @@ async function main(data) {
     if (await saveNow()) window.location.href = diffLink.href;
   });
 
-  window.addEventListener('beforeunload', (event) => {
-    if (state.dirty && !state.blocked) {
-      event.preventDefault();
-      event.returnValue = '';
-    }
-  });
+  guardUnload();
   window.egsModeller = modeler; // for the browser tests
 }
 

@@ -113,7 +113,10 @@ def test_filters_choose_the_cases_and_are_recorded(deployed: Engine) -> None:
     assert exported(deployed, "audit-xes", prozess="gibt_es_nicht").count("<trace>") == 0
     assert exported(deployed, "audit-xes", version="1", **pb_cases).count("<trace>") == 2
     with deployed.db.reading() as session:
-        details = [e.details for e in session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "export"))]
+        details = [
+            e.details
+            for e in session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "export").order_by(AuditEvent.id))
+        ]
     assert details[0] == {"export": "audit-xes", "parameters": {"standort": "56.6", "prozess": pb.PROCESS}, "rows": 1,
                           "format": "xes"}  # fmt: skip
     assert [d["rows"] for d in details] == [1, 1, 2, 0, 0, 2]
@@ -167,7 +170,9 @@ def test_the_command_line_writes_the_xes_to_a_file(deployed: Engine, db_url: str
     refused = run(db_url, "export", "audit-csv", "status=offen")
     assert refused.exit_code == 2 and "Bitte einen dieser Status angeben" in refused.output
     with deployed.db.reading() as session:
-        records = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "export")).all()
+        records = session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.action == "export").order_by(AuditEvent.id)
+        ).all()
     assert [(r.details["export"], r.details["parameters"]) for r in records] == [
         ("audit-xes", {"prozess": pb.PROCESS}),
         ("audit-csv", {"prozess": pb.PROCESS, "status": "completed"}),

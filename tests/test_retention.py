@@ -11,7 +11,7 @@ from engine import audit, audit_verify, clock
 from engine.api import Engine
 from engine.auth import system_actor
 from engine.errors import FormValidationError, NotFoundError, PermissionDeniedError
-from engine.models import AuditEvent, ProcessInstance, TaskDraft
+from engine.models import AuditEvent, ProcessInstance, TaskDraft, search_name_of
 from tests.support.cases import CaseDriver
 from tests.support.tampering import bypassing_guards, case_events
 
@@ -30,7 +30,7 @@ def ended_case(engine: Engine, name: str = "Tamara Ellerbrock") -> CaseDriver:
     assert case.status == "completed"
     with engine.db.transaction() as session:  # the name a clerk sees in the inbox and search
         session.execute(sa.update(ProcessInstance).where(ProcessInstance.id == case.instance_id)
-                        .values(applicant_name=name))  # fmt: skip
+                        .values(applicant_name=name, search_name=search_name_of(name)))  # fmt: skip
     return case
 
 

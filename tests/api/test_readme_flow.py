@@ -1,6 +1,6 @@
 """The README's REST-API example, run as written: a script outside the app (bash + curl) starts a PB case with a
 system token and, once the clerk has asked for the missing documents, delivers „Unterlagen eingegangen“ – over
-HTTP against a live server, on both databases; the case moves on."""
+HTTP against a live server, on both databases; the case moves on and the clerk's bell tells of its next step."""
 
 from __future__ import annotations
 
@@ -66,5 +66,8 @@ def test_the_readme_example_starts_a_case_and_delivers_the_documents(deployed: E
     assert delivered == {"delivered": 1}
     assert pb.EINGANG_ERFASSEN not in [t["name"] for t in status["open_tasks"]], "the case moved on"
     assert status["open_tasks"], "to its next step"
+    next_task = status["open_tasks"][0]["name"]
+    told = [n for n in deployed.notifications.page(clerk).rows if n.instance_id == case["instance_id"] and not n.read]
+    assert [(n.task_name, n.link) for n in told] == [(next_task, "task")], "the clerk's bell tells of the next step"
     message = audit_events(deployed, "message")[-1]
     assert (message.actor, message.instance_id) == ("api:Poststelle Scan", case["instance_id"])
