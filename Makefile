@@ -24,7 +24,7 @@ run: setup
 	$(BIN)/egs serve --host $(HOST) --port $(PORT)
 
 test: setup browser
-	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal --durations=25 $(PYTEST_ARGS)
 
 lint: $(PY_STAMP)
 	$(BIN)/ruff check .
