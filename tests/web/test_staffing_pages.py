@@ -67,6 +67,12 @@ def test_formulare_mit_csrf_und_meldungen(client_for: Callable[[str], FlaskClien
     too_long = post_form(fdl, "/personal/56.4/umsetzung", {
         "person": person, "von": german(today), "bis": german(today + timedelta(days=120))}, PAGE)  # fmt: skip
     assert "höchstens 90 Tage" in fdl.get(too_long.headers["Location"]).get_data(as_text=True)
+    for form in ("umsetzung", "abwesenheiten"):  # a person field that is no number: a German refusal, nothing done
+        nobody = post_form(fdl, f"/personal/56.4/{form}", {
+            "person": "keine", "von": german(today), "bis": german(today), "art": "urlaub"}, PAGE)  # fmt: skip
+        assert nobody.status_code == 302
+        assert "Bitte eine Person wählen." in fdl.get(nobody.headers["Location"]).get_data(as_text=True)
+    assert not deployed.actor("lsb").has_group("EGS", "56.4")
     post_form(fdl, "/personal/56.4/umsetzung", {
         "person": person, "von": german(today), "bis": german(today + timedelta(days=1))}, PAGE)  # fmt: skip
     assert deployed.actor("lsb").has_group("EGS", "56.4")

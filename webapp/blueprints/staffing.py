@@ -3,6 +3,7 @@ staff and absences (form and CSV), the FDL's share decision, redeployments and t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -50,6 +51,27 @@ def _back(site: str, anchor: str = "") -> Any:
     return redirect(url_for(".dashboard", standort=site) + (f"#{anchor}" if anchor else ""))
 
 
+def _changed(site: str, anchor: str, success: str, change: Callable[[], object], no_person: bool = False) -> Any:
+    """Run one staffing change and go back to its section of the dashboard: ``success`` flashed, or the refusal's
+    German message (with ``no_person``, a person field that is no number reads "Bitte eine Person wählen.")."""
+    try:
+        change()
+    except RuleViolationError as exc:
+        flash(exc.message, "error")
+        return _back(site, anchor)
+    except ValueError:
+        if not no_person:
+            raise
+        flash("Bitte eine Person wählen.", "error")
+        return _back(site, anchor)
+    flash(success, "success")
+    return _back(site, anchor)
+
+
+def _person() -> int:
+    return int(request.form.get("person", "0") or 0)
+
+
 def _day(name: str) -> date:
     return parse_day(request.form.get(name, ""))
 
@@ -64,31 +86,24 @@ def add_staff(site: str) -> Any:
         flash("Wochenstunden als Zahl angeben, z. B. 19,5.", "error")
         return _back(site, "personal")
     end = request.form.get("ende", "").strip()
-    try:
+
+    def add() -> None:
         person = StaffInput(
             request.form.get("name", "")[:200], request.form.get("funktion", ""), hours, _day("beginn"),
             parse_day(end) if end else None, request.form.get("benutzer", "").strip()[:64] or None,
         )  # fmt: skip
         get_engine().add_staff(require_actor(), site, person)
-    except RuleViolationError as exc:
-        flash(exc.message, "error")
-        return _back(site, "personal")
-    flash("Person in den Personalbestand aufgenommen.", "success")
-    return _back(site, "personal")
+
+    return _changed(site, "personal", "Person in den Personalbestand aufgenommen.", add)
 
 
 @bp.post("/<site>/abwesenheiten")
 @login_required
 def add_absence(site: str) -> Any:
     """Record an absence (date range and kind, no reasons)."""
-    try:
-        get_engine().add_absence(require_actor(), int(request.form.get("person", "0") or 0), _day("von"),
-                                 _day("bis"), request.form.get("art", ""))  # fmt: skip
-    except (RuleViolationError, ValueError) as exc:
-        flash(getattr(exc, "message", "Bitte eine Person wählen."), "error")
-        return _back(site, "abwesenheiten")
-    flash("Abwesenheit erfasst.", "success")
-    return _back(site, "abwesenheiten")
+    return _changed(site, "abwesenheiten", "Abwesenheit erfasst.",
+                    lambda: get_engine().add_absence(require_actor(), _person(), _day("von"), _day("bis"),
+                                                     request.form.get("art", "")), no_person=True)  # fmt: skip
 
 
 @bp.post("/<site>/abwesenheiten/<int:absence_id>/loeschen")
@@ -124,27 +139,21 @@ def import_csv(site: str) -> Any:
 @login_required
 def decide_shares(site: str) -> Any:
     """The FDL decides how the VZÄ shares count at her site."""
-    try:
-        get_engine().decide_share_mode(require_actor(), site, request.form.get("entscheidung", ""))
-    except RuleViolationError as exc:
-        flash(exc.message, "error")
-        return _back(site, "vzae")
-    flash("Entscheidung gespeichert; alle abhängigen Zahlen rechnen jetzt so.", "success")
-    return _back(site, "vzae")
+    return _changed(
+        site,
+        "vzae",
+        "Entscheidung gespeichert; alle abhängigen Zahlen rechnen jetzt so.",
+        lambda: get_engine().decide_share_mode(require_actor(), site, request.form.get("entscheidung", "")),
+    )
 
 
 @bp.post("/<site>/umsetzung")
 @login_required
 def redeploy(site: str) -> Any:
     """The FDL redeploys an LSB/IFK person into the site's EGS for a period (time-limited grant)."""
-    try:
-        get_engine().redeploy(require_actor(), site, int(request.form.get("person", "0") or 0), _day("von"),
-                              _day("bis"))  # fmt: skip
-    except (RuleViolationError, ValueError) as exc:
-        flash(getattr(exc, "message", "Bitte eine Person wählen."), "error")
-        return _back(site, "umsetzungen")
-    flash("Umsetzung eingetragen: die EGS-Berechtigung gilt nur im gewählten Zeitraum.", "success")
-    return _back(site, "umsetzungen")
+    return _changed(site, "umsetzungen", "Umsetzung eingetragen: die EGS-Berechtigung gilt nur im gewählten Zeitraum.",
+                    lambda: get_engine().redeploy(require_actor(), site, _person(), _day("von"), _day("bis")),
+                    no_person=True)  # fmt: skip
 
 
 @bp.get("/umsetzungen")
